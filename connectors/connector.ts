@@ -1,0 +1,77 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Executor } from '@graphql-tools/utils';
+
+/** The kinds of bureau system the gateway can reach. */
+export type ConnectorKind = 'graphql' | 'rest' | 'sql';
+
+/** The state of a connector's circuit breaker, as `/readyz` reports it. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Limits that keep one slow or failing bureau from taking the others down. */
+export interface ConnectorLimits {
+  /** Upper bound on one upstream call, queueing included. */
+  readonly timeoutMs: number;
+  /** Upstream calls in flight at once; further calls wait (within `timeoutMs`). */
+  readonly maxConcurrency: number;
+  readonly breaker: {
+    /** Consecutive failures that open the breaker. */
+    readonly failureThreshold: number;
+    /** How long the breaker stays open before one trial call is let through. */
+    readonly resetAfterMs: number;
+  };
+}
+
+/** The outcome of one upstream call, reported to the gateway's metrics. */
+export interface UpstreamCall {
+  readonly bureau: string;
+  readonly outcome: 'ok' | 'error' | 'timeout' | 'rejected';
+  readonly durationMs: number;
+}
+
+/** Receives every upstream call a connector makes; the gateway turns these into metrics. */
+export type UpstreamObserver = (call: UpstreamCall) => void;
+
+/**
+ * What every connector factory receives.
+ *
+ * `schema` is the bureau's SDL built as a schema *with* its directives
+ * (`@key`, `@merge`, `@http`, `@sql`, `@column`, `@share`), so a connector can
+ * read its mapping from them.
+ */
+export interface ConnectorOptions {
+  readonly bureau: string;
+  /** The bureau system's address: a GraphQL endpoint, a REST base URL or a PostgreSQL connection string. */
+  readonly url: string;
+  readonly schema: GraphQLSchema;
+  readonly limits: ConnectorLimits;
+  readonly observe?: UpstreamObserver;
+  /**
+   * Headers to add to each upstream HTTP call, computed per call from the
+   * gateway's execution context (e.g. the signed consumer identity).
+   */
+  readonly upstreamHeaders?: (context: unknown) => Record<string, string>;
+}
+
+/**
+ * How the gateway reaches one bureau's system.
+ *
+ * A connector presents the bureau as a GraphQL subschema that the gateway
+ * stitches: either a schema whose resolvers call the bureau (`rest`, `sql`),
+ * or the bureau's schema plus an executor that forwards operations to it
+ * (`graphql`). Every upstream call goes through the connector's guard, so it
+ * is bounded in time and concurrency and stopped by a circuit breaker; a
+ * failure surfaces as an {@link UpstreamUnavailableError} naming the bureau.
+ *
+ * @example
+ * const connector = createRestConnector({ bureau: 'market-supervision', url, schema, limits });
+ * stitchSchemas({ subschemas: [{ ...connector.subschema, merge }] });
+ */
+export interface Connector {
+  readonly bureau: string;
+  readonly kind: ConnectorKind;
+  readonly subschema: { readonly schema: GraphQLSchema; readonly executor?: Executor };
+  /** The breaker's state now. */
+  breakerState(): BreakerState;
+  /** Releases sockets and pools; in-flight calls finish first. */
+  close(): Promise<void>;
+}
