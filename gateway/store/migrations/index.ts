@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as gatewayInstances from './0001-gateway-instances.ts';
+
+/**
+ * Every migration, in order. Listed here rather than read from the folder so
+ * that the set is fixed at build time and a missing file is a type error.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-gateway-instances': gatewayInstances,
+};
+
+/** The kysely migration provider over {@link MIGRATIONS}. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};
