@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no `exports` map: Node loads its CommonJS build while Vite
+    // would pick the `module` build, and two copies of graphql cannot share a
+    // schema. Point Vite at the build Node uses.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.isthmus/**'],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildASTSchema, concatAST, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { buildASTSchema, concatAST, parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { validateSDL } from 'graphql/validation/validate.js';
 
 const DIRECTIVES_FILE = fileURLToPath(new URL('../../schemas/directives.graphql', import.meta.url));
 
@@ -10,6 +11,15 @@ let directives: DocumentNode | undefined;
 export function isthmusDirectives(): DocumentNode {
   directives ??= parse(readFileSync(DIRECTIVES_FILE, 'utf8'));
   return directives;
+}
+
+/**
+ * Checks a bureau's SDL against the directive definitions and GraphQL's SDL
+ * rules (unknown directives and arguments, bad enum values, unknown types),
+ * returning every error with its location.
+ */
+export function validateBureauSdl(document: DocumentNode): readonly GraphQLError[] {
+  return validateSDL(concatAST([isthmusDirectives(), document]));
 }
 
 /**
