@@ -1,0 +1,122 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BureauDatabase } from '../bureau-server.ts';
+import { generateCity } from '../data/generate-city.ts';
+import { startHrssDatabase } from './hrss-database.ts';
+
+const city = generateCity({ seed: 13, persons: 700, enterprises: 90 });
+
+// PGlite always; a PostgreSQL server too when DATABASE_URL names one. Each run
+// creates its own database there, so this file never touches anyone else's.
+const stores: [string, string | undefined][] = [['PGlite', undefined]];
+if (process.env['DATABASE_URL']) stores.push(['PostgreSQL', process.env['DATABASE_URL']]);
+
+describe.each(stores)('HRSS database on %s', (_store, serverUrl) => {
+  let hrss: BureauDatabase;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    hrss = await startHrssDatabase({ city, serverUrl });
+    // One connection: PGlite serves one at a time, and the gateway's manifest says the same.
+    pool = new pg.Pool({ connectionString: hrss.url, max: 1, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+    // Stopping the database kills idle connections; the pool reports that here, and the test expects it.
+    pool.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    if (pool && !pool.ending) await pool.end();
+    await hrss?.close();
+  });
+
+  it('gives a connection string for its own database', () => {
+    if (serverUrl === undefined) expect(hrss.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    else expect(new URL(hrss.url).pathname).toMatch(/^\/hrss_[0-9a-f]{16}$/);
+  });
+
+  it('has the tables and columns the bureau schema maps', async () => {
+    const { rows } = await pool.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+      `select table_name, column_name, data_type, is_nullable,
+              numeric_precision, numeric_scale
+         from information_schema.columns
+        where table_schema = 'public'
+        order by table_name, ordinal_position`,
+    );
+    expect(rows).toEqual([
+      { table_name: 'enterprise_insurance_summary', column_name: 'credit_code', data_type: 'text', is_nullable: 'NO', numeric_precision: null, numeric_scale: null },
+      { table_name: 'enterprise_insurance_summary', column_name: 'insured_employee_count', data_type: 'integer', is_nullable: 'NO', numeric_precision: 32, numeric_scale: 0 },
+      { table_name: 'insurance_accounts', column_name: 'id_number', data_type: 'text', is_nullable: 'NO', numeric_precision: null, numeric_scale: null },
+      { table_name: 'insurance_accounts', column_name: 'insured_status', data_type: 'text', is_nullable: 'NO', numeric_precision: null, numeric_scale: null },
+      { table_name: 'insurance_accounts', column_name: 'contribution_months', data_type: 'integer', is_nullable: 'NO', numeric_precision: 32, numeric_scale: 0 },
+      { table_name: 'insurance_accounts', column_name: 'employer_credit_code', data_type: 'text', is_nullable: 'YES', numeric_precision: null, numeric_scale: null },
+      { table_name: 'insurance_accounts', column_name: 'monthly_base_yuan', data_type: 'numeric', is_nullable: 'NO', numeric_precision: 12, numeric_scale: 2 },
+    ]);
+    const keys = await pool.query<{ table_name: string; column_name: string }>(
+      `select k.table_name, k.column_name
+         from information_schema.table_constraints c
+         join information_schema.key_column_usage k using (constraint_schema, constraint_name)
+        where c.constraint_type = 'PRIMARY KEY' and c.table_schema = 'public'
+        order by k.table_name`,
+    );
+    expect(keys.rows).toEqual([
+      { table_name: 'enterprise_insurance_summary', column_name: 'credit_code' },
+      { table_name: 'insurance_accounts', column_name: 'id_number' },
+    ]);
+  });
+
+  it('holds every insurance account of the city, to the cent', async () => {
+    const { rows } = await pool.query<Record<string, unknown>>('select * from insurance_accounts order by id_number');
+    const expected = [...city.insuranceAccounts]
+      .sort((a, b) => (a.idNumber < b.idNumber ? -1 : 1))
+      .map((account) => ({
+        id_number: account.idNumber,
+        insured_status: account.insuredStatus,
+        contribution_months: account.contributionMonths,
+        employer_credit_code: account.employerCreditCode,
+        monthly_base_yuan: account.monthlyBaseYuan.toFixed(2),
+      }));
+    expect(rows).toHaveLength(city.insuranceAccounts.length);
+    expect(rows).toEqual(expected);
+  });
+
+  it('summarises every enterprise, counting active insured employees and 0 where there are none', async () => {
+    const { rows } = await pool.query<{ credit_code: string; insured_employee_count: number }>(
+      'select credit_code, insured_employee_count from enterprise_insurance_summary',
+    );
+    expect(rows.map((row) => row.credit_code).sort()).toEqual(city.enterprises.map((e) => e.creditCode).sort());
+    for (const row of rows) {
+      const active = city.insuranceAccounts.filter(
+        (account) => account.employerCreditCode === row.credit_code && account.insuredStatus === 'ACTIVE',
+      ).length;
+      expect(row.insured_employee_count, row.credit_code).toBe(active);
+    }
+    expect(rows.some((row) => row.insured_employee_count === 0)).toBe(true);
+    expect(rows.some((row) => row.insured_employee_count > 0)).toBe(true);
+  });
+
+  it('answers a batched lookup by key, as the SQL connector asks', async () => {
+    const ids = [city.insuranceAccounts[5]!.idNumber, '110105194912310021', city.insuranceAccounts[9]!.idNumber];
+    const { rows } = await pool.query<{ id_number: string }>(
+      'select id_number from insurance_accounts where id_number = any($1::text[]) order by id_number',
+      [ids],
+    );
+    expect(rows.map((row) => row.id_number)).toEqual([ids[0], ids[2]].sort());
+  });
+
+  it('refuses connections while stopped and serves the same data again after start', async () => {
+    await hrss.stop();
+    await expect(pool.query('select 1')).rejects.toThrow();
+    await hrss.start();
+    const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from insurance_accounts');
+    expect(rows[0]!.n).toBe(city.insuranceAccounts.length);
+  });
+
+  it('is gone after close', async () => {
+    await pool.end();
+    await hrss.close();
+    await hrss.close();
+    const client = new pg.Client({ connectionString: hrss.url, connectionTimeoutMillis: 5_000 });
+    await expect(client.connect()).rejects.toThrow(serverUrl === undefined ? /ECONNREFUSED/ : /does not exist/);
+    await client.end().catch(() => {});
+    await expect(hrss.start()).rejects.toThrow(/closed/);
+  });
+});
