@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Port of the gateway when `PORT` is not set. */
+export const DEFAULT_PORT = 4_000;
+/** Interface the gateway listens on: loopback unless told otherwise. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Largest request body accepted on `/graphql`. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+/** Deepest selection nesting an operation may have. */
+export const DEFAULT_MAX_DEPTH = 12;
+/** Most aliased fields one operation may request. */
+export const DEFAULT_MAX_ALIASES = 30;
+/** How long a SIGTERM waits for in-flight requests before it closes what is left. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The gateway's settings, checked once at start-up. */
+export interface GatewayConfig {
+  /** `PORT`: where the gateway listens. */
+  readonly port: number;
+  /** `HOST`: the interface it binds. */
+  readonly host: string;
+  /** `DATABASE_URL`: the PostgreSQL server of the gateway's own tables; unset → embedded PGlite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** `ISTHMUS_DATA_DIR`: where embedded PGlite keeps its files (git ignores `.isthmus/`); `:memory:` keeps nothing. */
+  readonly dataDir: string | undefined;
+  /** `ISTHMUS_SCHEMAS_DIR`: the bureau schemas and manifests. */
+  readonly schemasDir: string;
+  /** `ISTHMUS_MAX_BODY_BYTES`: larger requests get 413. */
+  readonly maxBodyBytes: number;
+  /** `ISTHMUS_MAX_DEPTH`: deeper operations are refused with `LIMIT_EXCEEDED`. */
+  readonly maxDepth: number;
+  /** `ISTHMUS_MAX_ALIASES`: operations with more aliases are refused with `LIMIT_EXCEEDED`. */
+  readonly maxAliases: number;
+  /** `ISTHMUS_SHUTDOWN_TIMEOUT_MS`: bound on a graceful shutdown. */
+  readonly shutdownTimeoutMs: number;
+  /** `ISTHMUS_GRAPHIQL`: serve GraphiQL to browsers on `/graphql` (`true`/`false`). */
+  readonly graphiql: boolean;
+  /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
+  readonly logLevel: LogLevel;
+  /** Everything else in the environment, for `${NAME}` in bureau manifests. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Log levels, from pino. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** A setting is missing or wrong; the message names each one. The process should stop. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the gateway's settings from the environment, checks all of them and
+ * throws one {@link ConfigError} listing every problem.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  const problems: string[] = [];
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false`);
+    return fallback;
+  };
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// connection string');
+  }
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: GatewayConfig = {
+    port: integer('PORT', DEFAULT_PORT, 0, 65_535),
+    host: env.HOST || DEFAULT_HOST,
+    databaseUrl,
+    dataDir: env.ISTHMUS_DATA_DIR === ':memory:' ? undefined : resolve(env.ISTHMUS_DATA_DIR || resolve(PROJECT_ROOT, '.isthmus/data')),
+    schemasDir: resolve(env.ISTHMUS_SCHEMAS_DIR || resolve(PROJECT_ROOT, 'schemas')),
+    maxBodyBytes: integer('ISTHMUS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1_024, 100 * 1_048_576),
+    maxDepth: integer('ISTHMUS_MAX_DEPTH', DEFAULT_MAX_DEPTH, 2, 100),
+    maxAliases: integer('ISTHMUS_MAX_ALIASES', DEFAULT_MAX_ALIASES, 0, 10_000),
+    shutdownTimeoutMs: integer('ISTHMUS_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 600_000),
+    graphiql: boolean('ISTHMUS_GRAPHIQL', true),
+    logLevel,
+    env,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
+import type { BreakerState, Connector } from '../connectors/connector.ts';
+import { createConnector } from '../connectors/create-connector.ts';
+import type { GatewayConfig } from './config/config.ts';
+import { loadCatalogue } from './catalogue/load-catalogue.ts';
+import { stitchBureaus } from './graphql/stitch-bureaus.ts';
+import { createGatewayYoga } from './graphql/yoga.ts';
+import { createApp } from './http/app.ts';
+import { createRequestListener } from './http/request-listener.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { openStore, type Store } from './store/store.ts';
+import type { Catalogue } from '../policies/catalogue.ts';
+
+/** The version reported by instances and logs. */
+export const GATEWAY_VERSION = '0.1.0';
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly instanceId: string;
+  readonly catalogue: Catalogue;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /**
+   * Stops taking connections, lets in-flight requests finish (bounded by
+   * `shutdownTimeoutMs`), then closes connectors and the store. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/** Extra wiring for tests and the demo. */
+export interface StartGatewayOptions {
+  /** Where JSON logs go; stdout by default. */
+  readonly logDestination?: DestinationStream;
+}
+
+/**
+ * The composition root: opens and migrates the store, loads the catalogue,
+ * connects every bureau, stitches the graph, builds the yoga instance once,
+ * and listens. Fails fast, with a message naming the setting or file, on bad
+ * configuration or an invalid catalogue.
+ *
+ * @example
+ * const gateway = await startGateway(loadConfig(process.env));
+ * process.once('SIGTERM', () => gateway.close());
+ */
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
+  const log = createLogger(config.logLevel, options.logDestination);
+  const { catalogue, schemas } = loadCatalogue({ dir: config.schemasDir, env: config.env });
+  const metrics = createMetrics();
+
+  const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
+  const connectors = new Map<string, Connector>();
+  let server: Server | undefined;
+  try {
+    const applied = await store.migrate();
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
+    const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`;
+    const now = new Date();
+    await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
+
+    for (const bureau of catalogue.bureaus.values()) {
+      const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
+      connectors.set(
+        bureau.id,
+        createConnector(kind, {
+          bureau: bureau.id,
+          url,
+          schema: schemas.get(bureau.id)!,
+          limits: { timeoutMs, maxConcurrency, breaker },
+          observe: metrics.observeUpstream,
+        }),
+      );
+    }
+    const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()]));
+    metrics.trackBreakers(breakers);
+
+    const yoga = createGatewayYoga({
+      schema: stitchBureaus(catalogue, connectors),
+      log,
+      limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+      graphiql: config.graphiql,
+    });
+    let draining = false;
+    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining });
+    server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));
+    await listen(server, config.port, config.host);
+    const address = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+    log.info({ url, instanceId, bureaus: [...catalogue.bureaus.keys()], store: store.kind }, 'gateway listening');
+
+    let closing: Promise<void> | undefined;
+    const listening = server;
+    return {
+      url,
+      instanceId,
+      catalogue,
+      store,
+      metrics,
+      log,
+      close() {
+        closing ??= (async () => {
+          draining = true;
+          await drain(listening, config.shutdownTimeoutMs, log);
+          await closeAll(connectors, store);
+          log.info({ instanceId }, 'gateway stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await closeAll(connectors, store);
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting, closes idle keep-alive sockets, waits for in-flight requests, and cuts what is left at the deadline. */
+async function drain(server: Server, timeoutMs: number, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Sockets that finish their request while draining are closed as they go idle.
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const outcome = await Promise.race([closed.then(() => 'drained' as const), deadline]);
+  clearInterval(idleSweep);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log.warn({ timeoutMs }, 'shutdown deadline reached; closing remaining connections');
+    server.closeAllConnections();
+    await closed;
+  }
+}
+
+async function closeAll(connectors: ReadonlyMap<string, Connector>, store: Store): Promise<void> {
+  await Promise.allSettled([...connectors.values()].map((connector) => connector.close()));
+  await store.close();
+}

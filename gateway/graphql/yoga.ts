@@ -1,0 +1,64 @@
+import type { GraphQLSchema } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from '../observability/logger.ts';
+import type { GatewayServerContext } from './gateway-context.ts';
+import { toClientError } from './error-codes.ts';
+import { useOperationLimits, type OperationLimits } from './use-operation-limits.ts';
+import { useClientErrors } from './use-client-errors.ts';
+
+/** What the GraphQL endpoint is built from. */
+export interface GatewayYogaOptions {
+  readonly schema: GraphQLSchema;
+  readonly log: Logger;
+  readonly limits: OperationLimits;
+  readonly graphiql: boolean;
+}
+
+/** The example that GraphiQL opens with: one person, three bureaus. */
+export const GRAPHIQL_DEFAULT_QUERY = `# One person, read from three bureaus in one query:
+# public-security (GraphQL), market-supervision (REST), human-resources-social-security (SQL).
+query PersonAcrossBureaus($idNumber: ID!) {
+  person(idNumber: $idNumber) {
+    name
+    socialInsurance { insuredStatus contributionMonths }
+    enterprises { name status insuredEmployeeCount }
+  }
+}
+`;
+
+/** The gateway's yoga instance. */
+export type GatewayYoga = YogaServerInstance<GatewayServerContext, {}>;
+
+/**
+ * The gateway's GraphQL endpoint: one yoga instance, built once at start-up.
+ *
+ * Plugin order is the order of a query's life:
+ * 1. limits — refuse oversized operations during validation, before any work;
+ * 2. client errors — every error gets its code, status and the request id, last.
+ * Errors are mapped to the gateway's codes in `maskError` (see `error-codes.ts`),
+ * so nothing unexpected reaches a client with its detail.
+ */
+export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
+  const { log } = options;
+  return createYoga<GatewayServerContext>({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: options.graphiql ? { title: 'Isthmus', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    // Yoga's own logs go through ours, so they are JSON and carry no request bodies.
+    logging: {
+      debug: (...args: unknown[]) => log.debug({ yoga: args.map(String) }),
+      info: (...args: unknown[]) => log.info({ yoga: args.map(String) }),
+      warn: (...args: unknown[]) => log.warn({ yoga: args.map(String) }),
+      error: (...args: unknown[]) => log.error({ yoga: args.map((arg) => (arg instanceof Error ? arg.name : String(arg))) }),
+    },
+    maskedErrors: {
+      maskError(error) {
+        const client = toClientError(error);
+        if (client.extensions.code === 'INTERNAL') log.error({ err: error }, 'unexpected error in a GraphQL request');
+        return client;
+      },
+    },
+    plugins: [useOperationLimits(options.limits), useClientErrors()],
+  });
+}

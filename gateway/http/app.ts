@@ -1,0 +1,52 @@
+import { Hono } from 'hono';
+import type { BreakerState } from '../../connectors/connector.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** What the operational routes read. */
+export interface AppDeps {
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Resolves when the gateway's database answers; rejects otherwise. */
+  readonly pingStore: () => Promise<void>;
+  readonly breakers: () => ReadonlyMap<string, BreakerState>;
+  /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
+  readonly draining: () => boolean;
+}
+
+/**
+ * Everything but `/graphql` (which the server hands straight to yoga, see
+ * `server.ts`): health, readiness, metrics, and later the admin API. No I/O
+ * happens here until a request arrives.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    const bureaus = Object.fromEntries([...deps.breakers()].map(([bureau, state]) => [bureau, { breaker: state }]));
+    let store: 'ok' | 'unreachable' = 'ok';
+    try {
+      await deps.pingStore();
+    } catch {
+      store = 'unreachable';
+    }
+    // An open breaker degrades one bureau's fields but the gateway still
+    // serves the others, so only the store and draining decide readiness.
+    const ready = store === 'ok' && !deps.draining();
+    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus }, ready ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('content-type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.onError((error, c) => {
+    deps.log.error({ err: error }, 'unexpected error in an HTTP route');
+    return c.json({ error: { code: 'INTERNAL', message: 'Internal error. Quote the request id when you report it.' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,50 @@
+import type { MaskKind } from './catalogue.ts';
+
+/**
+ * A sharing agreement (共享协议): the providing bureau's approval for one
+ * consumer bureau and client app to read named fields, for a purpose, on a
+ * legal basis, for a time.
+ */
+
+/** `DRAFT → PENDING → ACTIVE → (REVOKED | EXPIRED)`, or `PENDING → REJECTED`. */
+export type AgreementStatus = 'DRAFT' | 'PENDING' | 'ACTIVE' | 'REVOKED' | 'EXPIRED' | 'REJECTED';
+
+/** `ANY`: any record; `SELF`: only records whose data subject is the token's citizen. */
+export type RowScope = 'ANY' | 'SELF';
+
+/** One sharing agreement, as stored and as decisions read it. Readonly: a change is a new version and an event. */
+export interface Agreement {
+  /** Stable id, e.g. `agr-7f3a9c`. */
+  readonly id: string;
+  /** Increases with every change of the agreement. */
+  readonly version: number;
+  readonly consumerBureau: string;
+  readonly consumerApp: string;
+  readonly providerBureau: string;
+  /** Exact coordinates, `Type.field`, all provided by `providerBureau`. */
+  readonly fields: readonly string[];
+  /** Masks per coordinate, on top of (never weaker than) the catalogue's. */
+  readonly masks: Readonly<Record<string, MaskKind>>;
+  /** The purpose requests must state to use it (`social-assistance-eligibility`). */
+  readonly purpose: string;
+  /** The statute or regulation that allows the sharing. */
+  readonly legalBasis: string;
+  readonly rowScope: RowScope;
+  /** The token scope that exercises the agreement; a token must carry it. */
+  readonly scope: string;
+  /** ISO 8601 instants; the agreement is in force in [validFrom, validUntil). */
+  readonly validFrom: string;
+  readonly validUntil: string;
+  readonly status: AgreementStatus;
+  /** User ids (token `user`, else `sub`) of the requester and the approver: never the same person. */
+  readonly requestedBy: string;
+  readonly approvedBy?: string;
+  /** For `PENDING`: the date (ISO) by which the provider should answer. */
+  readonly replyBy?: string;
+  /** For `REJECTED`: the written reasons, shown to the requester. */
+  readonly rejectionReason?: string;
+  /** Access log entries made under it stay hidden from the citizen this many days, for this legal reason. */
+  readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
