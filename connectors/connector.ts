@@ -24,7 +24,12 @@ export interface ConnectorLimits {
 /** The outcome of one upstream call, reported to the gateway's metrics. */
 export interface UpstreamCall {
   readonly bureau: string;
-  readonly outcome: 'ok' | 'error' | 'timeout' | 'rejected';
+  /**
+   * `ok`: the bureau answered (a 404 included); `error`: it failed or refused;
+   * `timeout`: no answer within `timeoutMs`; `rejected`: not sent (breaker open,
+   * queue full); `aborted`: the caller gave up first, which is not the bureau's fault.
+   */
+  readonly outcome: 'ok' | 'error' | 'timeout' | 'rejected' | 'aborted';
   readonly durationMs: number;
 }
 
