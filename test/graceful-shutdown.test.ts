@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
+import { demoCity } from '../examples/data/generate-city.ts';
+import { createScratchDatabase } from './support/test-stores.ts';
+
+const MAIN = fileURLToPath(new URL('../gateway/main.ts', import.meta.url));
+
+/** Starts `node gateway/main.ts` as its own process and resolves with its URL once it logs that it listens. */
+async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buffered = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${lines.join('\n')}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        const entry = JSON.parse(line);
+        if (entry.msg === 'gateway listening') {
+          clearTimeout(timer);
+          resolve(entry.url);
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${lines.join('\n')}`)));
+  });
+  return { child, url, lines };
+}
+
+describe('graceful shutdown', () => {
+  let bureaus: DemoBureaus;
+  let scratch: { url: string; drop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    const serverUrl = process.env.DATABASE_URL;
+    bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
+    scratch = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
+  });
+  afterAll(async () => {
+    await bureaus?.close();
+    await scratch?.drop();
+  });
+
+  it('on SIGTERM, finishes the request in flight, refuses new ones, and exits 0', async () => {
+    const { child, url, lines } = await spawnGateway({
+      PORT: '0',
+      ISTHMUS_DATA_DIR: ':memory:',
+      ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+      ...bureaus.env,
+    });
+    const person = demoCity().persons[0]!;
+    bureaus.publicSecurity.setLatency(800);
+    try {
+      const inFlight = fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ person(idNumber: "${person.idNumber}") { name } }` }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: { person: { name: person.name } } });
+      const [code] = await exited;
+      expect(code).toBe(0);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+      const messages = lines.map((line) => JSON.parse(line).msg);
+      expect(messages).toContain('shutting down');
+      expect(messages).toContain('gateway stopped');
+    } finally {
+      bureaus.publicSecurity.setLatency(0);
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('stops with a clear message and no stack on bad configuration', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: 'eighty', ISTHMUS_MAX_DEPTH: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(78);
+    expect(stderr).toContain('PORT must be a whole number from 0 to 65535');
+    expect(stderr).toContain('ISTHMUS_MAX_DEPTH must be a whole number from 2 to 100');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
