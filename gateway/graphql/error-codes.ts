@@ -70,8 +70,9 @@ function httpOf(status: number, headers: Record<string, string> | undefined): { 
   return headers ? { status, headers } : { status };
 }
 
+/** Why the bureau could not serve: `timeout`, `breaker-open`, `failed`, `overloaded`, or `rejected` (it refused the request). */
 function failureOf(error: object): Record<string, unknown> {
-  return 'failure' in error ? { reason: error.failure } : {};
+  return { reason: 'failure' in error ? error.failure : 'rejected' };
 }
 
 /** An error thrown by code (a resolver, a plugin) rather than raised by GraphQL about the request. */

@@ -40,11 +40,15 @@ export type GatewayYoga = YogaServerInstance<GatewayServerContext, {}>;
  */
 export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
   const { log } = options;
+  let graphiqlPage: Promise<string> | undefined;
   return createYoga<GatewayServerContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: options.graphiql ? { title: 'Isthmus', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    // Government networks are often closed: GraphiQL is served from the
+    // bundled package, not from a CDN, loaded on first use and rendered once.
+    renderGraphiQL: (graphiqlOptions) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(graphiqlOptions))),
     // Yoga's own logs go through ours, so they are JSON and carry no request bodies.
     logging: {
       debug: (...args: unknown[]) => log.debug({ yoga: args.map(String) }),
