@@ -1,11 +1,34 @@
 import { startDemoBureaus } from './start-bureaus.ts';
-import { demoCity } from './data/generate-city.ts';
+import { demoCity, type City, type CityPerson } from './data/generate-city.ts';
 import { loadConfig, ConfigError } from '../gateway/config/config.ts';
 import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
 import { startGateway } from '../gateway/gateway.ts';
 
 /** Ports of the demo bureaus unless the environment says otherwise. */
 export const DEMO_PORTS = { publicSecurity: 4101, marketSupervision: 4102, hrss: 4103 } as const;
+
+/** The resident the demo's first query reads: one who represents an enterprise and has a social insurance account. */
+export function sampleResident(city: City = demoCity()): CityPerson {
+  return city.persons.find(
+    (person) =>
+      city.enterprises.some((enterprise) => enterprise.legalRepresentativeId === person.idNumber) &&
+      city.insuranceAccounts.some((account) => account.idNumber === person.idNumber),
+  )!;
+}
+
+/** What GraphiQL opens with in the demo: one resident, three bureaus. */
+export function sampleQuery(idNumber: string): string {
+  return `# One person, read from three bureaus in one query:
+# public-security (GraphQL), market-supervision (REST), human-resources-social-security (SQL).
+{
+  person(idNumber: "${idNumber}") {
+    name
+    socialInsurance { insuredStatus contributionMonths }
+    enterprises { name status insuredEmployeeCount }
+  }
+}
+`;
+}
 
 /**
  * `npm start`: the demo city. Three bureau systems — a GraphQL service, a
@@ -21,9 +44,10 @@ async function runDemoCity(): Promise<void> {
       hrss: port('DEMO_HRSS_PORT', DEMO_PORTS.hrss),
     },
   });
+  const sample = sampleResident();
   let gateway;
   try {
-    gateway = await startGateway(loadConfig({ ...process.env, ...bureaus.env }));
+    gateway = await startGateway(loadConfig({ ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
   } catch (error) {
     await bureaus.close();
     if (error instanceof ConfigError || error instanceof CatalogueError) {
@@ -32,7 +56,6 @@ async function runDemoCity(): Promise<void> {
     }
     throw error;
   }
-  const sample = demoCity().persons.find((person) => demoCity().enterprises.some((enterprise) => enterprise.legalRepresentativeId === person.idNumber))!;
   process.stdout.write(
     [
       '',

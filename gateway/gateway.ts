@@ -39,6 +39,8 @@ export interface Gateway {
 export interface StartGatewayOptions {
   /** Where JSON logs go; stdout by default. */
   readonly logDestination?: DestinationStream;
+  /** The query GraphiQL opens with (the demo fills in one of its residents). */
+  readonly graphiqlQuery?: string;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       log,
       limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
       graphiql: config.graphiql,
+      ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
     });
     let draining = false;
     const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining });

@@ -12,6 +12,8 @@ export interface GatewayYogaOptions {
   readonly log: Logger;
   readonly limits: OperationLimits;
   readonly graphiql: boolean;
+  /** The query GraphiQL opens with; {@link GRAPHIQL_DEFAULT_QUERY} unless given. */
+  readonly graphiqlQuery?: string;
 }
 
 /** The example that GraphiQL opens with: one person, three bureaus. */
@@ -45,7 +47,7 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: options.graphiql ? { title: 'Isthmus', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    graphiql: options.graphiql ? { title: 'Isthmus', defaultQuery: options.graphiqlQuery ?? GRAPHIQL_DEFAULT_QUERY } : false,
     // Government networks are often closed: GraphiQL is served from the
     // bundled package, not from a CDN, loaded on first use and rendered once.
     renderGraphiQL: (graphiqlOptions) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(graphiqlOptions))),

@@ -3,6 +3,7 @@ import { startDemoBureaus, type DemoBureaus } from '../../examples/start-bureaus
 import { loadConfig } from '../../gateway/config/config.ts';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
 import { createScratchDatabase } from './test-stores.ts';
+import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
 
 /** The demo city on free ports, for one test file. */
 export interface TestCity {
@@ -50,7 +51,7 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
         ...bureaus.env,
         ...env,
       }),
-      { logDestination: destination },
+      { logDestination: destination, graphiqlQuery: sampleQuery(sampleResident().idNumber) },
     );
   } catch (error) {
     await bureaus.close();
