@@ -1,0 +1,578 @@
+import type { Agreement, RowScope } from './agreement.ts';
+import { MASK_KINDS, type Catalogue, type CatalogueField, type MaskKind } from './catalogue.ts';
+import type { OperationPlan, PlannedField } from './field-plan.ts';
+import type { MaskedPath } from './masks.ts';
+import type { Principal, RequestPurpose } from './principal.ts';
+
+/**
+ * The decision on one operation: for every planned field, allow, mask or
+ * deny, and why. Pure and total: the same inputs give the same decision,
+ * and no input makes it throw. Whatever no rule allows is denied.
+ */
+
+/** Why a field is withheld. A `switch` over it is exhaustive. */
+export type DenyReason =
+  /** The principal names no consumer bureau. */
+  | 'NO_BUREAU'
+  /** The field is not in the catalogue (or the operation is not a query). */
+  | 'UNKNOWN_FIELD'
+  /** 不予共享: the field never leaves its bureau. */
+  | 'NONE_CATEGORY'
+  /** A citizen's token reaching beyond the citizen's own record, or a `SELF` agreement used without one. */
+  | 'SELF_SCOPE'
+  /** No agreement of this consumer bureau with the provider covers the field. */
+  | 'NO_AGREEMENT'
+  /** An agreement covers it, for another app of the consumer bureau. */
+  | 'APP_MISMATCH'
+  /** An agreement covers it but is a draft, pending, revoked or rejected. */
+  | 'AGREEMENT_NOT_ACTIVE'
+  /** An agreement covers it; the token lacks the agreement's scope. */
+  | 'SCOPE_MISSING'
+  /** An agreement covers it for a purpose; the request states none. */
+  | 'PURPOSE_MISSING'
+  /** An agreement covers it for another purpose than the one stated. */
+  | 'PURPOSE_MISMATCH'
+  /** An agreement covers it from a later date. */
+  | 'NOT_YET_VALID'
+  /** The agreement that covered it has expired. */
+  | 'EXPIRED'
+  /** The field is inside one that was denied, so it is not read either. */
+  | 'PARENT_DENIED';
+
+/** All deny reasons, for validation and exhaustive tables. */
+export const DENY_REASONS: readonly DenyReason[] = [
+  'NO_BUREAU',
+  'UNKNOWN_FIELD',
+  'NONE_CATEGORY',
+  'SELF_SCOPE',
+  'NO_AGREEMENT',
+  'APP_MISMATCH',
+  'AGREEMENT_NOT_ACTIVE',
+  'SCOPE_MISSING',
+  'PURPOSE_MISSING',
+  'PURPOSE_MISMATCH',
+  'NOT_YET_VALID',
+  'EXPIRED',
+  'PARENT_DENIED',
+];
+
+/** The agreement a consumer should ask the provider for: the explain tool turns it into a draft. */
+export interface AgreementRequest {
+  readonly consumerBureau: string;
+  readonly consumerApp: string;
+  readonly providerBureau: string;
+  /** Every coordinate of this provider that the operation was denied for want of an agreement, sorted. */
+  readonly fields: readonly string[];
+  /** The catalogue's default mask of each field that has one. */
+  readonly suggestedMasks: Readonly<Record<string, MaskKind>>;
+  /** The purpose the request stated, if any. */
+  readonly purpose?: string;
+  /** `SELF` for a citizen token, which only ever reads the citizen's own record; `ANY` otherwise. */
+  readonly rowScope: RowScope;
+}
+
+/**
+ * What would let a denied field through: an existing agreement, once the
+ * token carries its scope and the request its purpose (or once it is
+ * approved or in force), or a new agreement to request.
+ */
+export type WouldAllow =
+  | { readonly agreementId: string; readonly scope: string; readonly purpose: string }
+  | { readonly request: AgreementRequest };
+
+interface DecisionBase {
+  /** The planned field's {@link PlannedField.key}. */
+  readonly key: string;
+  readonly path: readonly string[];
+  readonly coordinate: string;
+  /** The bureau that provides the field (or serves the root field); absent for introspection and unknown fields. */
+  readonly bureau?: string;
+}
+
+/** Released as it is. `agreementId` names the agreement whose terms released it, if one did. */
+export interface AllowDecision extends DecisionBase {
+  readonly effect: 'allow';
+  readonly agreementId?: string;
+}
+
+/** Released, masked. */
+export interface MaskDecision extends DecisionBase {
+  readonly effect: 'mask';
+  readonly mask: MaskKind;
+  readonly agreementId?: string;
+}
+
+/** Withheld. The message names the agreement that is missing or what it lacks; it never carries personal data. */
+export interface DenyDecision extends DecisionBase {
+  readonly effect: 'deny';
+  readonly reason: DenyReason;
+  readonly message: string;
+  readonly wouldAllow?: WouldAllow;
+}
+
+/** The decision on one planned field. */
+export type FieldDecision = AllowDecision | MaskDecision | DenyDecision;
+
+/** How the operation as a whole fares: nothing withheld, some data released, or no data released. */
+export type DecisionOutcome = 'ALLOWED' | 'PARTIAL' | 'DENIED';
+
+/** The decision on one operation. */
+export interface OperationDecision {
+  /** Every planned field's decision, by {@link PlannedField.key}. */
+  readonly fields: ReadonlyMap<string, FieldDecision>;
+  /** The denied fields, one entry per path, in plan order. */
+  readonly denied: readonly DenyDecision[];
+  /** Where the result must be masked, for `maskResult`. */
+  readonly masks: readonly MaskedPath[];
+  /** Agreements whose terms released data, sorted. */
+  readonly agreementIds: readonly string[];
+  /** Bureaus whose data or root fields the allowed part touches (the caller's own included), sorted. */
+  readonly providerBureaus: readonly string[];
+  /** Coordinates of the data fields asked for (root and introspection fields aside), sorted. */
+  readonly requested: readonly string[];
+  /** Data fields released, each with its mask, sorted. */
+  readonly released: readonly { readonly coordinate: string; readonly mask?: MaskKind }[];
+  readonly outcome: DecisionOutcome;
+}
+
+/** Everything a decision depends on; nothing else is read, the clock included. */
+export interface DecideInput {
+  readonly plan: OperationPlan;
+  readonly principal: Principal;
+  readonly purpose: RequestPurpose;
+  readonly agreements: readonly Agreement[];
+  readonly catalogue: Catalogue;
+  readonly now: Date;
+  /** The entity whose key a citizen token's `citizen` is. Default {@link DEFAULT_CITIZEN_ENTITY}. */
+  readonly citizenEntity?: string;
+}
+
+/** Citizens are residents: a citizen token's `citizen` is a `Person` key. */
+export const DEFAULT_CITIZEN_ENTITY = 'Person';
+
+/**
+ * Decides every field of `plan`.
+ *
+ * Rules, in order, for each field:
+ * 1. Introspection (`__typename`, `__schema`, `__type` and below) is allowed.
+ * 2. A principal without a bureau is denied everything else (`NO_BUREAU`).
+ * 3. Root fields of a query that the catalogue serves are allowed as entry
+ *    points: what they return is governed by the fields below them. Others:
+ *    `UNKNOWN_FIELD`.
+ * 4. **Citizen tokens** (role `citizen` or a `citizen` claim): every root
+ *    field must be keyed by the citizen. A root field returning the citizen
+ *    entity (`Person`) passes only when it has key arguments (the entity's
+ *    key field, `idNumber`, or the argument of one of its merge resolvers,
+ *    `idNumbers`, as the catalogue names them), at least one key value, and
+ *    every key value, single or in a list, equals `principal.citizen`. Any other root field (another
+ *    person, an enterprise lookup, a person without a key) is denied with
+ *    `SELF_SCOPE`, its whole subtree with it, so no bureau is called for it.
+ * 5. Fields not in the catalogue: `UNKNOWN_FIELD`.
+ * 6. A bureau reads its own fields unmasked.
+ * 7. `NONE` fields: `NONE_CATEGORY`.
+ * 8. An applicable agreement (see below) releases the field on its terms:
+ *    masked with `agreement.masks[coordinate]`, else clear. Where several
+ *    apply, the least masked wins, then the smallest id.
+ * 9. Merge keys and `OPEN` fields: allowed, masked with the catalogue's mask
+ *    if it has one: that mask is the provider's default for unconditional
+ *    sharing, an agreement (rule 8) its explicit decision for a consumer.
+ * 10. `CONDITIONAL` fields without an applicable agreement are denied with
+ *    the reason of the near-miss that got furthest (below).
+ * A field inside a denied one is denied too (`PARENT_DENIED`, unless its
+ * own rules already deny it with a more telling reason).
+ *
+ * An agreement applies to a field when, checked in this order (the order
+ * ranks near-misses: the agreement that fails latest names the reason):
+ * consumer bureau and provider match and it lists the coordinate (else
+ * `NO_AGREEMENT`); its app is the token's app (`APP_MISMATCH`); it is
+ * `ACTIVE` (`AGREEMENT_NOT_ACTIVE`, `EXPIRED`); `validFrom <= now <
+ * validUntil` (`NOT_YET_VALID`, `EXPIRED`); the token carries its scope
+ * (`SCOPE_MISSING`); its purpose is the request's, else the token's
+ * (`PURPOSE_MISSING`, `PURPOSE_MISMATCH`); and, for `rowScope: 'SELF'`, the
+ * token names a citizen and the field is on the citizen's own record: below
+ * a citizen-keyed root with no other citizen entity in between
+ * (`SELF_SCOPE`). The agreement's own state comes before the token's, so a
+ * near-miss in force that only needs a scope is preferred over an expired
+ * one.
+ *
+ * @example
+ * ```ts
+ * const decision = decideOperation({ plan, principal, purpose: { purpose: 'business-licensing' }, agreements, catalogue, now: new Date() });
+ * for (const denied of decision.denied) console.log(denied.path.join('.'), denied.reason, denied.message);
+ * // p1.address SCOPE_MISSING agreement agr-7f3a9c covers Person.address; the token lacks its scope "ps.person.address"
+ * const document = printPlan(plan, keepAllowed(decision));
+ * ```
+ */
+export function decideOperation(input: DecideInput): OperationDecision {
+  const context = createContext(input);
+  const provisional: Provisional[] = [];
+  const walk = (fields: readonly PlannedField[], ancestors: readonly PlannedField[], parentDenied: boolean): void => {
+    for (const field of fields) {
+      let verdict = decideOwn(context, field, ancestors);
+      if (parentDenied && verdict.effect !== 'deny') {
+        verdict = {
+          effect: 'deny',
+          reason: 'PARENT_DENIED',
+          message: `${field.coordinate} is not read: the field it is selected in was denied`,
+          ...(verdict.bureau === undefined ? {} : { bureau: verdict.bureau }),
+        };
+      }
+      const parent = ancestors[ancestors.length - 1];
+      provisional.push({ field, verdict, belowAbstract: parent?.returnKind === 'ABSTRACT', data: ancestors.length > 0 && !field.introspection });
+      walk(field.children, [...ancestors, field], verdict.effect === 'deny');
+    }
+  };
+  walk(input.plan.fields, [], false);
+  return summarise(context, provisional);
+}
+
+/** The `keep` predicate for `printPlan`: a field is printed, and so fetched, only if it was not denied. */
+export function keepAllowed(decision: OperationDecision): (field: PlannedField) => boolean {
+  return (field) => {
+    const verdict = decision.fields.get(field.key);
+    return verdict !== undefined && verdict.effect !== 'deny';
+  };
+}
+
+interface Context {
+  readonly input: DecideInput;
+  readonly bureau: string | undefined;
+  readonly scopes: ReadonlySet<string>;
+  readonly statedPurpose: string | undefined;
+  readonly isCitizen: boolean;
+  readonly citizen: string | undefined;
+  readonly citizenEntity: string;
+  readonly now: number;
+  /** Sorted by id, so that every choice among agreements is deterministic whatever order they came in. */
+  readonly agreements: readonly Agreement[];
+}
+
+/** A decision before the agreement requests of the whole operation are known. */
+type Verdict =
+  | { readonly effect: 'allow'; readonly bureau?: string; readonly agreementId?: string }
+  | { readonly effect: 'mask'; readonly bureau?: string; readonly mask: MaskKind; readonly agreementId?: string }
+  | {
+      readonly effect: 'deny';
+      readonly bureau?: string;
+      readonly reason: DenyReason;
+      readonly message: string;
+      readonly wouldAllow?: WouldAllow;
+      /** Filled in by {@link summarise}: the request names every field of this provider the operation lacks. */
+      readonly requestFrom?: string;
+    };
+
+interface Provisional {
+  readonly field: PlannedField;
+  readonly verdict: Verdict;
+  readonly belowAbstract: boolean;
+  /** A data field: neither a root entry point nor introspection. */
+  readonly data: boolean;
+}
+
+function createContext(input: DecideInput): Context {
+  const { principal } = input;
+  const roles: readonly unknown[] = Array.isArray(principal.roles) ? principal.roles : [];
+  const citizen = nonEmpty(principal.citizen);
+  return {
+    input,
+    bureau: nonEmpty(principal.bureau),
+    scopes: new Set(Array.isArray(principal.scopes) ? principal.scopes : []),
+    statedPurpose: nonEmpty(input.purpose?.purpose) ?? nonEmpty(principal.purpose),
+    isCitizen: roles.includes('citizen') || citizen !== undefined,
+    citizen,
+    citizenEntity: input.citizenEntity ?? DEFAULT_CITIZEN_ENTITY,
+    now: input.now instanceof Date ? input.now.getTime() : Number.NaN,
+    agreements: [...(Array.isArray(input.agreements) ? input.agreements : [])].sort(
+      (a, b) => compare(a.id, b.id) || (a.version ?? 0) - (b.version ?? 0),
+    ),
+  };
+}
+
+function decideOwn(context: Context, field: PlannedField, ancestors: readonly PlannedField[]): Verdict {
+  if (field.introspection) return { effect: 'allow' };
+  const consumer = context.bureau;
+  if (consumer === undefined) {
+    return { effect: 'deny', reason: 'NO_BUREAU', message: 'the token names no consumer bureau, so it may read no bureau data' };
+  }
+  if (ancestors.length === 0) return decideRoot(context, field);
+
+  const entry = context.input.catalogue.fields.get(field.coordinate);
+  if (!entry) return unknownField(field);
+  const bureau = entry.bureau;
+  if (bureau === consumer) return { effect: 'allow', bureau };
+  if (entry.category === 'NONE') {
+    return { effect: 'deny', bureau, reason: 'NONE_CATEGORY', message: `${field.coordinate} is never shared outside ${bureau} (不予共享)` };
+  }
+  if (entry.category !== 'OPEN' && entry.category !== 'CONDITIONAL') return unknownField(field);
+
+  const { applicable, nearMiss } = searchAgreements(context, field, entry, ancestors);
+  if (applicable) {
+    const mask = validMask(applicable.masks?.[field.coordinate]);
+    return mask ? { effect: 'mask', bureau, mask, agreementId: applicable.id } : { effect: 'allow', bureau, agreementId: applicable.id };
+  }
+  if (entry.isKey || entry.category === 'OPEN') {
+    const mask = validMask(entry.mask);
+    return mask ? { effect: 'mask', bureau, mask } : { effect: 'allow', bureau };
+  }
+  return nearMiss ?? noAgreement(context, field.coordinate, bureau, consumer);
+}
+
+function decideRoot(context: Context, field: PlannedField): Verdict {
+  const bureau = context.input.catalogue.rootFields.get(field.fieldName);
+  if (context.input.plan.operation !== 'query' || bureau === undefined) return unknownField(field);
+  if (context.isCitizen && !keyedByCitizen(context, field)) {
+    return {
+      effect: 'deny',
+      bureau,
+      reason: 'SELF_SCOPE',
+      message: `a citizen's token reads only the citizen's own record; ${field.coordinate} here is not keyed by the signed-in citizen`,
+    };
+  }
+  return { effect: 'allow', bureau };
+}
+
+/** Rule 4: a root field that returns the citizen entity and is keyed, every key of it, by the citizen. */
+function keyedByCitizen(context: Context, root: PlannedField): boolean {
+  const entity = context.input.catalogue.entities.get(context.citizenEntity);
+  const citizen = context.citizen;
+  if (!entity || citizen === undefined || root.returnType !== entity.typeName) return false;
+  const keyArguments = new Set([entity.keyField, ...entity.resolvers.map((resolver) => resolver.argumentName)]);
+  const values = Object.entries(root.args)
+    .filter(([name]) => keyArguments.has(name))
+    .flatMap(([, value]) => (Array.isArray(value) ? value : [value]));
+  // An empty key list names no one, so it is not keyed by the citizen either.
+  return values.length > 0 && values.every((value) => value === citizen);
+}
+
+/** Whether `field` lies on the record of the signed-in citizen: below a citizen-keyed root, with no other citizen entity on the way. */
+function onCitizensOwnRecord(context: Context, ancestors: readonly PlannedField[]): boolean {
+  const [root, ...between] = ancestors;
+  if (!root || !keyedByCitizen(context, root)) return false;
+  return between.every((ancestor) => ancestor.returnType !== context.citizenEntity);
+}
+
+/** Checks in the order that ranks near-misses; see {@link decideOperation}. */
+const CHECKS = ['app', 'status', 'window', 'scope', 'purpose', 'rows'] as const;
+
+interface Miss {
+  readonly rank: number;
+  readonly verdict: Verdict & { readonly effect: 'deny' };
+}
+
+function searchAgreements(
+  context: Context,
+  field: PlannedField,
+  entry: CatalogueField,
+  ancestors: readonly PlannedField[],
+): { readonly applicable?: Agreement; readonly nearMiss?: Verdict } {
+  const coordinate = field.coordinate;
+  let applicable: Agreement | undefined;
+  let best: Miss | undefined;
+  for (const agreement of context.agreements) {
+    if (
+      agreement.consumerBureau !== context.bureau ||
+      agreement.providerBureau !== entry.bureau ||
+      !Array.isArray(agreement.fields) ||
+      !agreement.fields.includes(coordinate)
+    ) {
+      continue;
+    }
+    const miss = checkAgreement(context, agreement, coordinate, entry.bureau, ancestors);
+    if (!miss) {
+      // The least masked applicable agreement wins; agreements are sorted by id, so ties go to the first.
+      if (!applicable || (validMask(applicable.masks?.[coordinate]) && !validMask(agreement.masks?.[coordinate]))) {
+        applicable = agreement;
+      }
+    } else if (!best || miss.rank > best.rank) {
+      best = miss;
+    }
+  }
+  return { ...(applicable ? { applicable } : {}), ...(best ? { nearMiss: best.verdict } : {}) };
+}
+
+function checkAgreement(
+  context: Context,
+  agreement: Agreement,
+  coordinate: string,
+  bureau: string,
+  ancestors: readonly PlannedField[],
+): Miss | undefined {
+  const id = agreement.id;
+  const deny = (check: (typeof CHECKS)[number], reason: DenyReason, message: string, wouldAllow: WouldAllow | 'request'): Miss => ({
+    rank: CHECKS.indexOf(check),
+    verdict: {
+      effect: 'deny',
+      bureau,
+      reason,
+      message,
+      ...(wouldAllow === 'request' ? { requestFrom: bureau } : { wouldAllow }),
+    },
+  });
+  const existing: WouldAllow = { agreementId: id, scope: agreement.scope, purpose: agreement.purpose };
+
+  if (agreement.consumerApp !== context.input.principal.app) {
+    return deny(
+      'app',
+      'APP_MISMATCH',
+      `agreement ${id} lets ${agreement.consumerBureau}'s app "${agreement.consumerApp}" read ${coordinate}, not the app "${context.input.principal.app}"; request an agreement for this app from ${bureau}`,
+      'request',
+    );
+  }
+  if (agreement.status !== 'ACTIVE') {
+    if (agreement.status === 'EXPIRED') {
+      return deny('status', 'EXPIRED', `agreement ${id} for ${coordinate} has expired; request a new one from ${bureau}`, 'request');
+    }
+    const waiting = agreement.status === 'DRAFT' || agreement.status === 'PENDING';
+    return deny(
+      'status',
+      'AGREEMENT_NOT_ACTIVE',
+      `agreement ${id} for ${coordinate} is ${agreement.status}, not ACTIVE${waiting ? `; it needs ${bureau}'s approval` : `; request a new one from ${bureau}`}`,
+      waiting ? existing : 'request',
+    );
+  }
+  const from = Date.parse(agreement.validFrom);
+  const until = Date.parse(agreement.validUntil);
+  if (!(from <= context.now)) {
+    return deny('window', 'NOT_YET_VALID', `agreement ${id} for ${coordinate} is in force only from ${agreement.validFrom}`, existing);
+  }
+  if (!(context.now < until)) {
+    return deny('window', 'EXPIRED', `agreement ${id} for ${coordinate} expired at ${agreement.validUntil}; request a new one from ${bureau}`, 'request');
+  }
+  if (!context.scopes.has(agreement.scope)) {
+    return deny('scope', 'SCOPE_MISSING', `agreement ${id} covers ${coordinate}; the token lacks its scope "${agreement.scope}"`, existing);
+  }
+  if (context.statedPurpose === undefined) {
+    return deny(
+      'purpose',
+      'PURPOSE_MISSING',
+      `agreement ${id} covers ${coordinate} for the purpose "${agreement.purpose}"; the request states no purpose`,
+      existing,
+    );
+  }
+  if (context.statedPurpose !== agreement.purpose) {
+    return deny(
+      'purpose',
+      'PURPOSE_MISMATCH',
+      `agreement ${id} covers ${coordinate} for the purpose "${agreement.purpose}", not "${context.statedPurpose}"`,
+      existing,
+    );
+  }
+  if (agreement.rowScope !== 'ANY' && !(agreement.rowScope === 'SELF' && onCitizensOwnRecord(context, ancestors))) {
+    return deny(
+      'rows',
+      'SELF_SCOPE',
+      `agreement ${id} covers ${coordinate} only on the signed-in citizen's own record, with a token that names the citizen`,
+      existing,
+    );
+  }
+  return undefined;
+}
+
+function noAgreement(context: Context, coordinate: string, bureau: string, consumer: string): Verdict {
+  return {
+    effect: 'deny',
+    bureau,
+    reason: 'NO_AGREEMENT',
+    message: `${coordinate} is shared only under an agreement, and ${bureau} has none with ${consumer} (app "${context.input.principal.app}") that covers it; request one from ${bureau}`,
+    requestFrom: bureau,
+  };
+}
+
+function unknownField(field: PlannedField): Verdict {
+  return { effect: 'deny', reason: 'UNKNOWN_FIELD', message: `${field.coordinate} is not in the catalogue: unknown fields are denied` };
+}
+
+function summarise(context: Context, provisional: readonly Provisional[]): OperationDecision {
+  // One request per provider, naming every field of it the operation lacks.
+  const requested = new Map<string, Set<string>>();
+  for (const { field, verdict } of provisional) {
+    if (verdict.effect === 'deny' && verdict.requestFrom !== undefined) {
+      const fields = requested.get(verdict.requestFrom) ?? new Set<string>();
+      fields.add(field.coordinate);
+      requested.set(verdict.requestFrom, fields);
+    }
+  }
+  const requests = new Map<string, AgreementRequest>();
+  for (const [providerBureau, fields] of requested) {
+    const sorted = [...fields].sort(compare);
+    const suggestedMasks: Record<string, MaskKind> = {};
+    for (const coordinate of sorted) {
+      const mask = validMask(context.input.catalogue.fields.get(coordinate)?.mask);
+      if (mask) suggestedMasks[coordinate] = mask;
+    }
+    requests.set(providerBureau, {
+      consumerBureau: context.bureau ?? '',
+      consumerApp: String(context.input.principal.app ?? ''),
+      providerBureau,
+      fields: sorted,
+      suggestedMasks,
+      ...(context.statedPurpose === undefined ? {} : { purpose: context.statedPurpose }),
+      rowScope: context.isCitizen ? 'SELF' : 'ANY',
+    });
+  }
+
+  const fields = new Map<string, FieldDecision>();
+  const denied: DenyDecision[] = [];
+  const masks: MaskedPath[] = [];
+  const agreementIds = new Set<string>();
+  const providerBureaus = new Set<string>();
+  const asked = new Set<string>();
+  const released = new Map<string, { readonly coordinate: string; readonly mask?: MaskKind }>();
+  for (const { field, verdict, belowAbstract, data } of provisional) {
+    const base = {
+      key: field.key,
+      path: field.path,
+      coordinate: field.coordinate,
+      ...(verdict.bureau === undefined ? {} : { bureau: verdict.bureau }),
+    };
+    if (data) asked.add(field.coordinate);
+    let decision: FieldDecision;
+    if (verdict.effect === 'deny') {
+      const request = verdict.requestFrom === undefined ? undefined : requests.get(verdict.requestFrom);
+      const wouldAllow = request ? { request } : verdict.wouldAllow;
+      const message = request ? `${verdict.message} (${request.fields.join(', ')})` : verdict.message;
+      decision = { ...base, effect: 'deny', reason: verdict.reason, message, ...(wouldAllow ? { wouldAllow } : {}) };
+      denied.push(decision);
+    } else {
+      if (verdict.agreementId !== undefined) agreementIds.add(verdict.agreementId);
+      if (verdict.bureau !== undefined) providerBureaus.add(verdict.bureau);
+      if (verdict.effect === 'mask') {
+        decision = { ...base, effect: 'mask', mask: verdict.mask, ...(verdict.agreementId === undefined ? {} : { agreementId: verdict.agreementId }) };
+        masks.push({ path: field.path, mask: verdict.mask, ...(belowAbstract ? { typeName: field.parentType } : {}) });
+      } else {
+        decision = { ...base, effect: 'allow', ...(verdict.agreementId === undefined ? {} : { agreementId: verdict.agreementId }) };
+      }
+      if (data) {
+        const mask = verdict.effect === 'mask' ? verdict.mask : undefined;
+        released.set(`${field.coordinate}|${mask ?? ''}`, { coordinate: field.coordinate, ...(mask ? { mask } : {}) });
+      }
+    }
+    fields.set(field.key, decision);
+  }
+
+  return {
+    fields,
+    denied,
+    masks,
+    agreementIds: [...agreementIds].sort(compare),
+    providerBureaus: [...providerBureaus].sort(compare),
+    requested: [...asked].sort(compare),
+    released: [...released.keys()].sort(compare).map((key) => released.get(key)!),
+    outcome: denied.length === 0 ? 'ALLOWED' : released.size > 0 ? 'PARTIAL' : 'DENIED',
+  };
+}
+
+function validMask(mask: unknown): MaskKind | undefined {
+  if (mask === undefined || mask === null) return undefined;
+  // A mask the gateway does not know is still a mask: withhold the value whole.
+  return MASK_KINDS.includes(mask as MaskKind) ? (mask as MaskKind) : 'REDACT';
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Code-unit order: the same on every machine, unlike `localeCompare`. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
