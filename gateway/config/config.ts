@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readIssuers, type IssuerConfig } from '../auth/issuer-config.ts';
+import { DEV_ISSUER } from '../auth/dev-issuer.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -13,6 +15,8 @@ export const DEFAULT_MAX_DEPTH = 12;
 export const DEFAULT_MAX_ALIASES = 30;
 /** How long a SIGTERM waits for in-flight requests before it closes what is left. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** The dev issuer mints tokens for anyone who can run the CLI: off unless the demo or a developer turns it on. */
+export const DEFAULT_DEV_ISSUER = false;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,6 +42,15 @@ export interface GatewayConfig {
   readonly shutdownTimeoutMs: number;
   /** `ISTHMUS_GRAPHIQL`: serve GraphiQL to browsers on `/graphql` (`true`/`false`). */
   readonly graphiql: boolean;
+  /** `ISTHMUS_ISSUERS` (a JSON array) or `ISTHMUS_ISSUERS_FILE` (a path to one): the trusted token issuers (see `gateway/auth/issuer-config.ts`); none by default. */
+  readonly issuers: readonly IssuerConfig[];
+  /** `ISTHMUS_DEV_ISSUER`: trust the built-in dev issuer (`isthmus token`) and serve its keys at `/.well-known/jwks.json`. */
+  readonly devIssuer: boolean;
+  /**
+   * `ISTHMUS_KEYS_DIR`: where the dev issuer's and the gateway's own signing keys live (created 0600 on first use).
+   * Default: the folder holding the data dir (`.isthmus/`); in memory only when `ISTHMUS_DATA_DIR=:memory:` and this is unset.
+   */
+  readonly keysDir: string | undefined;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
@@ -93,18 +106,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   }
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const dataDir = env.ISTHMUS_DATA_DIR === ':memory:' ? undefined : resolve(env.ISTHMUS_DATA_DIR || resolve(PROJECT_ROOT, '.isthmus/data'));
+  // Keys sit beside the data dir rather than in it: PGlite owns that folder.
+  const keysDir = env.ISTHMUS_KEYS_DIR ? resolve(env.ISTHMUS_KEYS_DIR) : dataDir === undefined ? undefined : dirname(dataDir);
+  const issuers = readIssuers(env);
+  problems.push(...issuers.problems);
+  const devIssuer = boolean('ISTHMUS_DEV_ISSUER', DEFAULT_DEV_ISSUER);
+  if (devIssuer && issuers.issuers.some((issuer) => issuer.issuer === DEV_ISSUER)) {
+    problems.push(`ISTHMUS_ISSUERS must not list "${DEV_ISSUER}" while ISTHMUS_DEV_ISSUER is on: the built-in dev issuer has that id`);
+  }
 
   const config: GatewayConfig = {
     port: integer('PORT', DEFAULT_PORT, 0, 65_535),
     host: env.HOST || DEFAULT_HOST,
     databaseUrl,
-    dataDir: env.ISTHMUS_DATA_DIR === ':memory:' ? undefined : resolve(env.ISTHMUS_DATA_DIR || resolve(PROJECT_ROOT, '.isthmus/data')),
+    dataDir,
     schemasDir: resolve(env.ISTHMUS_SCHEMAS_DIR || resolve(PROJECT_ROOT, 'schemas')),
     maxBodyBytes: integer('ISTHMUS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1_024, 100 * 1_048_576),
     maxDepth: integer('ISTHMUS_MAX_DEPTH', DEFAULT_MAX_DEPTH, 2, 100),
     maxAliases: integer('ISTHMUS_MAX_ALIASES', DEFAULT_MAX_ALIASES, 0, 10_000),
     shutdownTimeoutMs: integer('ISTHMUS_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 600_000),
     graphiql: boolean('ISTHMUS_GRAPHIQL', true),
+    issuers: issuers.issuers,
+    devIssuer,
+    keysDir,
     logLevel,
     env,
   };

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { JSONWebKeySet } from 'jose';
 import type { BreakerState } from '../../connectors/connector.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -12,6 +13,10 @@ export interface AppDeps {
   readonly breakers: () => ReadonlyMap<string, BreakerState>;
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
   readonly draining: () => boolean;
+  /** The dev issuer's public keys, served at `/.well-known/jwks.json`; absent (404) unless `ISTHMUS_DEV_ISSUER` is on. */
+  readonly devIssuerJwks?: JSONWebKeySet;
+  /** The gateway's consumer-assertion key, served at `/.well-known/isthmus-gateway-jwks.json` for bureaus to verify `x-isthmus-consumer`. */
+  readonly gatewayJwks?: JSONWebKeySet;
 }
 
 /**
@@ -42,6 +47,11 @@ export function createApp(deps: AppDeps): Hono {
     c.header('content-type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
+
+  // Public keys only; a short max-age because verifiers refetch on an unknown kid anyway.
+  const { devIssuerJwks, gatewayJwks } = deps;
+  if (devIssuerJwks) app.get('/.well-known/jwks.json', (c) => c.json(devIssuerJwks, 200, { 'cache-control': 'public, max-age=300' }));
+  if (gatewayJwks) app.get('/.well-known/isthmus-gateway-jwks.json', (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((error, c) => {

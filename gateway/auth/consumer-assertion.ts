@@ -1,0 +1,292 @@
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { ClaimInvalid, TokenMalformed, TokenMissing } from './auth-error.ts';
+import { abortable } from './abortable.ts';
+import { openSigningKey, SIGNING_ALGORITHM } from './signing-key.ts';
+import { toAuthError, type VerificationContext } from './to-auth-error.ts';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './issuer-config.ts';
+import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, DEFAULT_JWKS_TIMEOUT_MS, MAX_TOKEN_LENGTH } from './verify-token.ts';
+
+/**
+ * Consumer assertions: a short-lived JWS the gateway attaches to every call
+ * it makes to a providing bureau (header `x-isthmus-consumer`), so the
+ * bureau's own system can check that the request came through Isthmus and
+ * for whom — which bureau, app, user, purpose and agreements — without
+ * trusting the network path.
+ */
+
+/** The `iss` of consumer assertions. */
+export const GATEWAY_ISSUER = 'isthmus-gateway';
+/** The header that carries the assertion to the providing bureau. */
+export const CONSUMER_ASSERTION_HEADER = 'x-isthmus-consumer';
+/** The JWS `typ`, so an assertion can never pass for an access token, nor an access token for an assertion (RFC 8725 §3.11). */
+export const CONSUMER_ASSERTION_TYPE = 'isthmus-consumer+jwt';
+/** The gateway's signing key file, inside the keys folder (`.isthmus/` by default). */
+export const GATEWAY_SIGNING_KEY_FILE = 'gateway-signing.json';
+/** Life of an assertion: it covers one request's upstream calls, nothing more. */
+export const DEFAULT_CONSUMER_ASSERTION_TTL_SECONDS = 60;
+/** A verifier refuses assertions issued longer ago than this, whatever their `exp` says. */
+export const DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS = 120;
+
+/** What the gateway vouches for, towards one providing bureau. */
+export interface ConsumerAssertionInput {
+  /** The providing bureau the assertion is for; becomes `aud`. */
+  readonly provider: string;
+  /** The gateway's request id, to match the bureau's log with the access log. */
+  readonly requestId: string;
+  /** The consumer bureau. */
+  readonly bureau: string;
+  /** The consumer's client application. */
+  readonly app: string;
+  readonly user?: string;
+  readonly purpose?: string;
+  readonly caseId?: string;
+  /** The agreements this request exercises at `provider`. */
+  readonly agreements: readonly string[];
+}
+
+/** A verified assertion, as a providing bureau sees it. */
+export interface ConsumerAssertion extends ConsumerAssertionInput {
+  /** `iat` and `exp`, seconds since the epoch. */
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+/** Signs consumer assertions with the gateway's own key. */
+export interface ConsumerAssertionSigner {
+  readonly kid: string;
+  /** The public key, as served at `/.well-known/isthmus-gateway-jwks.json`. */
+  readonly jwks: JSONWebKeySet;
+  readonly keyFile: string | undefined;
+  /**
+   * Signs one assertion.
+   *
+   * @throws TypeError when a field is empty or malformed.
+   */
+  signConsumerAssertion(input: ConsumerAssertionInput): Promise<string>;
+  /**
+   * Assertions for one request, signed at most once per provider bureau
+   * (and set of agreements) however many upstream calls the request makes:
+   * an ES256 signature costs about as much as a token verification.
+   *
+   * @example
+   * const assertionFor = signer.forRequest({ requestId, bureau: principal.bureau, app: principal.app });
+   * headers.set(CONSUMER_ASSERTION_HEADER, await assertionFor('hrss', ['agr-42']));
+   */
+  forRequest(request: Omit<ConsumerAssertionInput, 'provider' | 'agreements'>): (provider: string, agreements: readonly string[]) => Promise<string>;
+}
+
+/** Options of {@link openConsumerAssertionSigner}. */
+export interface ConsumerAssertionSignerOptions {
+  /** Folder of the key file; undefined keeps a fresh key in memory, which suits one process (tests), not replicas. */
+  readonly keysDir: string | undefined;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Default {@link DEFAULT_CONSUMER_ASSERTION_TTL_SECONDS}. */
+  readonly ttlSeconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Opens the gateway's signing key (creating it on first use) and returns the
+ * signer. Replicas behind one load balancer must share the key folder (a
+ * mounted secret), or bureaus would see signatures from keys they never
+ * fetched.
+ *
+ * @example
+ * const signer = await openConsumerAssertionSigner({ keysDir: config.keysDir });
+ */
+export async function openConsumerAssertionSigner(options: ConsumerAssertionSignerOptions): Promise<ConsumerAssertionSigner> {
+  const now = options.now ?? Date.now;
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_CONSUMER_ASSERTION_TTL_SECONDS;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS) {
+    throw new TypeError(`ttlSeconds must be a whole number from 1 to ${DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS}`);
+  }
+  const key = await openSigningKey({ dir: options.keysDir, fileName: GATEWAY_SIGNING_KEY_FILE, purpose: 'Isthmus gateway: signs consumer assertions sent to bureaus', signal: options.signal });
+  const jwks = Object.freeze({ keys: Object.freeze([key.publicJwk]) }) as JSONWebKeySet;
+
+  const sign = (input: ConsumerAssertionInput): Promise<string> => {
+    const text = (name: string, value: unknown, required: boolean): string | undefined => {
+      if (value === undefined && !required) return undefined;
+      if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+      return value;
+    };
+    const provider = text('provider', input.provider, true)!;
+    const user = text('user', input.user, false);
+    const purpose = text('purpose', input.purpose, false);
+    const caseId = text('caseId', input.caseId, false);
+    if (!Array.isArray(input.agreements) || !input.agreements.every((agreement) => typeof agreement === 'string' && agreement !== '')) {
+      throw new TypeError('agreements must be a list of agreement ids');
+    }
+    const issuedAt = Math.floor(now() / 1_000);
+    return new SignJWT({
+      request_id: text('requestId', input.requestId, true),
+      consumer_bureau: text('bureau', input.bureau, true),
+      consumer_app: text('app', input.app, true),
+      ...(user === undefined ? {} : { user }),
+      ...(purpose === undefined ? {} : { purpose }),
+      ...(caseId === undefined ? {} : { case_id: caseId }),
+      agreements: [...input.agreements],
+    })
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: CONSUMER_ASSERTION_TYPE })
+      .setIssuer(GATEWAY_ISSUER)
+      .setAudience(provider)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttlSeconds)
+      .sign(key.privateKey);
+  };
+
+  return {
+    kid: key.kid,
+    jwks,
+    keyFile: key.file,
+    signConsumerAssertion: (input) => {
+      try {
+        return sign(input);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    forRequest(request) {
+      const signed = new Map<string, Promise<string>>();
+      return (provider, agreements) => {
+        const memo = `${provider}\u0000${agreements.join('\u0000')}`;
+        let assertion = signed.get(memo);
+        if (assertion === undefined) {
+          try {
+            assertion = sign({ ...request, provider, agreements });
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          signed.set(memo, assertion);
+        }
+        return assertion;
+      };
+    },
+  };
+}
+
+/** Options of {@link createConsumerAssertionVerifier}: `jwksUrl` or `keys`, not both. */
+export interface ConsumerAssertionVerifierOptions {
+  /** The bureau this system is: assertions for another bureau are refused. */
+  readonly bureau: string;
+  /** The gateway's `/.well-known/isthmus-gateway-jwks.json`. */
+  readonly jwksUrl?: string | URL;
+  /** Or the gateway's public keys, given directly. */
+  readonly keys?: readonly JWK[];
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Default {@link DEFAULT_CLOCK_TOLERANCE_SECONDS}. */
+  readonly clockToleranceSeconds?: number;
+  /** Bound on one JWKS fetch. Default {@link DEFAULT_JWKS_TIMEOUT_MS}. */
+  readonly fetchTimeoutMs?: number;
+  /** Default {@link DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS}. */
+  readonly maxAgeSeconds?: number;
+}
+
+/** Checks consumer assertions on a bureau's side. */
+export interface ConsumerAssertionVerifier {
+  /**
+   * Verifies the `x-isthmus-consumer` header's value and returns what the gateway vouched for.
+   *
+   * @throws AuthError: `TOKEN_MISSING`, `TOKEN_EXPIRED`, `AUDIENCE_MISMATCH`, `SIGNATURE_INVALID`, `CLAIM_INVALID`, …
+   */
+  verify(assertion: string | null | undefined, signal?: AbortSignal): Promise<ConsumerAssertion>;
+}
+
+/**
+ * For bureau systems: checks that a request came through Isthmus, and for whom.
+ *
+ * @example
+ * const verifier = createConsumerAssertionVerifier({ bureau: 'hrss', jwksUrl: 'https://isthmus.city.example/.well-known/isthmus-gateway-jwks.json' });
+ * const consumer = await verifier.verify(request.headers.get(CONSUMER_ASSERTION_HEADER));
+ */
+export function createConsumerAssertionVerifier(options: ConsumerAssertionVerifierOptions): ConsumerAssertionVerifier {
+  const now = options.now ?? Date.now;
+  const clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS;
+  const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS;
+  if (typeof options.bureau !== 'string' || options.bureau === '') throw new TypeError('bureau must be the id of this bureau');
+  if ((options.jwksUrl === undefined) === (options.keys === undefined)) throw new TypeError('give jwksUrl or keys, one of them');
+  if (!Number.isInteger(clockToleranceSeconds) || clockToleranceSeconds < 0 || clockToleranceSeconds > 300) throw new TypeError('clockToleranceSeconds must be a whole number from 0 to 300');
+  if (!Number.isInteger(fetchTimeoutMs) || fetchTimeoutMs < 1 || fetchTimeoutMs > 60_000) throw new TypeError('fetchTimeoutMs must be a whole number from 1 to 60000');
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 1) throw new TypeError('maxAgeSeconds must be a whole number ≥ 1');
+  const jwksUrl = options.jwksUrl === undefined ? undefined : new URL(options.jwksUrl);
+  const keySet = jwksUrl
+    ? createRemoteJWKSet(jwksUrl, { timeoutDuration: fetchTimeoutMs, cooldownDuration: DEFAULT_JWKS_COOLDOWN_MS, cacheMaxAge: DEFAULT_JWKS_MAX_AGE_MS })
+    : createLocalJWKSet({ keys: options.keys!.map((jwk) => ({ ...jwk })) });
+
+  const verifyAssertion = async (assertion: string): Promise<ConsumerAssertion> => {
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader(assertion);
+    } catch (error) {
+      throw new TokenMalformed('the consumer assertion is not a compact JWS', { cause: error });
+    }
+    const context: VerificationContext = {
+      issuer: GATEWAY_ISSUER,
+      subject: 'consumer assertion',
+      audience: [options.bureau],
+      algorithms: [SIGNING_ALGORITHM],
+      clockToleranceSeconds,
+      header,
+      jwksUrl: jwksUrl?.href,
+      fetchTimeoutMs,
+    };
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(assertion, keySet, {
+        issuer: GATEWAY_ISSUER,
+        audience: options.bureau,
+        algorithms: [SIGNING_ALGORITHM],
+        typ: CONSUMER_ASSERTION_TYPE,
+        requiredClaims: ['exp', 'iat'],
+        maxTokenAge: maxAgeSeconds,
+        clockTolerance: clockToleranceSeconds,
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      throw toAuthError(error, context);
+    }
+    return toAssertion(payload, options.bureau);
+  };
+
+  return {
+    async verify(assertion, signal) {
+      signal?.throwIfAborted();
+      if (assertion === undefined || assertion === null || assertion === '') {
+        throw new TokenMissing(`no consumer assertion: the request did not come through Isthmus (header ${CONSUMER_ASSERTION_HEADER})`);
+      }
+      if (typeof assertion !== 'string' || assertion.length > MAX_TOKEN_LENGTH) throw new TokenMalformed('the consumer assertion is not a compact JWS');
+      return abortable(verifyAssertion(assertion), signal);
+    },
+  };
+}
+
+function toAssertion(payload: JWTPayload, provider: string): ConsumerAssertion {
+  const issuer = GATEWAY_ISSUER;
+  const text = (claim: string, required: boolean): string | undefined => {
+    const value = payload[claim];
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'string' || value === '') throw new ClaimInvalid(`claim "${claim}" of the consumer assertion must be a non-empty string`, claim, { issuer });
+    return value;
+  };
+  const agreements = payload.agreements;
+  if (!Array.isArray(agreements) || !agreements.every((agreement) => typeof agreement === 'string' && agreement !== '')) {
+    throw new ClaimInvalid('claim "agreements" of the consumer assertion must be a list of agreement ids', 'agreements', { issuer });
+  }
+  const user = text('user', false);
+  const purpose = text('purpose', false);
+  const caseId = text('case_id', false);
+  return Object.freeze({
+    provider,
+    requestId: text('request_id', true)!,
+    bureau: text('consumer_bureau', true)!,
+    app: text('consumer_app', true)!,
+    ...(user === undefined ? {} : { user }),
+    ...(purpose === undefined ? {} : { purpose }),
+    ...(caseId === undefined ? {} : { caseId }),
+    agreements: Object.freeze([...(agreements as string[])]),
+    issuedAt: payload.iat!,
+    expiresAt: payload.exp!,
+  });
+}

@@ -1,0 +1,52 @@
+import type { JSONWebKeySet } from 'jose';
+import type { GatewayConfig } from '../config/config.ts';
+import { openConsumerAssertionSigner, type ConsumerAssertionSigner } from './consumer-assertion.ts';
+import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
+import { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './verify-token.ts';
+
+/** Everything authentication needs at run time, built once at start-up. */
+export interface GatewayAuth {
+  /** Trusts the configured issuers, plus the dev issuer when it is on. */
+  readonly verifier: TokenVerifier;
+  /** Present only when `ISTHMUS_DEV_ISSUER` is on. */
+  readonly devIssuer: DevIssuer | undefined;
+  /** Signs `x-isthmus-consumer` for calls to providing bureaus. */
+  readonly consumerAssertions: ConsumerAssertionSigner;
+  /** The `AppDeps` that serve the public keys: `{ ...auth.wellKnown }`. */
+  readonly wellKnown: { readonly devIssuerJwks?: JSONWebKeySet; readonly gatewayJwks: JSONWebKeySet };
+}
+
+/** Options of {@link createGatewayAuth}. */
+export interface GatewayAuthOptions {
+  readonly signal?: AbortSignal;
+  /** Milliseconds since the epoch, for every clock in here. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Verifier tuning (JWKS timeouts, cache size); issuers come from the config. */
+  readonly verifier?: Omit<TokenVerifierOptions, 'issuers' | 'now'>;
+}
+
+/**
+ * Opens the signing keys (creating them on first use under `keysDir`) and
+ * builds the verifier. The composition root calls it once:
+ *
+ * @example
+ * const auth = await createGatewayAuth(config);
+ * const app = createApp({ ...appDeps, ...auth.wellKnown });
+ * const principal = await authenticateRequest(request.headers, auth.verifier, request.signal);
+ */
+export async function createGatewayAuth(config: Pick<GatewayConfig, 'issuers' | 'devIssuer' | 'keysDir'>, options: GatewayAuthOptions = {}): Promise<GatewayAuth> {
+  const { signal, now } = options;
+  const devIssuer = config.devIssuer ? await openDevIssuer({ keysDir: config.keysDir, now, signal }) : undefined;
+  const consumerAssertions = await openConsumerAssertionSigner({ keysDir: config.keysDir, now, signal });
+  const verifier = createTokenVerifier({
+    ...options.verifier,
+    issuers: devIssuer ? [...config.issuers, devIssuer.issuerConfig] : config.issuers,
+    now,
+  });
+  return {
+    verifier,
+    devIssuer,
+    consumerAssertions,
+    wellKnown: devIssuer ? { devIssuerJwks: devIssuer.jwks, gatewayJwks: consumerAssertions.jwks } : { gatewayJwks: consumerAssertions.jwks },
+  };
+}
