@@ -43,6 +43,12 @@ export interface Agreement {
   readonly replyBy?: string;
   /** For `REJECTED`: the written reasons, shown to the requester. */
   readonly rejectionReason?: string;
+  /**
+   * For `REVOKED`: the written reasons, shown to the requester. Added beside
+   * `rejectionReason` because a revocation ends a working service and its
+   * reasons must be as visible as a rejection's.
+   */
+  readonly revocationReason?: string;
   /** Access log entries made under it stay hidden from the citizen this many days, for this legal reason. */
   readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
   readonly createdAt: string;

@@ -1,4 +1,5 @@
 import type { ColumnType } from 'kysely';
+import type { AgreementTables } from '../agreements/agreement-tables.ts';
 
 /** A gateway process that has run against this store; later chains and checkpoints hang off it. */
 export interface GatewayInstancesTable {
@@ -10,6 +11,6 @@ export interface GatewayInstancesTable {
 }
 
 /** The gateway's own tables, as kysely sees them. */
-export interface StoreSchema {
+export interface StoreSchema extends AgreementTables {
   gateway_instances: GatewayInstancesTable;
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPglitePool } from './pglite-pool.ts';
@@ -11,6 +11,14 @@ import type { StoreSchema } from './store-schema.ts';
 export const DEFAULT_POOL_SIZE = 10;
 /** How long a health check of the store may take. */
 export const DEFAULT_PING_TIMEOUT_MS = 2_000;
+/** Wait before a dropped LISTEN connection to PostgreSQL is opened again. */
+export const DEFAULT_LISTEN_RETRY_MS = 1_000;
+
+/** A channel name for LISTEN, which takes no parameters: plain lowercase identifiers only. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Stops a {@link Store.listen} subscription. */
+export type Unlisten = () => Promise<void>;
 
 /** Where the gateway keeps its own tables. */
 export type StoreOptions =
@@ -31,6 +39,13 @@ export interface Store {
   migrate(): Promise<readonly string[]>;
   /** Names of migrations not yet applied. */
   pending(): Promise<readonly string[]>;
+  /**
+   * Calls `onNotify(payload)` for each `NOTIFY channel` until the returned
+   * function is called. Delivery is best effort (a dropped connection loses
+   * what was sent meanwhile), so a reader that must not miss a change also
+   * polls something it can compare.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -43,17 +58,25 @@ export interface Store {
  * await store.migrate();
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const dialect =
-    options.kind === 'postgres'
-      ? new PostgresDialect({
-          pool: new pg.Pool({
-            connectionString: options.url,
-            max: options.poolSize ?? DEFAULT_POOL_SIZE,
-            connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS,
-          }),
-        })
-      : new PostgresDialect({ pool: createPglitePool(await openPglite(options.dataDir)) });
+  let listenOn: (channel: string, onNotify: (payload: string) => void) => Promise<Unlisten>;
+  let dialect: PostgresDialect;
+  if (options.kind === 'postgres') {
+    dialect = new PostgresDialect({
+      pool: new pg.Pool({
+        connectionString: options.url,
+        max: options.poolSize ?? DEFAULT_POOL_SIZE,
+        connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS,
+      }),
+    });
+    listenOn = (channel, onNotify) => listenPostgres(options.url, channel, onNotify);
+  } else {
+    const pglite = await openPglite(options.dataDir);
+    const pool = createPglitePool(pglite);
+    dialect = new PostgresDialect({ pool });
+    listenOn = (channel, onNotify) => listenPglite(pglite, pool, channel, onNotify);
+  }
   const db = new Kysely<StoreSchema>({ dialect });
+  const listeners = new Set<Unlisten>();
 
   return {
     kind: options.kind,
@@ -73,7 +96,92 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     },
     migrate: () => migrateToLatest(db),
     pending: () => pendingMigrations(db),
-    close: () => db.destroy(),
+    async listen(channel, onNotify) {
+      if (!CHANNEL.test(channel)) throw new TypeError(`not a plain channel name: ${channel}`);
+      const stop = await listenOn(channel, onNotify);
+      const unlisten: Unlisten = async () => {
+        if (!listeners.delete(unlisten)) return;
+        await stop();
+      };
+      listeners.add(unlisten);
+      return unlisten;
+    },
+    async close() {
+      await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * LISTEN on a connection of its own: a pooled connection would go back to
+ * the pool and serve queries, and its LISTEN would end with it. When the
+ * connection drops it is opened again after {@link DEFAULT_LISTEN_RETRY_MS}.
+ */
+async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
+  let stopped = false;
+  let current: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const open = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS });
+    current = client;
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    // A dropped connection emits 'error' and then 'end'; both lead to one retry.
+    client.on('error', () => dropped(client));
+    client.on('end', () => dropped(client));
+    try {
+      await client.connect();
+      await client.query(`listen ${channel}`);
+    } catch (error) {
+      dropped(client);
+      throw error;
+    }
+  };
+  const dropped = (client: pg.Client): void => {
+    if (current !== client) return;
+    current = undefined;
+    client.end().catch(() => {});
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (!stopped) open().catch(() => {});
+    }, DEFAULT_LISTEN_RETRY_MS);
+  };
+
+  await open();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const client = current;
+    current = undefined;
+    await client?.end().catch(() => {});
+  };
+}
+
+/**
+ * PGlite's own listen, taken in turn with other queries so that the LISTEN
+ * never runs inside another caller's transaction (a rollback would undo it).
+ */
+async function listenPglite(pglite: PGlite, pool: PostgresPool, channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
+  const turn = await pool.connect();
+  let stop: () => Promise<void>;
+  try {
+    stop = await pglite.listen(channel, onNotify);
+  } finally {
+    turn.release();
+  }
+  return async () => {
+    const again = await pool.connect().catch(() => undefined);
+    // A closed database has no listeners left to stop.
+    if (!again) return;
+    try {
+      await stop();
+    } finally {
+      again.release();
+    }
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as gatewayInstances from './0001-gateway-instances.ts';
+import * as agreements from './0002-agreements.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -7,6 +8,7 @@ import * as gatewayInstances from './0001-gateway-instances.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-gateway-instances': gatewayInstances,
+  '0002-agreements': agreements,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */

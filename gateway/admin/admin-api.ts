@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Agreement } from '../../policies/agreement.ts';
+import {
+  approveAgreement,
+  effectiveStatus,
+  isInForce,
+  isOverdue,
+  rejectAgreement,
+  requestAgreement,
+  revokeAgreement,
+  submitAgreement,
+  type LifecycleResult,
+  type LifecycleSettings,
+} from '../../policies/agreement-lifecycle.ts';
+import type { Catalogue } from '../../policies/catalogue.ts';
+import type { Principal } from '../../policies/principal.ts';
+import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
+import type { AgreementStore, StoredAgreementEvent } from '../agreements/agreement-store.ts';
+import type { Logger } from '../observability/logger.ts';
+import { AdminApiError } from './admin-error.ts';
+import {
+  parseAgreementRequest,
+  parseAuditQuery,
+  parseBody,
+  parseExpectedVersion,
+  parseListQuery,
+  parseNoInput,
+  parseReason,
+  type Body,
+} from './admin-input.ts';
+
+/** Largest request body the admin API reads: an agreement request is a few kilobytes. */
+export const DEFAULT_ADMIN_MAX_BODY_BYTES = 64 * 1024;
+/** Bounds of `workingDaysToReply`: a provider gets at least a day and at most three months. */
+const WORKING_DAYS_RANGE = [1, 65] as const;
+
+/** What the admin API needs. */
+export interface AdminApiDeps {
+  /** Verifies the request's credentials; rejects with a coded error (`TOKEN_MISSING`, …) when it cannot. */
+  readonly authenticate: (request: Request) => Promise<Principal>;
+  readonly agreements: AgreementStore;
+  readonly catalogue: Catalogue;
+  /** The clock; tests pass a fixed one. */
+  readonly now?: () => Date;
+  /** Working days (Mon–Fri) a provider has to answer a submitted request. */
+  readonly workingDaysToReply: number;
+  /** Draws new agreement ids; `agr-` and 12 hex digits by default. */
+  readonly newId?: () => string;
+  /** Where unexpected errors are logged. */
+  readonly log?: Pick<Logger, 'error'>;
+}
+
+type AdminEnv = { Variables: { principal: Principal } };
+
+/**
+ * The admin API for sharing agreements, a hono app the gateway mounts at
+ * `/admin/api`. JSON in and out; every refusal is
+ * `{ error: { code, message, field?, rule? } }` with 400, 401, 403, 404 or 409.
+ *
+ * - `GET /agreements?status&provider&consumer&overdue&limit&cursor`
+ * - `GET /agreements/:id` — with its history
+ * - `POST /agreements` — a request; `submit: true` sends it straight to `PENDING`
+ * - `POST /agreements/:id/submit | approve | reject | revoke` — `reason` for the last two; `version` to act only on the version you saw
+ * - `GET /audit?actor&agreement&bureau&from&until&limit&cursor` — who did what
+ *
+ * People see the agreements their bureau consumes or provides; operators see all.
+ * Each route reads auth → validate → load → authorize → act → present.
+ *
+ * @example
+ * app.route('/admin/api', createAdminApi({ authenticate, agreements, catalogue, workingDaysToReply: 10 }));
+ */
+export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
+  const { agreements, catalogue, authenticate } = deps;
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? (() => `agr-${randomBytes(6).toString('hex')}`);
+  if (!Number.isInteger(deps.workingDaysToReply) || deps.workingDaysToReply < WORKING_DAYS_RANGE[0] || deps.workingDaysToReply > WORKING_DAYS_RANGE[1]) {
+    throw new TypeError(`workingDaysToReply must be a whole number from ${WORKING_DAYS_RANGE[0]} to ${WORKING_DAYS_RANGE[1]}`);
+  }
+  const settings: LifecycleSettings = { workingDaysToReply: deps.workingDaysToReply };
+
+  const app = new Hono<AdminEnv>();
+
+  // auth: every route needs a principal of the staff (not a citizen app).
+  app.use('*', async (c, next) => {
+    const principal = await authenticated(authenticate, c.req.raw);
+    if (!principal.roles.some((role) => role === 'developer' || role === 'data_officer' || role === 'operator')) {
+      throw new AdminApiError('FORBIDDEN', 'the admin API is for developers, data officers and operators', { rule: 'STAFF_ONLY' });
+    }
+    c.set('principal', principal);
+    await next();
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: DEFAULT_ADMIN_MAX_BODY_BYTES,
+      onError: () => {
+        throw new AdminApiError('LIMIT_EXCEEDED', `the request body is larger than ${DEFAULT_ADMIN_MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.get('/agreements', async (c) => {
+    const principal = c.get('principal');
+    const filter = parseListQuery(c.req.query());
+    const at = now();
+    const page = await agreements.list({ ...filter, now: at, ...(isOperator(principal) ? {} : { involving: principal.bureau }) });
+    return c.json({ agreements: page.items.map((agreement) => present(agreement, at)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+  });
+
+  app.get('/agreements/:id', async (c) => {
+    const principal = c.get('principal');
+    const found = await agreements.get(c.req.param('id'));
+    if (!found || !canSee(principal, found.agreement)) throw notFound(c.req.param('id'));
+    const at = now();
+    return c.json({ agreement: present(found.agreement, at), events: found.events.map(presentEvent) });
+  });
+
+  app.post('/agreements', async (c) => {
+    const principal = c.get('principal');
+    const input = parseAgreementRequest(parseBody(await c.req.text()));
+    const at = now();
+    const result = requestAgreement(principal, { ...input, id: newId() }, at, catalogue, settings);
+    if (!result.ok) throw refused(result);
+    const event = await agreements.create(result);
+    c.header('location', `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(result.agreement.id)}`);
+    return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) }, 201);
+  });
+
+  const transition =
+    <Input>(parse: (body: Body) => Input, decide: (agreement: Agreement, principal: Principal, input: Input, at: Date) => LifecycleResult) =>
+    async (c: Context<AdminEnv>) => {
+      const principal = c.get('principal');
+      const body = parseBody(await c.req.text());
+      const input = parse(body);
+      const expected = parseExpectedVersion(body);
+      const id = c.req.param('id') ?? '';
+      const found = await agreements.get(id);
+      if (!found || !canSee(principal, found.agreement)) throw notFound(id);
+      if (expected !== undefined && expected !== found.agreement.version) {
+        throw new AdminApiError('CONFLICT', `agreement ${id} is at version ${found.agreement.version}, not ${expected}; reload it and decide again`);
+      }
+      const at = now();
+      const result = decide(found.agreement, principal, input, at);
+      if (!result.ok) throw refused(result);
+      const event = await agreements.transition(result);
+      return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) });
+    };
+  app.post('/agreements/:id/submit', transition(parseNoInput, (agreement, principal, input, at) => submitAgreement(agreement, principal, input, at, catalogue, settings)));
+  app.post('/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approveAgreement(agreement, principal, input, at, catalogue)));
+  app.post('/agreements/:id/reject', transition(parseReason, rejectAgreement));
+  app.post('/agreements/:id/revoke', transition(parseReason, revokeAgreement));
+
+  app.get('/audit', async (c) => {
+    const principal = c.get('principal');
+    const filter = parseAuditQuery(c.req.query());
+    if (!isOperator(principal) && !principal.roles.includes('data_officer')) {
+      throw new AdminApiError('FORBIDDEN', 'the audit is for data officers and operators', { rule: 'AUDIT_ROLE' });
+    }
+    if (!isOperator(principal) && filter.bureau !== undefined && filter.bureau !== principal.bureau) {
+      throw new AdminApiError('FORBIDDEN', `you may audit only agreements of your bureau '${principal.bureau}'`, { rule: 'OWN_BUREAU' });
+    }
+    const page = await agreements.audit({ ...filter, ...(isOperator(principal) ? {} : { bureau: principal.bureau }) });
+    return c.json({ events: page.items.map(presentEvent), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.onError((error, c) => {
+    const refusal = toAdminError(error);
+    if (refusal.code === 'INTERNAL') deps.log?.error({ err: error }, 'unexpected error in the admin API');
+    if (refusal.code === 'UNAUTHENTICATED') c.header('www-authenticate', 'Bearer');
+    return c.json(
+      { error: { code: refusal.code, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}), ...(refusal.rule ? { rule: refusal.rule } : {}) } },
+      refusal.status,
+    );
+  });
+  return app;
+}
+
+/** An agreement as the API shows it: as stored, plus what the clock says about it. */
+export interface AgreementView extends Agreement {
+  /** `EXPIRED` for an `ACTIVE` agreement whose window has ended, else `status`. */
+  readonly effectiveStatus: Agreement['status'];
+  /** `ACTIVE` and inside its window now. */
+  readonly inForce: boolean;
+  /** `PENDING` past its reply-by date. */
+  readonly overdue: boolean;
+}
+
+function present(agreement: Agreement, now: Date): AgreementView {
+  return { ...agreement, effectiveStatus: effectiveStatus(agreement, now), inForce: isInForce(agreement, now), overdue: isOverdue(agreement, now) };
+}
+
+/** Events are shown as stored: numbered, with the actor and the agreement as it stood after the step. */
+function presentEvent(event: StoredAgreementEvent): StoredAgreementEvent {
+  return event;
+}
+
+async function authenticated(authenticate: AdminApiDeps['authenticate'], request: Request): Promise<Principal> {
+  try {
+    return await authenticate(request);
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
+    // Auth errors carry a code and a message written for the token's holder; anything else is a fault of ours.
+    if (typeof code !== 'string') throw error;
+    if (code === 'KEYS_UNAVAILABLE') throw new AdminApiError('UPSTREAM_UNAVAILABLE', 'the token issuer’s keys cannot be fetched now; try again shortly', { cause: error });
+    throw new AdminApiError('UNAUTHENTICATED', error instanceof Error && error.message ? error.message : 'a valid bearer token is required', { cause: error });
+  }
+}
+
+function isOperator(principal: Principal): boolean {
+  return principal.roles.includes('operator');
+}
+
+/** People of the consumer and provider bureaus see an agreement; operators see all. */
+function canSee(principal: Principal, agreement: Agreement): boolean {
+  return isOperator(principal) || principal.bureau === agreement.consumerBureau || principal.bureau === agreement.providerBureau;
+}
+
+/** Hidden and missing agreements look the same, so ids of other bureaus' agreements cannot be probed. */
+function notFound(id: string): AdminApiError {
+  return new AdminApiError('NOT_FOUND', `no agreement ${JSON.stringify(id.slice(0, 80))} that you can see`);
+}
+
+function refused(result: Extract<LifecycleResult, { ok: false }>): AdminApiError {
+  return new AdminApiError(result.code, result.message, { ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+}
+
+function toAdminError(error: unknown): AdminApiError {
+  if (error instanceof AdminApiError) return error;
+  if (error instanceof AgreementStoreError) {
+    return error.code === 'CONFLICT'
+      ? new AdminApiError('CONFLICT', error.message, { cause: error })
+      : new AdminApiError('BAD_USER_INPUT', error.message, { field: 'cursor', cause: error });
+  }
+  return new AdminApiError('INTERNAL', 'Internal error. Quote the request id when you report it.', { cause: error });
+}

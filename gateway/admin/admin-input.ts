@@ -1,0 +1,172 @@
+import type { AgreementStatus } from '../../policies/agreement.ts';
+import type { AgreementRequestInput, ReasonInput } from '../../policies/agreement-lifecycle.ts';
+import type { MaskKind } from '../../policies/catalogue.ts';
+import type { AgreementAuditFilter, AgreementListFilter } from '../agreements/agreement-store.ts';
+import { MAX_PAGE_SIZE } from '../agreements/agreement-store.ts';
+import { AdminApiError } from './admin-error.ts';
+
+/**
+ * The shapes the admin API accepts, checked before anything is loaded: a
+ * wrong type or an unknown property is a 400 naming it. Whether the values
+ * make sense (a field of the catalogue, a window of sane length) is the
+ * lifecycle's call, which names the field the same way.
+ */
+
+/** A request body as the caller sent it: a JSON object, or nothing. */
+export type Body = Readonly<Record<string, unknown>>;
+
+const STATUSES: readonly AgreementStatus[] = ['DRAFT', 'PENDING', 'ACTIVE', 'REVOKED', 'EXPIRED', 'REJECTED'];
+const REQUEST_KEYS = new Set([
+  'consumerBureau',
+  'consumerApp',
+  'providerBureau',
+  'fields',
+  'masks',
+  'purpose',
+  'legalBasis',
+  'rowScope',
+  'scope',
+  'validFrom',
+  'validUntil',
+  'disclosureDelay',
+  'submit',
+]);
+
+/** Parses a JSON body text; empty means `{}`. */
+export function parseBody(text: string): Body {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AdminApiError('BAD_USER_INPUT', 'the request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminApiError('BAD_USER_INPUT', 'the request body must be a JSON object');
+  return value as Body;
+}
+
+/** The body of `POST /agreements`. */
+export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, 'id'> {
+  for (const key of Object.keys(body)) {
+    if (!REQUEST_KEYS.has(key)) throw bad(key, `unknown property '${key}'; expected ${[...REQUEST_KEYS].join(', ')}`);
+  }
+  const masks = body.masks === undefined ? undefined : record(body.masks, 'masks');
+  const delay = body.disclosureDelay === undefined ? undefined : record(body.disclosureDelay, 'disclosureDelay');
+  if (delay) {
+    for (const key of Object.keys(delay)) if (key !== 'days' && key !== 'legalReason') throw bad(`disclosureDelay.${key}`, 'disclosureDelay has only days and legalReason');
+  }
+  return {
+    ...optional('consumerBureau', body.consumerBureau),
+    consumerApp: text(body.consumerApp, 'consumerApp'),
+    providerBureau: text(body.providerBureau, 'providerBureau'),
+    fields: textList(body.fields, 'fields'),
+    ...(masks ? { masks: Object.fromEntries(Object.entries(masks).map(([coordinate, kind]) => [coordinate, text(kind, `masks.${coordinate}`) as MaskKind])) } : {}),
+    purpose: text(body.purpose, 'purpose'),
+    legalBasis: text(body.legalBasis, 'legalBasis'),
+    rowScope: oneOf(body.rowScope, 'rowScope', ['ANY', 'SELF'] as const),
+    ...optional('scope', body.scope),
+    validFrom: text(body.validFrom, 'validFrom'),
+    validUntil: text(body.validUntil, 'validUntil'),
+    ...(delay ? { disclosureDelay: { days: integer(delay.days, 'disclosureDelay.days'), legalReason: text(delay.legalReason, 'disclosureDelay.legalReason') } } : {}),
+    ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
+  };
+}
+
+/** The body of `reject` and `revoke`. */
+export function parseReason(body: Body): ReasonInput {
+  only(body, ['reason', 'version']);
+  return { reason: text(body.reason, 'reason') };
+}
+
+/** The body of `submit` and `approve`: nothing but an optional version. */
+export function parseNoInput(body: Body): Record<string, never> {
+  only(body, ['version']);
+  return {};
+}
+
+/** The version the caller acted on, if they said: a mismatch is a `CONFLICT` before anything is decided. */
+export function parseExpectedVersion(body: Body): number | undefined {
+  return body.version === undefined ? undefined : integer(body.version, 'version');
+}
+
+/** Query of `GET /agreements`. */
+export function parseListQuery(query: Readonly<Record<string, string>>): AgreementListFilter {
+  only(query, ['status', 'provider', 'consumer', 'overdue', 'limit', 'cursor']);
+  return {
+    ...(query.status === undefined ? {} : { status: oneOf(query.status, 'status', STATUSES) }),
+    ...(query.provider === undefined ? {} : { provider: query.provider }),
+    ...(query.consumer === undefined ? {} : { consumer: query.consumer }),
+    ...(query.overdue === undefined ? {} : { overdue: oneOf(query.overdue, 'overdue', ['true', 'false'] as const) === 'true' }),
+    ...limitAndCursor(query),
+  };
+}
+
+/** Query of `GET /audit`. */
+export function parseAuditQuery(query: Readonly<Record<string, string>>): AgreementAuditFilter {
+  only(query, ['actor', 'agreement', 'bureau', 'from', 'until', 'limit', 'cursor']);
+  return {
+    ...(query.actor === undefined ? {} : { actor: query.actor }),
+    ...(query.agreement === undefined ? {} : { agreementId: query.agreement }),
+    ...(query.bureau === undefined ? {} : { bureau: query.bureau }),
+    ...(query.from === undefined ? {} : { from: instant(query.from, 'from') }),
+    ...(query.until === undefined ? {} : { until: instant(query.until, 'until') }),
+    ...limitAndCursor(query),
+  };
+}
+
+function limitAndCursor(query: Readonly<Record<string, string>>): { limit?: number; cursor?: string } {
+  let limit: number | undefined;
+  if (query.limit !== undefined) {
+    limit = Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw bad('limit', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return { ...(limit === undefined ? {} : { limit }), ...(query.cursor === undefined ? {} : { cursor: query.cursor }) };
+}
+
+function only(value: Readonly<Record<string, unknown>>, keys: readonly string[]): void {
+  for (const key of Object.keys(value)) if (!keys.includes(key)) throw bad(key, `unknown property '${key}'; expected ${keys.join(', ')}`);
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw bad(field, `${field} is required and must be a string`);
+  return value;
+}
+
+function optional<K extends string>(field: K, value: unknown): { [P in K]?: string } {
+  return value === undefined ? {} : ({ [field]: text(value, field) } as { [P in K]?: string });
+}
+
+function textList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value)) throw bad(field, `${field} must be an array of coordinates, e.g. ["Person.name"]`);
+  return value.map((item, index) => text(item, `${field}[${index}]`));
+}
+
+function record(value: unknown, field: string): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(field, `${field} must be an object`);
+  return value as Readonly<Record<string, unknown>>;
+}
+
+function integer(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw bad(field, `${field} must be a whole number`);
+  return value;
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw bad(field, `${field} must be true or false`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw bad(field, `${field} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function instant(value: string, field: string): Date {
+  const at = Date.parse(value);
+  if (!Number.isFinite(at)) throw bad(field, `${field} must be an ISO 8601 instant, e.g. 2026-03-01T00:00:00Z`);
+  return new Date(at);
+}
+
+function bad(field: string, message: string): AdminApiError {
+  return new AdminApiError('BAD_USER_INPUT', message, { field });
+}
