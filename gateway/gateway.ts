@@ -14,6 +14,15 @@ import { createRequestListener } from './http/request-listener.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/store.ts';
+import { createGatewayAuth } from './auth/create-gateway-auth.ts';
+import { CONSUMER_ASSERTION_HEADER } from './auth/consumer-assertion.ts';
+import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
+import { authenticateRequest } from './auth/authenticate-request.ts';
+import type { DevIssuer } from './auth/dev-issuer.ts';
+import { createAgreementStore, type AgreementStore } from './agreements/agreement-store.ts';
+import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
+import { startAgreementExpiry, type AgreementExpiry } from './agreements/agreement-expiry.ts';
+import { createAdminApi } from './admin/admin-api.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
 
 /** The version reported by instances and logs. */
@@ -28,6 +37,11 @@ export interface Gateway {
   readonly store: Store;
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly agreements: AgreementStore;
+  /** The in-memory view of the agreements in force that every request reads. */
+  readonly agreementRegistry: AgreementRegistry;
+  /** The dev issuer, when `ISTHMUS_DEV_ISSUER` is on: signs tokens for the demo and tests. */
+  readonly devIssuer: DevIssuer | undefined;
   /**
    * Stops taking connections, lets in-flight requests finish (bounded by
    * `shutdownTimeoutMs`), then closes connectors and the store. Safe to call twice.
@@ -61,6 +75,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
   const connectors = new Map<string, Connector>();
   let server: Server | undefined;
+  let registry: AgreementRegistry | undefined;
+  let expiry: AgreementExpiry | undefined;
   try {
     const applied = await store.migrate();
     if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
@@ -68,6 +84,19 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const now = new Date();
     await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
 
+    const auth = await createGatewayAuth(config);
+    const agreements = createAgreementStore(store.db);
+    registry = await createAgreementRegistry({
+      agreements,
+      listen: store.listen,
+      onError: (error) => log.warn({ err: error }, 'agreement refresh failed; keeping the last snapshot'),
+    });
+    const agreementRegistry = registry;
+    expiry = startAgreementExpiry({
+      agreements,
+      onExpired: (expired) => log.info({ agreements: expired.map((agreement) => agreement.id) }, 'agreements expired'),
+      onError: (error) => log.warn({ err: error }, 'agreement expiry sweep failed'),
+    });
     for (const bureau of catalogue.bureaus.values()) {
       const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
       connectors.set(
@@ -78,6 +107,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           schema: schemas.get(bureau.id)!,
           limits: { timeoutMs, maxConcurrency, breaker },
           observe: metrics.observeUpstream,
+          upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
         }),
       );
     }
@@ -88,11 +118,24 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       schema: stitchBureaus(catalogue, connectors),
       log,
       limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+      verifier: auth.verifier,
+      enforcement: { catalogue, agreements: () => agreementRegistry.current(), denyWholeOperation: config.denyWholeOperation },
+      consumerAssertions: auth.consumerAssertions,
       graphiql: config.graphiql,
       ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
     });
     let draining = false;
-    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining });
+    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, ...auth.wellKnown });
+    app.route(
+      '/admin/api',
+      createAdminApi({
+        authenticate: (request) => authenticateRequest(request.headers, auth.verifier, request.signal),
+        agreements,
+        catalogue,
+        workingDaysToReply: config.agreementReplyWorkingDays,
+        log,
+      }),
+    );
     server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;
@@ -108,10 +151,15 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       store,
       metrics,
       log,
+      agreements,
+      agreementRegistry,
+      devIssuer: auth.devIssuer,
       close() {
         closing ??= (async () => {
           draining = true;
           await drain(listening, config.shutdownTimeoutMs, log);
+          expiry?.close();
+          await registry?.close();
           await closeAll(connectors, store);
           log.info({ instanceId }, 'gateway stopped');
         })();
@@ -120,6 +168,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     };
   } catch (error) {
     server?.close();
+    expiry?.close();
+    await registry?.close();
     await closeAll(connectors, store);
     throw error;
   }

@@ -127,11 +127,11 @@ describe('the federated demo city', () => {
   });
 
   it('keeps a sane caller request id and logs the request under it as JSON', async () => {
-    const reply = await testCity.graphql('{ __typename }', undefined, { 'x-request-id': 'case-2026-0042' });
+    const reply = await testCity.graphql('{ __typename }', undefined, { ...testCity.reviewer, 'x-request-id': 'case-2026-0042' });
     expect(reply.headers.get('x-request-id')).toBe('case-2026-0042');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(testCity.logs).toContainEqual(expect.objectContaining({ requestId: 'case-2026-0042', path: '/graphql', status: 200, msg: 'request' }));
-    const odd = await testCity.graphql('{ __typename }', undefined, { 'x-request-id': 'x'.repeat(500) });
+    const odd = await testCity.graphql('{ __typename }', undefined, { ...testCity.reviewer, 'x-request-id': 'x'.repeat(500) });
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -154,7 +154,7 @@ describe('bad input', () => {
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(`${testCity.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(`${testCity.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...testCity.reviewer, ...headers }, body });
 
   async function expectClientError(response: Response, status: number, code: string): Promise<Record<string, any>> {
     expect(response.status).toBe(status);
@@ -192,7 +192,7 @@ describe('bad input', () => {
   });
 
   it('a method other than GET and POST → 405', async () => {
-    const response = await fetch(`${testCity.gateway.url}/graphql`, { method: 'PUT', body: '{}' });
+    const response = await fetch(`${testCity.gateway.url}/graphql`, { method: 'PUT', body: '{}', headers: testCity.reviewer });
     await expectClientError(response, 405, 'BAD_USER_INPUT');
     expect(response.headers.get('allow')).toBe('GET, POST, OPTIONS');
   });

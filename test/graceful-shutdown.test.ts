@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { createScratchDatabase } from './support/test-stores.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 
 const MAIN = fileURLToPath(new URL('../gateway/main.ts', import.meta.url));
 
@@ -48,9 +52,15 @@ describe('graceful shutdown', () => {
   });
 
   it('on SIGTERM, finishes the request in flight, refuses new ones, and exits 0', async () => {
+    // The test signs its token with the same dev issuer key the gateway process reads.
+    const keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
+    const devIssuer = await openDevIssuer({ keysDir });
+    const token = await devIssuer.signDevToken({ bureau: 'public-security', app: 'household-desk', roles: ['developer'], ttl: '10m' });
     const { child, url, lines } = await spawnGateway({
       PORT: '0',
       ISTHMUS_DATA_DIR: ':memory:',
+      ISTHMUS_KEYS_DIR: keysDir,
+      ISTHMUS_DEV_ISSUER: 'true',
       ...(scratch ? { DATABASE_URL: scratch.url } : {}),
       ...bureaus.env,
     });
@@ -59,7 +69,8 @@ describe('graceful shutdown', () => {
     try {
       const inFlight = fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // The bureau reads its own records: no agreement needed, the request goes to the (slowed) bureau.
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: `{ person(idNumber: "${person.idNumber}") { name } }` }),
       });
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -77,6 +88,7 @@ describe('graceful shutdown', () => {
     } finally {
       bureaus.publicSecurity.setLatency(0);
       child.kill('SIGKILL');
+      rmSync(keysDir, { recursive: true, force: true });
     }
   });
 

@@ -24,6 +24,8 @@ describe('GraphiQL in a real browser', () => {
 
   it('opens on /graphql with no network beyond the gateway, and runs the example query', async () => {
     const page = await browser.newPage();
+    // GraphiQL's own requests carry the reviewer's token and purpose, as a developer would set them in its Headers tab.
+    await page.setExtraHTTPHeaders({ ...testCity.reviewer });
     const outside: string[] = [];
     // A closed government network has no CDN: every asset must come from the gateway itself.
     await page.route('**/*', (route) => {

@@ -13,8 +13,9 @@ export type RequestHeaders = Headers | Readonly<Record<string, string | readonly
  */
 export function readBearerToken(headers: RequestHeaders): string {
   let value: string | readonly string[] | null | undefined;
-  if (headers instanceof Headers) value = headers.get('authorization');
-  else value = headers.authorization ?? headers.Authorization;
+  // Duck-typed: graphql-yoga's server adapter hands over its own Headers class, not the global one.
+  if (typeof (headers as Headers).get === 'function') value = (headers as Headers).get('authorization');
+  else value = (headers as Record<string, string | readonly string[] | undefined>).authorization ?? (headers as Record<string, string | undefined>).Authorization;
   if (value === undefined || value === null || value === '') {
     throw new TokenMissing("no bearer token: send the header 'Authorization: Bearer <token>' (for the demo city, 'npx isthmus token --help')");
   }

@@ -13,8 +13,14 @@ export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 export const DEFAULT_MAX_DEPTH = 12;
 /** Most aliased fields one operation may request. */
 export const DEFAULT_MAX_ALIASES = 30;
+/** Working days a providing bureau has to answer an agreement request (a common statutory reply period). */
+export const DEFAULT_AGREEMENT_REPLY_WORKING_DAYS = 10;
 /** How long a SIGTERM waits for in-flight requests before it closes what is left. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** How many days of access log months are kept attached before retention detaches them. */
+export const DEFAULT_LOG_RETENTION_DAYS = 180;
+/** Level-3 protection (等保三级) requires six months of access records: shorter retention is a config error. */
+export const MIN_LOG_RETENTION_DAYS = 180;
 /** The dev issuer mints tokens for anyone who can run the CLI: off unless the demo or a developer turns it on. */
 export const DEFAULT_DEV_ISSUER = false;
 
@@ -40,8 +46,14 @@ export interface GatewayConfig {
   readonly maxAliases: number;
   /** `ISTHMUS_SHUTDOWN_TIMEOUT_MS`: bound on a graceful shutdown. */
   readonly shutdownTimeoutMs: number;
+  /** `ISTHMUS_AGREEMENT_REPLY_DAYS`: working days (Mon–Fri) a providing bureau has to answer a submitted agreement request. */
+  readonly agreementReplyWorkingDays: number;
+  /** `ISTHMUS_DENY_WHOLE_OPERATION`: refuse a whole operation (403) when any field is denied, instead of a partial result. */
+  readonly denyWholeOperation: boolean;
   /** `ISTHMUS_GRAPHIQL`: serve GraphiQL to browsers on `/graphql` (`true`/`false`). */
   readonly graphiql: boolean;
+  /** `ISTHMUS_LOG_RETENTION_DAYS`: access log months entirely older than this are detached (never deleted); at least 180. */
+  readonly logRetentionDays: number;
   /** `ISTHMUS_ISSUERS` (a JSON array) or `ISTHMUS_ISSUERS_FILE` (a path to one): the trusted token issuers (see `gateway/auth/issuer-config.ts`); none by default. */
   readonly issuers: readonly IssuerConfig[];
   /** `ISTHMUS_DEV_ISSUER`: trust the built-in dev issuer (`isthmus token`) and serve its keys at `/.well-known/jwks.json`. */
@@ -99,6 +111,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     problems.push(`${name} must be true or false`);
     return fallback;
   };
+  const retentionDays = (): number => {
+    const days = integer('ISTHMUS_LOG_RETENTION_DAYS', DEFAULT_LOG_RETENTION_DAYS, 1, 36_500);
+    if (days >= MIN_LOG_RETENTION_DAYS) return days;
+    problems.push(`ISTHMUS_LOG_RETENTION_DAYS must be at least ${MIN_LOG_RETENTION_DAYS}: level-3 protection requires six months of access records`);
+    return DEFAULT_LOG_RETENTION_DAYS;
+  };
 
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -127,6 +145,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxAliases: integer('ISTHMUS_MAX_ALIASES', DEFAULT_MAX_ALIASES, 0, 10_000),
     shutdownTimeoutMs: integer('ISTHMUS_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 600_000),
     graphiql: boolean('ISTHMUS_GRAPHIQL', true),
+    denyWholeOperation: boolean('ISTHMUS_DENY_WHOLE_OPERATION', false),
+    agreementReplyWorkingDays: integer('ISTHMUS_AGREEMENT_REPLY_DAYS', DEFAULT_AGREEMENT_REPLY_WORKING_DAYS, 1, 60),
+    logRetentionDays: retentionDays(),
     issuers: issuers.issuers,
     devIssuer,
     keysDir,

@@ -1,8 +1,31 @@
 import type { Logger } from '../observability/logger.ts';
+import type { Principal, RequestPurpose } from '../../policies/principal.ts';
+import type { OperationPlan } from '../../policies/field-plan.ts';
+import type { OperationDecision } from '../../policies/decide.ts';
 
 /** What the HTTP layer hands graphql-yoga with every request. */
 export interface GatewayServerContext {
   /** The id in the `x-request-id` response header and in every log line of the request. */
   readonly requestId: string;
   readonly log: Logger;
+  /** When the request arrived (`performance.now()`), for the access log's duration. */
+  readonly startedAt: number;
+}
+
+/** What enforcement decided for this operation, for the plugins after it (masks, access log, upstream identity). */
+export interface Enforcement {
+  readonly plan: OperationPlan;
+  readonly decision: OperationDecision;
+  readonly purpose: RequestPurpose;
+  /** The agreement set's version the decision was made against. */
+  readonly agreementsVersion: number;
+}
+
+/**
+ * The GraphQL context of one request, filled in plugin order:
+ * authentication sets `principal`, enforcement sets `enforcement`.
+ */
+export interface GatewayContext extends GatewayServerContext {
+  principal?: Principal;
+  enforcement?: Enforcement;
 }

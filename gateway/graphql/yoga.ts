@@ -1,16 +1,24 @@
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../observability/logger.ts';
-import type { GatewayServerContext } from './gateway-context.ts';
+import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { toClientError } from './error-codes.ts';
 import { useOperationLimits, type OperationLimits } from './use-operation-limits.ts';
 import { useClientErrors } from './use-client-errors.ts';
+import { useAuthentication } from './use-authentication.ts';
+import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
+import { useConsumerIdentity } from './use-consumer-identity.ts';
+import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
 
 /** What the GraphQL endpoint is built from. */
 export interface GatewayYogaOptions {
   readonly schema: GraphQLSchema;
   readonly log: Logger;
   readonly limits: OperationLimits;
+  readonly verifier: TokenVerifier;
+  readonly enforcement: EnforcementOptions;
+  readonly consumerAssertions: ConsumerAssertionSigner;
   readonly graphiql: boolean;
   /** The query GraphiQL opens with; {@link GRAPHIQL_DEFAULT_QUERY} unless given. */
   readonly graphiqlQuery?: string;
@@ -29,21 +37,25 @@ query PersonAcrossBureaus($idNumber: ID!) {
 `;
 
 /** The gateway's yoga instance. */
-export type GatewayYoga = YogaServerInstance<GatewayServerContext, {}>;
+export type GatewayYoga = YogaServerInstance<GatewayServerContext, GatewayContext>;
 
 /**
  * The gateway's GraphQL endpoint: one yoga instance, built once at start-up.
  *
  * Plugin order is the order of a query's life:
- * 1. limits — refuse oversized operations during validation, before any work;
- * 2. client errors — every error gets its code, status and the request id, last.
+ * 1. authentication — before the body is parsed, so strangers learn nothing;
+ * 2. limits — refuse oversized operations during validation, before any work;
+ * 3. enforcement — plan, decide, prune denied fields, then shape and mask the result;
+ * 4. consumer identity — sign who is asking for each bureau the allowed part touches,
+ *    after enforcement so denied bureaus are not even told;
+ * 5. client errors — every error gets its code, status and the request id, last.
  * Errors are mapped to the gateway's codes in `maskError` (see `error-codes.ts`),
  * so nothing unexpected reaches a client with its detail.
  */
 export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
   const { log } = options;
   let graphiqlPage: Promise<string> | undefined;
-  return createYoga<GatewayServerContext>({
+  return createYoga<GatewayServerContext, GatewayContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -65,6 +77,12 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
         return client;
       },
     },
-    plugins: [useOperationLimits(options.limits), useClientErrors()],
+    plugins: [
+      useAuthentication(options.verifier),
+      useOperationLimits(options.limits),
+      useEnforcement(options.enforcement),
+      useConsumerIdentity(options.consumerAssertions),
+      useClientErrors(),
+    ],
   });
 }

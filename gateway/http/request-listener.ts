@@ -56,7 +56,7 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       sendError(response, refusal.status, refusal.code, refusal.message, requestId, refusal.headers);
       return;
     }
-    void yoga.handle(request, response, { requestId, log: log.child({ requestId }) });
+    void yoga.handle(request, response, { requestId, log: log.child({ requestId }), startedAt: started });
   };
 }
 

@@ -4,6 +4,8 @@ import { loadConfig } from '../../gateway/config/config.ts';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
 import { createScratchDatabase } from './test-stores.ts';
 import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
+import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreements.ts';
+import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
 
 /** The demo city on free ports, for one test file. */
 export interface TestCity {
@@ -11,8 +13,16 @@ export interface TestCity {
   readonly bureaus: DemoBureaus;
   /** JSON log lines the gateway wrote. */
   readonly logs: readonly Record<string, unknown>[];
-  /** POSTs a GraphQL request to the gateway and returns status, headers and parsed body. */
+  /**
+   * POSTs a GraphQL request to the gateway and returns status, headers and
+   * parsed body. Unless `headers` say otherwise, it goes as the demo's
+   * civil-affairs allowance reviewer, with the purpose its agreements name.
+   */
   graphql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphqlReply>;
+  /** A token of the gateway's dev issuer. */
+  token(claims: DevTokenClaims): Promise<string>;
+  /** Headers of the civil-affairs allowance reviewer, who holds the demo's three ACTIVE cross-bureau agreements. */
+  readonly reviewer: Readonly<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -47,6 +57,7 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
         PORT: '0',
         LOG_LEVEL: 'info',
         ISTHMUS_DATA_DIR: ':memory:',
+        ISTHMUS_DEV_ISSUER: 'true',
         ...(scratch ? { DATABASE_URL: scratch.url } : {}),
         ...bureaus.env,
         ...env,
@@ -58,11 +69,29 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
     await scratch?.drop();
     throw error;
   }
+  const token = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
+  let reviewer: Record<string, string>;
+  try {
+    await seedDemoAgreements(gateway.agreements, gateway.catalogue);
+    await gateway.agreementRegistry.refresh();
+    const { civilAffairs } = DEMO_CONSUMERS;
+    reviewer = {
+      authorization: `Bearer ${await token({ bureau: civilAffairs.bureau, app: civilAffairs.app, user: 'he.fang@civil-affairs', roles: ['developer'], scopes: [civilAffairs.scope], ttl: '1h' })}`,
+      'x-isthmus-purpose': civilAffairs.purpose,
+    };
+  } catch (error) {
+    await gateway.close();
+    await bureaus.close();
+    await scratch?.drop();
+    throw error;
+  }
   return {
     gateway,
     bureaus,
     logs,
-    async graphql(query, variables, headers = {}) {
+    token,
+    reviewer,
+    async graphql(query, variables, headers = reviewer) {
       const response = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },

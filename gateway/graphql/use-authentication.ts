@@ -1,0 +1,36 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { authenticateRequest } from '../auth/authenticate-request.ts';
+import { isAuthError } from '../auth/auth-error.ts';
+import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { GatewayContext } from './gateway-context.ts';
+
+/**
+ * Resolves the caller's identity once per request, before the request body
+ * is even parsed: an unauthenticated caller gets a 401 and learns nothing
+ * about the schema. The principal is put on the server context, which yoga
+ * spreads into every operation's context.
+ *
+ * The reason is one a developer can act on (expired, wrong audience, unknown
+ * issuer, bad signature); the token is never echoed. When the issuer's keys
+ * cannot be fetched, the answer is 503: the token may well be good.
+ */
+export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext, GatewayContext> {
+  return {
+    async onRequestParse({ request, serverContext }) {
+      try {
+        (serverContext as { principal?: GatewayContext['principal'] }).principal = await authenticateRequest(request.headers, verifier, request.signal);
+      } catch (error) {
+        if (!isAuthError(error)) throw error;
+        const unavailable = error.code === 'KEYS_UNAVAILABLE';
+        throw new GraphQLError(error.message, {
+          extensions: {
+            code: 'UNAUTHENTICATED',
+            reason: error.code,
+            http: unavailable ? { status: 503, headers: { 'retry-after': '5' } } : { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+          },
+        });
+      }
+    },
+  };
+}
