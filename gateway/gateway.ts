@@ -114,8 +114,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()]));
     metrics.trackBreakers(breakers);
 
+    const schema = stitchBureaus(catalogue, connectors);
     const yoga = createGatewayYoga({
-      schema: stitchBureaus(catalogue, connectors),
+      schema,
       log,
       limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
       verifier: auth.verifier,
@@ -134,6 +135,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         catalogue,
         workingDaysToReply: config.agreementReplyWorkingDays,
         log,
+        explain: { schema, inForce: () => agreementRegistry.current() },
       }),
     );
     server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import { explainOperation } from './explain-operation.ts';
+import { PURPOSE_HEADER } from '../graphql/use-enforcement.ts';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Agreement } from '../../policies/agreement.ts';
@@ -28,6 +31,7 @@ import {
   parseListQuery,
   parseNoInput,
   parseReason,
+  parseExplainRequest,
   type Body,
 } from './admin-input.ts';
 
@@ -50,9 +54,14 @@ export interface AdminApiDeps {
   readonly newId?: () => string;
   /** Where unexpected errors are logged. */
   readonly log?: Pick<Logger, 'error'>;
+  /** For `POST /explain`: the schema clients query and the agreements in force now (the gateway's registry). */
+  readonly explain?: { readonly schema: GraphQLSchema; readonly inForce: () => { readonly agreements: readonly Agreement[] } };
 }
 
 type AdminEnv = { Variables: { principal: Principal } };
+
+/** Drafts made by `explain` ask for a year unless the developer says otherwise. */
+export const DEFAULT_DRAFT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1_000;
 
 /**
  * The admin API for sharing agreements, a hono app the gateway mounts at
@@ -64,6 +73,9 @@ type AdminEnv = { Variables: { principal: Principal } };
  * - `POST /agreements` — a request; `submit: true` sends it straight to `PENDING`
  * - `POST /agreements/:id/submit | approve | reject | revoke` — `reason` for the last two; `version` to act only on the version you saw
  * - `GET /audit?actor&agreement&bureau&from&until&limit&cursor` — who did what
+ * - `POST /explain` — `{ query, variables?, operationName?, purpose?, draft? }`: what the caller's token
+ *   would get for each field and which agreements are missing; with `draft: { legalBasis, validUntil? }`
+ *   the missing ones are saved as `DRAFT` requests
  *
  * People see the agreements their bureau consumes or provides; operators see all.
  * Each route reads auth → validate → load → authorize → act → present.
@@ -163,6 +175,52 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     }
     const page = await agreements.audit({ ...filter, ...(isOperator(principal) ? {} : { bureau: principal.bureau }) });
     return c.json({ events: page.items.map(presentEvent), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+  });
+
+  app.post('/explain', async (c) => {
+    if (!deps.explain) throw new AdminApiError('NOT_FOUND', 'explain is not available on this server');
+    const principal = c.get('principal');
+    const input = parseExplainRequest(parseBody(await c.req.text()));
+    const at = now();
+    const purpose = input.purpose ?? c.req.header(PURPOSE_HEADER) ?? principal.purpose;
+    const report = explainOperation({
+      schema: deps.explain.schema,
+      catalogue,
+      principal,
+      purpose: purpose === undefined ? {} : { purpose },
+      agreements: deps.explain.inForce().agreements,
+      now: at,
+      query: input.query,
+      ...(input.variables ? { variables: input.variables } : {}),
+      ...(input.operationName ? { operationName: input.operationName } : {}),
+    });
+    if (!input.draft || report.missing.length === 0) return c.json({ explain: report });
+    if (purpose === undefined) throw new AdminApiError('BAD_USER_INPUT', 'a draft needs the purpose it is for: give purpose or the x-isthmus-purpose header', { field: 'purpose' });
+    const drafts = [];
+    for (const missing of report.missing) {
+      const result = requestAgreement(
+        principal,
+        {
+          id: newId(),
+          consumerApp: missing.consumerApp,
+          providerBureau: missing.providerBureau,
+          fields: missing.fields,
+          masks: missing.suggestedMasks,
+          purpose,
+          legalBasis: input.draft.legalBasis,
+          rowScope: missing.rowScope,
+          validFrom: at.toISOString(),
+          validUntil: input.draft.validUntil ?? new Date(at.getTime() + DEFAULT_DRAFT_VALIDITY_MS).toISOString(),
+        },
+        at,
+        catalogue,
+        settings,
+      );
+      if (!result.ok) throw refused(result);
+      await agreements.create(result);
+      drafts.push(present(result.agreement, at));
+    }
+    return c.json({ explain: report, drafts }, 201);
   });
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));

@@ -170,3 +170,34 @@ function instant(value: string, field: string): Date {
 function bad(field: string, message: string): AdminApiError {
   return new AdminApiError('BAD_USER_INPUT', message, { field });
 }
+
+/** The body of `POST /explain`. */
+export interface ExplainRequest {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly operationName?: string;
+  readonly purpose?: string;
+  /** Save what is missing as DRAFT agreement requests, with this legal basis. */
+  readonly draft?: { readonly legalBasis: string; readonly validUntil?: string };
+}
+
+const EXPLAIN_KEYS = new Set(['query', 'variables', 'operationName', 'purpose', 'draft']);
+
+/** Parses the body of `POST /explain`. */
+export function parseExplainRequest(body: Body): ExplainRequest {
+  for (const key of Object.keys(body)) {
+    if (!EXPLAIN_KEYS.has(key)) throw bad(key, `unknown property '${key}'; expected ${[...EXPLAIN_KEYS].join(', ')}`);
+  }
+  const variables = body.variables === undefined || body.variables === null ? undefined : record(body.variables, 'variables');
+  const draft = body.draft === undefined ? undefined : record(body.draft, 'draft');
+  if (draft) {
+    for (const key of Object.keys(draft)) if (key !== 'legalBasis' && key !== 'validUntil') throw bad(`draft.${key}`, 'draft has only legalBasis and validUntil');
+  }
+  return {
+    query: text(body.query, 'query'),
+    ...(variables ? { variables } : {}),
+    ...optional('operationName', body.operationName),
+    ...optional('purpose', body.purpose),
+    ...(draft ? { draft: { legalBasis: text(draft.legalBasis, 'draft.legalBasis'), ...optional('validUntil', draft.validUntil) } } : {}),
+  };
+}

@@ -1,0 +1,121 @@
+import { parse, validate, GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Agreement } from '../../policies/agreement.ts';
+import type { Catalogue, MaskKind, SharingCategory, Sensitivity } from '../../policies/catalogue.ts';
+import type { Principal, RequestPurpose } from '../../policies/principal.ts';
+import { planFields, planOperation } from '../../policies/field-plan.ts';
+import { decideOperation, type AgreementRequest, type DenyReason, type WouldAllow } from '../../policies/decide.ts';
+import { AdminApiError } from './admin-error.ts';
+
+/** One field an operation touches, as `explain` reports it. */
+export interface ExplainedField {
+  /** Response path, e.g. `person.enterprises.name`. */
+  readonly path: string;
+  readonly coordinate: string;
+  /** The providing bureau (for root fields, the bureau that serves them). */
+  readonly bureau?: string;
+  readonly category?: SharingCategory;
+  readonly sensitivity?: Sensitivity;
+  readonly decision: 'allow' | 'mask' | 'deny' | 'entry-point';
+  readonly mask?: MaskKind;
+  /** The agreement that releases the field, when one does. */
+  readonly agreementId?: string;
+  readonly reason?: DenyReason;
+  readonly message?: string;
+  readonly wouldAllow?: WouldAllow;
+}
+
+/** What `explain` answers: for the caller's token and purpose, what each field would get, and which agreements are missing. */
+export interface ExplainReport {
+  readonly principal: { readonly bureau: string; readonly app: string; readonly roles: readonly string[]; readonly scopes: readonly string[]; readonly citizen?: boolean };
+  readonly purpose?: string;
+  readonly outcome: 'ALLOWED' | 'PARTIAL' | 'DENIED';
+  readonly fields: readonly ExplainedField[];
+  readonly agreementsUsed: readonly string[];
+  /** One agreement to request per providing bureau, covering every field denied for lack of one. */
+  readonly missing: readonly AgreementRequest[];
+}
+
+/** What {@link explainOperation} reads. */
+export interface ExplainInput {
+  readonly schema: GraphQLSchema;
+  readonly catalogue: Catalogue;
+  readonly principal: Principal;
+  readonly purpose: RequestPurpose;
+  readonly agreements: readonly Agreement[];
+  readonly now: Date;
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly operationName?: string;
+}
+
+/**
+ * Runs the gateway's own planning and decision on an operation without
+ * executing it: this is how a bureau developer learns, before writing a
+ * line of code, which fields their token may read, which are masked, and
+ * exactly which agreement to ask for. The same pure functions the hot path
+ * uses, so the answer cannot drift from what a real request would get.
+ */
+export function explainOperation(input: ExplainInput): ExplainReport {
+  let document;
+  try {
+    document = parse(input.query);
+  } catch (error) {
+    throw new AdminApiError('BAD_USER_INPUT', error instanceof GraphQLError ? error.message : 'the query does not parse', { field: 'query' });
+  }
+  const invalid = validate(input.schema, document);
+  if (invalid.length > 0) throw new AdminApiError('BAD_USER_INPUT', invalid.map((error) => error.message).join(' '), { field: 'query' });
+  const plan = planOperation(input.schema, document, input.operationName, input.variables ?? {});
+  if (plan.kind === 'problem') throw new AdminApiError('BAD_USER_INPUT', plan.message, { field: plan.code.startsWith('VARIABLE') ? 'variables' : 'query' });
+
+  const decision = decideOperation({ plan, principal: input.principal, purpose: input.purpose, agreements: input.agreements, catalogue: input.catalogue, now: input.now });
+  const fields: ExplainedField[] = [];
+  for (const field of planFields(plan)) {
+    if (field.introspection) continue;
+    const verdict = decision.fields.get(field.key);
+    const entry = input.catalogue.fields.get(field.coordinate);
+    const isRoot = field.path.length === 1;
+    const base = {
+      path: field.path.join('.'),
+      coordinate: field.coordinate,
+      ...(verdict?.bureau ? { bureau: verdict.bureau } : {}),
+      ...(entry ? { category: entry.category, sensitivity: entry.sensitivity } : {}),
+    };
+    if (!verdict) continue;
+    if (verdict.effect === 'deny') {
+      fields.push({ ...base, decision: 'deny', reason: verdict.reason, message: verdict.message, ...(verdict.wouldAllow ? { wouldAllow: verdict.wouldAllow } : {}) });
+    } else if (verdict.effect === 'mask') {
+      fields.push({ ...base, decision: 'mask', mask: verdict.mask, ...(verdict.agreementId ? { agreementId: verdict.agreementId } : {}) });
+    } else {
+      fields.push({ ...base, decision: isRoot && !entry ? 'entry-point' : 'allow', ...(verdict.agreementId ? { agreementId: verdict.agreementId } : {}) });
+    }
+  }
+  return {
+    principal: {
+      bureau: input.principal.bureau,
+      app: input.principal.app,
+      roles: input.principal.roles,
+      scopes: input.principal.scopes,
+      ...(input.principal.citizen ? { citizen: true } : {}),
+    },
+    ...(input.purpose.purpose ? { purpose: input.purpose.purpose } : {}),
+    outcome: decision.outcome,
+    fields,
+    agreementsUsed: decision.agreementIds,
+    missing: missingAgreements(decision.denied.flatMap((denial) => (denial.wouldAllow && 'request' in denial.wouldAllow ? [denial.wouldAllow.request] : []))),
+  };
+}
+
+/** Merges the suggested requests per providing bureau (the decision suggests one per denied field's provider). */
+function missingAgreements(requests: readonly AgreementRequest[]): readonly AgreementRequest[] {
+  const byProvider = new Map<string, AgreementRequest>();
+  for (const request of requests) {
+    const known = byProvider.get(request.providerBureau);
+    byProvider.set(
+      request.providerBureau,
+      known
+        ? { ...known, fields: [...new Set([...known.fields, ...request.fields])].sort(), suggestedMasks: { ...known.suggestedMasks, ...request.suggestedMasks } }
+        : request,
+    );
+  }
+  return [...byProvider.values()];
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleResident } from '../examples/demo-city.ts';
+import { startTestCity, type TestCity } from './support/test-city.ts';
+
+const resident = sampleResident();
+const QUERY = `query($id: ID!) { person(idNumber: $id) { name householdId socialInsurance { monthlyBase } enterprises { name } } }`;
+
+describe('explain: what a query needs, before it is run', () => {
+  let testCity: TestCity;
+  let developer: Record<string, string>;
+  beforeAll(async () => {
+    testCity = await startTestCity();
+    const token = await testCity.token({ bureau: 'transport', app: 'taxi-licensing', user: 'gao.yu@transport', roles: ['developer'], ttl: '1h' });
+    developer = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  });
+  afterAll(async () => {
+    await testCity?.close();
+  });
+
+  const explain = (body: unknown, headers: Record<string, string>) =>
+    fetch(`${testCity.gateway.url}/admin/api/explain`, { method: 'POST', headers, body: JSON.stringify(body) });
+
+  it('reports each field with its bureau, category, decision and the agreement used', async () => {
+    const response = await explain({ query: QUERY, variables: { id: resident.idNumber } }, { ...testCity.reviewer, 'content-type': 'application/json' });
+    expect(response.status).toBe(200);
+    const { explain: report } = await response.json();
+    expect(report.purpose).toBe('minimum-living-allowance-review');
+    expect(report.outcome).toBe('PARTIAL');
+    const byPath = Object.fromEntries(report.fields.map((field: { path: string }) => [field.path, field]));
+    expect(byPath['person']).toMatchObject({ decision: 'entry-point', bureau: 'public-security' });
+    expect(byPath['person.name']).toMatchObject({ coordinate: 'Person.name', bureau: 'public-security', category: 'CONDITIONAL', decision: 'allow', agreementId: 'agr-demo-allowance-identity' });
+    expect(byPath['person.householdId']).toMatchObject({ category: 'NONE', decision: 'deny', reason: 'NONE_CATEGORY' });
+    expect(byPath['person.socialInsurance.monthlyBase']).toMatchObject({ bureau: 'human-resources-social-security', decision: 'allow', agreementId: 'agr-demo-allowance-insurance' });
+    expect(byPath['person.enterprises.name']).toMatchObject({ category: 'OPEN', decision: 'allow' });
+    expect(report.agreementsUsed).toEqual(['agr-demo-allowance-enterprises', 'agr-demo-allowance-identity', 'agr-demo-allowance-insurance']);
+    expect(report.missing).toEqual([]);
+  });
+
+  it('names the agreements a developer without any must request, one per providing bureau', async () => {
+    const response = await explain({ query: QUERY, variables: { id: resident.idNumber }, purpose: 'taxi-driver-vetting' }, developer);
+    const { explain: report } = await response.json();
+    // Every data field is conditional or under one: nothing would be released.
+    expect(report.outcome).toBe('DENIED');
+    const providers = report.missing.map((request: { providerBureau: string }) => request.providerBureau).sort();
+    expect(providers).toEqual(['human-resources-social-security', 'market-supervision', 'public-security']);
+    const identity = report.missing.find((request: { providerBureau: string }) => request.providerBureau === 'public-security');
+    expect(identity).toMatchObject({ consumerBureau: 'transport', consumerApp: 'taxi-licensing', fields: ['Person.name'], suggestedMasks: { 'Person.name': 'NAME' }, rowScope: 'ANY' });
+    // A NONE field is never offered as something to request.
+    expect(JSON.stringify(report.missing)).not.toContain('householdId');
+  });
+
+  it('turns what is missing into DRAFT requests the developer can then submit', async () => {
+    const response = await explain(
+      { query: QUERY, variables: { id: resident.idNumber }, purpose: 'taxi-driver-vetting', draft: { legalBasis: '《网络预约出租汽车经营服务管理暂行办法》第十四条：驾驶员背景核查' } },
+      developer,
+    );
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    expect(body.drafts).toHaveLength(3);
+    for (const draft of body.drafts) {
+      expect(draft).toMatchObject({ status: 'DRAFT', consumerBureau: 'transport', consumerApp: 'taxi-licensing', purpose: 'taxi-driver-vetting', requestedBy: 'gao.yu@transport' });
+      const stored = await fetch(`${testCity.gateway.url}/admin/api/agreements/${draft.id}`, { headers: developer });
+      expect((await stored.json()).events.map((event: { action: string }) => event.action)).toEqual(['CREATE']);
+    }
+  });
+
+  it('refuses a query that does not validate, naming the problem', async () => {
+    const response = await explain({ query: '{ person(idNumber: "1") { nickname } }' }, developer);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'query', message: expect.stringContaining('nickname') } });
+  });
+
+  it('needs a token', async () => {
+    const response = await explain({ query: '{ __typename }' }, { 'content-type': 'application/json' });
+    expect(response.status).toBe(401);
+  });
+});
