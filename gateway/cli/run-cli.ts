@@ -6,6 +6,7 @@ import type { CliCommand, CliIo } from './cli-io.ts';
  */
 const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<CliCommand> }>> = {
   start: { summary: 'run the gateway (settings from the environment)', load: async () => (await import('./commands/start-command.ts')).startCommand },
+  log: { summary: 'verify the access log (hash chains, checkpoints) or export it as JSON lines', load: async () => (await import('./commands/log-command.ts')).logCommand },
   agreements: { summary: 'list, request, approve, reject, revoke sharing agreements (admin API)', load: async () => (await import('./commands/agreements-command.ts')).agreementsCommand },
   token: { summary: 'print a signed dev token for a bureau, app, user, citizen, scopes', load: async () => (await import('./commands/token-command.ts')).tokenCommand },
 };

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { AgreementTables } from '../agreements/agreement-tables.ts';
+import type { AccessLogTables } from '../access-log/access-log-tables.ts';
 
 /** A gateway process that has run against this store; later chains and checkpoints hang off it. */
 export interface GatewayInstancesTable {
@@ -8,9 +9,11 @@ export interface GatewayInstancesTable {
   version: string;
   started_at: ColumnType<Date, Date | string, never>;
   last_seen_at: ColumnType<Date, Date | string, Date | string>;
+  /** Set by the access log writer's `close()`, with the chain's final checkpoint (migration 0003). */
+  stopped_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** The gateway's own tables, as kysely sees them. */
-export interface StoreSchema extends AgreementTables {
+export interface StoreSchema extends AgreementTables, AccessLogTables {
   gateway_instances: GatewayInstancesTable;
 }

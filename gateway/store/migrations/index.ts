@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as gatewayInstances from './0001-gateway-instances.ts';
 import * as agreements from './0002-agreements.ts';
+import * as accessLog from './0003-access-log.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -9,6 +10,7 @@ import * as agreements from './0002-agreements.ts';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-gateway-instances': gatewayInstances,
   '0002-agreements': agreements,
+  '0003-access-log': accessLog,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../run-cli.ts';
+import type { CliIo } from '../cli-io.ts';
+import { openStore, type Store } from '../../store/store.ts';
+import { createAccessLogWriter, type AppendedEntry } from '../../access-log/access-log-writer.ts';
+import { exportAccessLog } from '../../access-log/export-access-log.ts';
+import type { CheckpointSigner } from '../../access-log/access-log-checkpoint.ts';
+import { createScratchDatabase } from '../../../test/support/test-stores.ts';
+import { createTestSigner, sampleEntry } from '../../../test/support/access-log-fixtures.ts';
+
+/** Runs the CLI in-process and collects what it printed. */
+async function run(argv: readonly string[], env: Record<string, string>, stdout?: Writable) {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: stdout ?? { write: (text: string) => (out += text) },
+    stderr: { write: (text: string) => (err += text) },
+    env,
+  };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+async function writeEntries(store: Store, signer: CheckpointSigner, chainId: string, count: number): Promise<AppendedEntry[]> {
+  const writer = createAccessLogWriter({ db: store.db, chainId, signer, checkpointEvery: 10, maxBatch: 10 });
+  const start = Date.now() - count * 1_000;
+  const appended: AppendedEntry[] = [];
+  for (let index = 0; index < count; index++) appended.push(await writer.append(sampleEntry({ occurredAt: new Date(start + index * 1_000) })));
+  await writer.close();
+  return appended;
+}
+
+describe('isthmus log on the embedded store', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let signer: CheckpointSigner;
+  let appended: AppendedEntry[];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isthmus-log-cli-'));
+    env = { ISTHMUS_DATA_DIR: join(dir, 'data') };
+    signer = await createTestSigner();
+    const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
+    try {
+      await store.migrate();
+      appended = await writeEntries(store, signer, 'gw-cli', 30);
+    } finally {
+      await store.close();
+    }
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verifies an intact log', async () => {
+    const result = await run(['log', 'verify'], env);
+    expect(result).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n' });
+    expect(result.err).toMatch(/--jwks/);
+  });
+
+  it('verifies against a JWKS file', async () => {
+    const jwks = join(dir, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify({ keys: [signer.publicJwk] }));
+    expect(await run(['log', 'verify', '--jwks', jwks], env)).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n', err: '' });
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ keys: [(await createTestSigner(signer.kid)).publicJwk] }));
+    const refused = await run(['log', 'verify', '--jwks', other], env);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/^BAD_CHECKPOINT chain=gw-cli seq=10 entry=/);
+  });
+
+  it('exports a time range as JSON lines, in time order', async () => {
+    const all = await run(['log', 'export', '--since', '2000-01-01', '--format', 'jsonl'], env);
+    expect(all.code).toBe(0);
+    const lines = all.out.trimEnd().split('\n').map((line) => JSON.parse(line) as { id: string; seq: number; occurredAt: string; hash: string; subjects: unknown[] });
+    expect(lines.map((line) => line.id)).toEqual(appended.map((entry) => entry.id));
+    expect(lines[0]).toMatchObject({ chainId: 'gw-cli', seq: 1, hash: appended[0]!.hash, action: 'READ', subjects: [{ kind: 'person', id: '33040219501113923X' }] });
+
+    const middle = lines[10]!.occurredAt;
+    const until = lines[20]!.occurredAt;
+    const some = await run(['log', 'export', '--since', middle, '--until', until, '--format', 'jsonl'], env);
+    expect(some.out.trimEnd().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual(Array.from({ length: 10 }, (_, index) => 11 + index));
+  });
+
+  it('waits for a slow stdout to drain instead of buffering the whole export', async () => {
+    const chunks: string[] = [];
+    let drains = 0;
+    const slow = new Writable({
+      highWaterMark: 64,
+      write(chunk, _encoding, callback) {
+        chunks.push(String(chunk));
+        setTimeout(callback, 2);
+      },
+    });
+    slow.on('drain', () => drains++);
+    const result = await run(['log', 'export', '--since', '2000-01-01', '--format', 'jsonl'], env, slow);
+    expect(result.code).toBe(0);
+    await new Promise<void>((resolve) => slow.end(resolve));
+    expect(chunks.join('').trimEnd().split('\n')).toHaveLength(30);
+    expect(drains).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses bad usage with exit code 2', async () => {
+    for (const argv of [['log'], ['log', 'nope'], ['log', 'export', '--format', 'jsonl'], ['log', 'export', '--since', 'last week', '--format', 'jsonl'], ['log', 'export', '--since', '2026-01-01', '--format', 'csv'], ['log', 'verify', '--bogus']]) {
+      expect((await run(argv, env)).code, argv.join(' ')).toBe(2);
+    }
+  });
+
+  it('refuses a data dir a gateway holds open, saying so', async () => {
+    const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
+    try {
+      const result = await run(['log', 'verify'], env);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/locked: a gateway is using it/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports the first problem of a tampered chain with the entry id, and exits 1', async () => {
+    const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
+    try {
+      await store.db.transaction().execute(async (trx) => {
+        await sql`set local session_replication_role = replica`.execute(trx);
+        await sql`update access_log set purpose = 'rewritten' where chain_id = 'gw-cli' and seq = 5`.execute(trx);
+      });
+    } finally {
+      await store.close();
+    }
+    const result = await run(['log', 'verify'], env);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`EDITED chain=gw-cli seq=5 entry=${appended[4]!.id}:`);
+    expect(result.out).toMatch(/1 of 1 chains have problems \(30 entries checked\)/);
+  });
+
+  it('says when there is no embedded database', async () => {
+    const result = await run(['log', 'verify'], { ISTHMUS_DATA_DIR: join(dir, 'nothing-here') });
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/no embedded database/);
+  });
+});
+
+describe('exportAccessLog', () => {
+  it('pages through the range in (occurred_at, id) order', async () => {
+    const store = await openStore({ kind: 'pglite' });
+    try {
+      await store.migrate();
+      const appended = await writeEntries(store, await createTestSigner(), 'gw-export', 23);
+      const seen: string[] = [];
+      for await (const record of exportAccessLog(store.db, { since: new Date(0), pageSize: 4 })) seen.push(record.id);
+      expect(seen).toEqual(appended.map((entry) => entry.id));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('isthmus log on PostgreSQL', () => {
+  it('verifies and exports through DATABASE_URL', async () => {
+    const scratch = await createScratchDatabase(process.env.DATABASE_URL!, 'isthmus_log_cli');
+    try {
+      const store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
+      try {
+        await store.migrate();
+        await writeEntries(store, await createTestSigner(), 'gw-pg-cli', 12);
+      } finally {
+        await store.close();
+      }
+      expect(await run(['log', 'verify'], { DATABASE_URL: scratch.url })).toMatchObject({ code: 0, out: 'ok: 12 entries in 1 chains\n' });
+      const exported = await run(['log', 'export', '--since', '2000-01-01T00:00:00Z', '--format', 'jsonl'], { DATABASE_URL: scratch.url });
+      expect(exported.out.trimEnd().split('\n')).toHaveLength(12);
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
