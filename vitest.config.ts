@@ -14,7 +14,7 @@ export default defineConfig({
     // files run in parallel; two workers match the 2-core machines we run on.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
   },
 });

@@ -23,7 +23,17 @@ import { createAgreementStore, type AgreementStore } from './agreements/agreemen
 import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
 import { startAgreementExpiry, type AgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAdminApi } from './admin/admin-api.ts';
+import { openSigningKey } from './auth/signing-key.ts';
+import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
+import { createAccessLogApi } from './access-log/access-log-api.ts';
+import { detachExpiredPartitions } from './access-log/retention.ts';
+import { isAuthError } from './auth/auth-error.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
+
+/** File of the key that signs access log checkpoints, under the keys folder. */
+export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
+/** How often old access log months are checked for detaching. */
+const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1_000;
 
 /** The version reported by instances and logs. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -42,6 +52,8 @@ export interface Gateway {
   readonly agreementRegistry: AgreementRegistry;
   /** The dev issuer, when `ISTHMUS_DEV_ISSUER` is on: signs tokens for the demo and tests. */
   readonly devIssuer: DevIssuer | undefined;
+  /** This process's chain of the access log. */
+  readonly accessLog: AccessLogWriter;
   /**
    * Stops taking connections, lets in-flight requests finish (bounded by
    * `shutdownTimeoutMs`), then closes connectors and the store. Safe to call twice.
@@ -55,6 +67,11 @@ export interface StartGatewayOptions {
   readonly logDestination?: DestinationStream;
   /** The query GraphiQL opens with (the demo fills in one of its residents). */
   readonly graphiqlQuery?: string;
+  /**
+   * For benchmarks only, never from configuration: switches a stage off to
+   * measure what it costs. Enforcement off also means no access log entries.
+   */
+  readonly benchmark?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
 }
 
 /**
@@ -77,6 +94,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   let server: Server | undefined;
   let registry: AgreementRegistry | undefined;
   let expiry: AgreementExpiry | undefined;
+  let accessLog: AccessLogWriter | undefined;
+  let retention: NodeJS.Timeout | undefined;
   try {
     const applied = await store.migrate();
     if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
@@ -85,6 +104,16 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
 
     const auth = await createGatewayAuth(config);
+    // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
+    const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
+    accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey });
+    await accessLog.ready();
+    const writer = accessLog;
+    retention = setInterval(() => {
+      detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
+        log.warn({ err: error }, 'access log retention failed; will try again'),
+      );
+    }, RETENTION_SWEEP_MS).unref();
     const agreements = createAgreementStore(store.db);
     registry = await createAgreementRegistry({
       agreements,
@@ -120,13 +149,31 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       log,
       limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
       verifier: auth.verifier,
-      enforcement: { catalogue, agreements: () => agreementRegistry.current(), denyWholeOperation: config.denyWholeOperation },
+      stages: { enforcement: options.benchmark?.enforcement ?? true, accessLog: options.benchmark?.accessLog ?? true },
+      enforcement: { schema, catalogue, agreements: () => agreementRegistry.current(), denyWholeOperation: config.denyWholeOperation },
       consumerAssertions: auth.consumerAssertions,
+      accessLog: { writer, catalogue, agreements: () => agreementRegistry.current(), log },
       graphiql: config.graphiql,
       ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
     });
     let draining = false;
     const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, ...auth.wellKnown });
+    // Mounted before the agreements API: the log is read by citizens too, whom the agreements API turns away.
+    app.route(
+      '/admin/api',
+      createAccessLogApi({
+        db: store.db,
+        writer,
+        authenticate: async (request) => {
+          try {
+            return await authenticateRequest(request.headers, auth.verifier, request.signal);
+          } catch (error) {
+            if (isAuthError(error)) return undefined;
+            throw error;
+          }
+        },
+      }),
+    );
     app.route(
       '/admin/api',
       createAdminApi({
@@ -156,10 +203,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       agreements,
       agreementRegistry,
       devIssuer: auth.devIssuer,
+      accessLog: writer,
       close() {
         closing ??= (async () => {
           draining = true;
           await drain(listening, config.shutdownTimeoutMs, log);
+          clearInterval(retention);
+          // Every entry of a response already sent is committed; close() adds the chain's final checkpoint.
+          await accessLog?.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly'));
           expiry?.close();
           await registry?.close();
           await closeAll(connectors, store);
@@ -170,6 +221,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     };
   } catch (error) {
     server?.close();
+    clearInterval(retention);
+    await accessLog?.close().catch(() => {});
     expiry?.close();
     await registry?.close();
     await closeAll(connectors, store);

@@ -51,7 +51,7 @@ describe('graceful shutdown', () => {
     await scratch?.drop();
   });
 
-  it('on SIGTERM, finishes the request in flight, refuses new ones, and exits 0', async () => {
+  it('on SIGTERM, finishes the request in flight, refuses new ones, and exits 0', { timeout: 120_000 }, async () => {
     // The test signs its token with the same dev issuer key the gateway process reads.
     const keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
     const devIssuer = await openDevIssuer({ keysDir });

@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Principal, RequestPurpose } from '../../policies/principal.ts';
 import type { OperationPlan } from '../../policies/field-plan.ts';
 import type { OperationDecision } from '../../policies/decide.ts';
+import type { RecordsRead } from './subject-keys.ts';
 
 /** What the HTTP layer hands graphql-yoga with every request. */
 export interface GatewayServerContext {
@@ -19,6 +20,8 @@ export interface Enforcement {
   readonly purpose: RequestPurpose;
   /** The agreement set's version the decision was made against. */
   readonly agreementsVersion: number;
+  /** Whose records the executed operation returned and how many per bureau; set once it has run. */
+  records?: RecordsRead;
 }
 
 /**

@@ -28,8 +28,14 @@ export function useConsumerIdentity(signer: ConsumerAssertionSigner): Plugin<Gat
         ...(enforcement.purpose.purpose ? { purpose: enforcement.purpose.purpose } : {}),
         ...(enforcement.purpose.caseId ? { caseId: enforcement.purpose.caseId } : {}),
       });
-      const providers = enforcement.decision.providerBureaus;
-      const signed = await Promise.all(providers.map(async (bureau) => [bureau, await assertionFor(bureau, enforcement.decision.agreementIds)] as const));
+      const { providerBureaus, fields } = enforcement.decision;
+      // Each bureau hears of its own agreements only: which other bureaus the
+      // consumer also reads from is none of its business.
+      const agreementsAt = new Map<string, Set<string>>(providerBureaus.map((bureau) => [bureau, new Set()]));
+      for (const field of fields.values()) {
+        if (field.effect !== 'deny' && field.bureau !== undefined && field.agreementId !== undefined) agreementsAt.get(field.bureau)?.add(field.agreementId);
+      }
+      const signed = await Promise.all(providerBureaus.map(async (bureau) => [bureau, await assertionFor(bureau, [...agreementsAt.get(bureau)!].sort())] as const));
       context.consumerIdentities = { byBureau: new Map(signed) };
     },
   };

@@ -1,17 +1,20 @@
-import { GraphQLError, execute as executeGraphql, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, execute as executeGraphql, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { Agreement } from '../../policies/agreement.ts';
 import type { Principal, RequestPurpose } from '../../policies/principal.ts';
-import { planOperation, type PlannedField } from '../../policies/field-plan.ts';
-import { decideOperation, keepAllowed, type DenyDecision } from '../../policies/decide.ts';
+import { planFields, planOperation, type OperationPlan, type PlannedField } from '../../policies/field-plan.ts';
+import { decideOperation, keepAllowed, type DenyDecision, type OperationDecision } from '../../policies/decide.ts';
 import { maskResult } from '../../policies/masks.ts';
 import { printPlan } from '../../policies/print-plan.ts';
-import type { GatewayContext } from './gateway-context.ts';
+import type { Enforcement, GatewayContext } from './gateway-context.ts';
 import { projectResult } from './project-result.ts';
+import { recordsRead, withSubjectKeys } from './subject-keys.ts';
 
 /** What enforcement reads on every request. */
 export interface EnforcementOptions {
+  /** The schema clients query (the stitched one). */
+  readonly schema: GraphQLSchema;
   readonly catalogue: Catalogue;
   /** The active agreements now, and the version of that set; read synchronously, refreshed elsewhere. */
   readonly agreements: () => { readonly version: number; readonly agreements: readonly Agreement[] };
@@ -19,6 +22,9 @@ export interface EnforcementOptions {
   readonly denyWholeOperation: boolean;
   readonly now?: () => Date;
 }
+
+/** Bound on the executable variants kept per client document (one per distinct set of denied fields). */
+const MAX_EXECUTABLE_VARIANTS = 32;
 
 /** Headers a request may use to state why it reads data. */
 export const PURPOSE_HEADER = 'x-isthmus-purpose';
@@ -45,6 +51,22 @@ const CASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
  */
 export function useEnforcement(options: EnforcementOptions): Plugin<GatewayContext> {
   const now = options.now ?? (() => new Date());
+  // The document to execute depends only on the client's document and which
+  // planned fields are kept, so it is built once per such pair: a stable
+  // document also lets stitching reuse its delegation plans.
+  const executable = new WeakMap<DocumentNode, Map<string, DocumentNode>>();
+  const executableDocument = (original: DocumentNode, plan: OperationPlan, decision: OperationDecision, keep: (field: PlannedField) => boolean): DocumentNode => {
+    const signature = decision.denied.length === 0 ? '*' : planFields(plan).filter(keep).map((field) => field.key).join(',');
+    let byKept = executable.get(original);
+    if (!byKept) executable.set(original, (byKept = new Map()));
+    let document = byKept.get(signature);
+    if (!document) {
+      if (byKept.size >= MAX_EXECUTABLE_VARIANTS) byKept.clear();
+      document = withSubjectKeys(decision.denied.length === 0 ? original : printPlan(plan, keep), options.schema, options.catalogue);
+      byKept.set(signature, document);
+    }
+    return document;
+  };
   return {
     onExecute({ args, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue as GatewayContext & { request?: Request };
@@ -62,7 +84,8 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
       }
       const { version, agreements } = options.agreements();
       const decision = decideOperation({ plan, principal, purpose, agreements, catalogue: options.catalogue, now: now() });
-      context.enforcement = { plan, decision, purpose, agreementsVersion: version };
+      const enforcement: Enforcement = { plan, decision, purpose, agreementsVersion: version };
+      context.enforcement = enforcement;
 
       const reported = topmostDenials(decision.denied);
       if (reported.length > 0 && options.denyWholeOperation) {
@@ -70,13 +93,15 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         return;
       }
       const keep = keepAllowed(decision);
-      const document = decision.denied.length > 0 ? printPlan(plan, keep) : args.document;
+      const document = executableDocument(args.document, plan, decision, keep);
       const denied = (field: PlannedField) => !keep(field);
       const fields = plan.fields;
       const masks = decision.masks;
       setExecuteFn(async (executionArgs: ExecutionArgs) => {
         const result = (await executeGraphql({ ...executionArgs, document })) as ExecutionResult;
-        const shaped = decision.denied.length > 0 ? projectResult(result.data, fields, denied) : result.data;
+        // Subjects are read before shaping and masking: from the keys the gateway added, unmasked.
+        enforcement.records = recordsRead(result.data, fields, decision.fields, principal.bureau);
+        const shaped = projectResult(result.data, fields, denied);
         const data = masks.length > 0 && shaped ? maskResult(shaped, masks) : shaped;
         const errors = [...reported.map((denial) => denialError(denial)), ...(result.errors ?? [])];
         return { ...result, data: data ?? null, ...(errors.length > 0 ? { errors } : {}) };

@@ -8,6 +8,7 @@ import { useClientErrors } from './use-client-errors.ts';
 import { useAuthentication } from './use-authentication.ts';
 import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
 import { useConsumerIdentity } from './use-consumer-identity.ts';
+import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
 
@@ -19,6 +20,9 @@ export interface GatewayYogaOptions {
   readonly verifier: TokenVerifier;
   readonly enforcement: EnforcementOptions;
   readonly consumerAssertions: ConsumerAssertionSigner;
+  readonly accessLog: AccessLogPluginOptions;
+  /** Stages that benchmarks may switch off to measure their cost; both on in every real gateway. */
+  readonly stages: { readonly enforcement: boolean; readonly accessLog: boolean };
   readonly graphiql: boolean;
   /** The query GraphiQL opens with; {@link GRAPHIQL_DEFAULT_QUERY} unless given. */
   readonly graphiqlQuery?: string;
@@ -45,10 +49,12 @@ export type GatewayYoga = YogaServerInstance<GatewayServerContext, GatewayContex
  * Plugin order is the order of a query's life:
  * 1. authentication — before the body is parsed, so strangers learn nothing;
  * 2. limits — refuse oversized operations during validation, before any work;
- * 3. enforcement — plan, decide, prune denied fields, then shape and mask the result;
- * 4. consumer identity — sign who is asking for each bureau the allowed part touches,
+ * 3. access log — registered before enforcement so that its after-hook sees every
+ *    outcome, refusals included; it holds the response until the entry is committed;
+ * 4. enforcement — plan, decide, prune denied fields, then shape and mask the result;
+ * 5. consumer identity — sign who is asking for each bureau the allowed part touches,
  *    after enforcement so denied bureaus are not even told;
- * 5. client errors — every error gets its code, status and the request id, last.
+ * 6. client errors — every error gets its code, status and the request id, last.
  * Errors are mapped to the gateway's codes in `maskError` (see `error-codes.ts`),
  * so nothing unexpected reaches a client with its detail.
  */
@@ -80,8 +86,8 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
     plugins: [
       useAuthentication(options.verifier),
       useOperationLimits(options.limits),
-      useEnforcement(options.enforcement),
-      useConsumerIdentity(options.consumerAssertions),
+      ...(options.stages.accessLog ? [useAccessLog(options.accessLog)] : []),
+      ...(options.stages.enforcement ? [useEnforcement(options.enforcement), useConsumerIdentity(options.consumerAssertions)] : []),
       useClientErrors(),
     ],
   });

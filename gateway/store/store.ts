@@ -61,13 +61,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let listenOn: (channel: string, onNotify: (payload: string) => void) => Promise<Unlisten>;
   let dialect: PostgresDialect;
   if (options.kind === 'postgres') {
-    dialect = new PostgresDialect({
-      pool: new pg.Pool({
-        connectionString: options.url,
-        max: options.poolSize ?? DEFAULT_POOL_SIZE,
-        connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS,
-      }),
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS,
     });
+    // When PostgreSQL ends a connection (restart, failover), pg emits 'error'
+    // on the pool for idle clients and on the client for checked-out ones;
+    // unheard, either ends the process. The query in flight fails on its own
+    // and the pool opens a new connection for the next one.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+    dialect = new PostgresDialect({ pool });
     listenOn = (channel, onNotify) => listenPostgres(options.url, channel, onNotify);
   } else {
     const pglite = await openPglite(options.dataDir);
