@@ -1,0 +1,76 @@
+import type { CityVariant, RunningSystem, SystemUpstreams } from './running-system.ts';
+
+/** The systems the benchmark compares. `-ag`: over the all-GraphQL city. */
+export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway';
+
+/** One benchmarked system: what it is, which city it runs over, and how to start it. */
+export interface BenchSystem {
+  readonly name: SystemName;
+  readonly variant: CityVariant;
+  readonly description: string;
+  /** The system its figures are divided by in the ratios: stitch-bare of the same city. */
+  readonly baseline: SystemName;
+  /** Reads a SQL bureau itself, so it gets its own HRSS database (PGlite serves one connection at a time). */
+  readonly readsSql: boolean;
+  /** Loaded lazily, so the runner never imports a gateway it does not start. */
+  start(upstreams: SystemUpstreams): Promise<RunningSystem>;
+}
+
+/** Every system, in the order rounds visit them. */
+export const BENCH_SYSTEMS: readonly BenchSystem[] = [
+  {
+    name: 'direct',
+    variant: 'mixed',
+    description: 'the floor: a node:http service calling the GraphQL, REST and SQL bureaus itself, no GraphQL layer',
+    baseline: 'stitch-bare',
+    readsSql: true,
+    start: async (upstreams) => (await import('./start-direct.ts')).startDirect(upstreams),
+  },
+  {
+    name: 'stitch-bare',
+    variant: 'mixed',
+    description: "graphql-yoga + @graphql-tools/stitch over Isthmus's connectors and stitchBureaus, nothing else",
+    baseline: 'stitch-bare',
+    readsSql: true,
+    start: async (upstreams) => (await import('./start-stitch-bare.ts')).startStitchBare(upstreams),
+  },
+  {
+    name: 'isthmus',
+    variant: 'mixed',
+    description: 'the Isthmus gateway (startGateway) over the mixed city',
+    baseline: 'stitch-bare',
+    readsSql: true,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams),
+  },
+  {
+    name: 'stitch-bare-ag',
+    variant: 'all-graphql',
+    description: 'stitch-bare over the three GraphQL subgraphs (Isthmus graphql connectors)',
+    baseline: 'stitch-bare-ag',
+    readsSql: false,
+    start: async (upstreams) => (await import('./start-stitch-bare.ts')).startStitchBare(upstreams),
+  },
+  {
+    name: 'isthmus-ag',
+    variant: 'all-graphql',
+    description: 'the Isthmus gateway over the three GraphQL subgraphs',
+    baseline: 'stitch-bare-ag',
+    readsSql: false,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams),
+  },
+  {
+    name: 'hive-gateway',
+    variant: 'all-graphql',
+    description: 'Hive Gateway (createGatewayRuntime) over the federation supergraph of the three subgraphs',
+    baseline: 'stitch-bare-ag',
+    readsSql: false,
+    start: async (upstreams) => (await import('./start-hive-gateway.ts')).startHiveGateway(upstreams),
+  },
+];
+
+/** Looks a system up by name; throws on an unknown one, naming the known ones. */
+export function benchSystem(name: string): BenchSystem {
+  const system = BENCH_SYSTEMS.find((candidate) => candidate.name === name);
+  if (!system) throw new Error(`unknown system "${name}"; known: ${BENCH_SYSTEMS.map((each) => each.name).join(', ')}`);
+  return system;
+}

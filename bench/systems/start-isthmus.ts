@@ -1,0 +1,90 @@
+import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
+import { sampleResident } from '../../examples/demo-city.ts';
+import { loadConfig } from '../../gateway/config/config.ts';
+import { PURPOSE_HEADER } from '../../gateway/graphql/use-enforcement.ts';
+import { startGateway } from '../../gateway/gateway.ts';
+import { createScratchDatabase } from '../../test/support/test-stores.ts';
+import { catalogueSettings } from './catalogue-settings.ts';
+import { BENCH_CONSUMERS, seedBenchAgreements } from './seed-bench-agreements.ts';
+import type { RunningSystem, SystemUpstreams } from './running-system.ts';
+
+/** Options of {@link startIsthmusSystem}. */
+export interface StartIsthmusOptions {
+  /** No request log (tests); the benchmark keeps the default, because the log is part of the gateway's cost. */
+  readonly quiet?: boolean;
+}
+
+/** Long enough for any run; tokens are minted per start and never leave the machine. */
+const BENCH_TOKEN_TTL = '12h';
+
+/**
+ * Starts the real Isthmus gateway (`startGateway`) for the benchmark: the one
+ * place where the `isthmus` and `isthmus-ag` systems are configured, so that
+ * the bench follows the gateway as authentication, enforcement and the
+ * access log land.
+ *
+ * - Defaults everywhere else: request log at `info` on stdout (which the
+ *   harness discards), metrics, limits, enforcement with partial results.
+ * - Its store is a scratch database on `databaseServerUrl` when there is one,
+ *   as in production, or in memory (PGlite) otherwise.
+ * - It trusts its dev issuer (`ISTHMUS_DEV_ISSUER=true`, keys in memory) and
+ *   holds the bench's agreements (`seedBenchAgreements`), so the load speaks
+ *   as their consumers, with the purpose their agreements name:
+ *   - `headers`: 民政局's allowance reviewer (`BENCH_CONSUMERS.reviewer`),
+ *     whose ACTIVE agreements (one per providing bureau) cover every field of
+ *     `single`, `list100` and `denied-field`, mask `Person.address`, and leave
+ *     `Person.householdId` (category NONE) denied;
+ *   - `principals['citizen-app']`: the one-stop citizen app signed in as the
+ *     sample resident, under a `SELF` agreement that masks `Person.name`.
+ * Every request is therefore authenticated, planned, decided, pruned and
+ * shaped, exactly as a client's would be.
+ *
+ * @example
+ * const isthmus = await startIsthmusSystem(upstreams);
+ * autocannon({ url: isthmus.url, headers: isthmus.headers, … });
+ */
+export async function startIsthmusSystem(upstreams: SystemUpstreams, options: StartIsthmusOptions = {}): Promise<RunningSystem> {
+  const settings = catalogueSettings(upstreams);
+  const store = upstreams.databaseServerUrl ? await createScratchDatabase(upstreams.databaseServerUrl, 'isthmus_bench') : undefined;
+  try {
+    const gateway = await startGateway(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ISTHMUS_SCHEMAS_DIR: settings.schemasDir,
+        ISTHMUS_DEV_ISSUER: 'true',
+        // No files: the dev issuer's and the gateway's keys stay in memory, even with a PostgreSQL store.
+        ISTHMUS_DATA_DIR: ':memory:',
+        ...(store ? { DATABASE_URL: store.url } : {}),
+        ...(options.quiet ? { LOG_LEVEL: 'silent' } : {}),
+        ...settings.env,
+      }),
+    );
+    // The catalogue is read once, at start: a temporary schemas copy can go.
+    settings.dispose();
+    try {
+      await seedBenchAgreements(gateway.agreements, gateway.catalogue);
+      await gateway.agreementRegistry.refresh();
+      const { reviewer: civilAffairs, citizenApp } = BENCH_CONSUMERS;
+      const sign = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
+      const reviewer = await sign({ bureau: civilAffairs.bureau, app: civilAffairs.app, user: 'bench@civil-affairs', roles: ['developer'], scopes: [civilAffairs.scope], ttl: BENCH_TOKEN_TTL });
+      const citizen = await sign({ bureau: citizenApp.bureau, app: citizenApp.app, roles: ['citizen'], citizen: sampleResident().idNumber, scopes: [citizenApp.scope], ttl: BENCH_TOKEN_TTL });
+      return {
+        url: `${gateway.url}/graphql`,
+        headers: { authorization: `Bearer ${reviewer}`, [PURPOSE_HEADER]: civilAffairs.purpose },
+        principals: { 'citizen-app': { authorization: `Bearer ${citizen}`, [PURPOSE_HEADER]: citizenApp.purpose } },
+        async close() {
+          await gateway.close();
+          await store?.drop();
+        },
+      };
+    } catch (error) {
+      await gateway.close();
+      throw error;
+    }
+  } catch (error) {
+    settings.dispose();
+    await store?.drop();
+    throw error;
+  }
+}
