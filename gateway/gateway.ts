@@ -183,6 +183,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         workingDaysToReply: config.agreementReplyWorkingDays,
         log,
         explain: { schema, inForce: () => agreementRegistry.current() },
+        onChange: () => agreementRegistry.refresh(),
       }),
     );
     server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));

@@ -54,6 +54,12 @@ export interface AdminApiDeps {
   readonly newId?: () => string;
   /** Where unexpected errors are logged. */
   readonly log?: Pick<Logger, 'error'>;
+  /**
+   * Called after every change is stored and before the answer leaves, so the
+   * gateway that made a change applies it to its very next request (the
+   * gateway refreshes its agreement registry here).
+   */
+  readonly onChange?: () => Promise<void>;
   /** For `POST /explain`: the schema clients query and the agreements in force now (the gateway's registry). */
   readonly explain?: { readonly schema: GraphQLSchema; readonly inForce: () => { readonly agreements: readonly Agreement[] } };
 }
@@ -136,6 +142,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     const result = requestAgreement(principal, { ...input, id: newId() }, at, catalogue, settings);
     if (!result.ok) throw refused(result);
     const event = await agreements.create(result);
+    await deps.onChange?.();
     c.header('location', `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(result.agreement.id)}`);
     return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) }, 201);
   });
@@ -157,6 +164,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       const result = decide(found.agreement, principal, input, at);
       if (!result.ok) throw refused(result);
       const event = await agreements.transition(result);
+      await deps.onChange?.();
       return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) });
     };
   app.post('/agreements/:id/submit', transition(parseNoInput, (agreement, principal, input, at) => submitAgreement(agreement, principal, input, at, catalogue, settings)));

@@ -45,10 +45,10 @@ export function toClientError(error: unknown): GraphQLError {
   const code = graphqlError.extensions?.code;
   const http = graphqlError.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
   if (typeof code === 'string' && CLIENT_CODES.has(code) && !isUnexpected(graphqlError)) {
-    return new GraphQLError(graphqlError.message, {
-      ...at,
-      extensions: { ...graphqlError.extensions, http: httpOf(http?.status ?? HTTP_STATUS[code as GatewayErrorCode], http?.headers) },
-    });
+    // A field-level error (it has a path) rides along a partial result: it sets no status of its own.
+    const { http: _ignored, ...extensions } = graphqlError.extensions;
+    const status = http?.status ?? (graphqlError.path ? undefined : HTTP_STATUS[code as GatewayErrorCode]);
+    return new GraphQLError(graphqlError.message, { ...at, extensions: { ...extensions, ...(status !== undefined ? { http: httpOf(status, http?.headers) } : {}) } });
   }
   const clientMistake = (typeof code === 'string' && CLIENT_MISTAKES.has(code)) || (http?.status !== undefined && http.status >= 400 && http.status < 500);
   if (clientMistake || (code === undefined && !isUnexpected(graphqlError))) {

@@ -127,11 +127,14 @@ function purposeOf(request: Request | undefined, principal: Principal): RequestP
   return { ...(purpose !== undefined ? { purpose } : {}), ...(caseId !== undefined ? { caseId } : {}) };
 }
 
-/** One error per denied path: a field denied because its parent is denied is covered by the parent's error. */
+/**
+ * One error per denied path, and none inside a denied field: what lies under
+ * a withheld field is withheld with it (its own suggestion, if another
+ * bureau provides it, is one `explain` call away).
+ */
 function topmostDenials(denied: readonly DenyDecision[]): readonly DenyDecision[] {
   const keys = new Set(denied.map((denial) => denial.key));
   return denied.filter((denial) => {
-    if (denial.reason !== 'PARENT_DENIED') return true;
     const parts = denial.key.split('.');
     for (let length = parts.length - 1; length > 0; length -= 1) if (keys.has(parts.slice(0, length).join('.'))) return false;
     return true;
