@@ -1,3 +1,6 @@
+import type { ConsumerAssertion } from '../gateway/auth/consumer-assertion.ts';
+import type { GatewayTrustOptions } from './gateway-trust.ts';
+
 /**
  * Handles on the demo city's bureau systems, shaped for tests and benchmarks
  * that need to count, slow down, kill and revive a bureau.
@@ -28,10 +31,40 @@ export interface BureauServer {
   stop(): Promise<void>;
   /** Listens again on the same host and port; no-op when running. */
   start(): Promise<void>;
+  /**
+   * From now on, serves only requests that carry a valid `x-isthmus-consumer`
+   * assertion signed by the gateway and addressed to this bureau; anything
+   * else gets 401 and no data (503 if the gateway's keys cannot be fetched).
+   * `undefined` goes back to serving everyone, as benchmarks and the
+   * `direct` baseline need, and as a bureau does until it is told to trust.
+   *
+   * @throws TypeError on bad options, or when the server was started without a bureau id.
+   * @example
+   * bureau.trustGateway({ jwksUrl: `${gateway.url}/.well-known/isthmus-gateway-jwks.json` });
+   */
+  trustGateway(options: GatewayTrustOptions | undefined): void;
+  /**
+   * Who asked: the consumer claims of the last verified requests (at most
+   * `DEFAULT_RECENT_CONSUMERS`), oldest first. Kept in memory for tests and the
+   * demo; a bureau logs none of it.
+   */
+  recentConsumers(): readonly ConsumerAssertion[];
 }
 
 /**
  * A running, seeded bureau database reached with a PostgreSQL connection string.
+ *
+ * Unlike {@link BureauServer}, it has no `trustGateway`: a database sees no
+ * HTTP headers, so no consumer assertion reaches it. Today a database bureau
+ * learns nothing of who asked — it sees only the gateway's own login, and the
+ * gateway's access log is the one record of the consumer. The way to carry
+ * identity there later is per transaction in the SQL connector:
+ * `select set_config('isthmus.consumer', <assertion>, true)` (a `SET LOCAL`, so
+ * a pooled connection never hands one request's identity to the next), which
+ * a bureau's row-level security policy or audit trigger reads with
+ * `current_setting('isthmus.consumer', true)` and verifies — in the database or
+ * in a sidecar — with the gateway's public key; `application_name` is too short
+ * (63 bytes) and visible to every session, so it could carry the request id at most.
  *
  * `stop` makes new connections fail and ends existing ones while keeping the
  * data; `start` lets connections in again at the same `url`; `close` stops it

@@ -3,6 +3,7 @@ import { demoCity, type City, type CityPerson } from './data/generate-city.ts';
 import { loadConfig, ConfigError } from '../gateway/config/config.ts';
 import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
 import { startGateway } from '../gateway/gateway.ts';
+import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
 
 /** Ports of the demo bureaus unless the environment says otherwise. */
 export const DEMO_PORTS = { publicSecurity: 4101, marketSupervision: 4102, hrss: 4103 } as const;
@@ -48,6 +49,8 @@ async function runDemoCity(): Promise<void> {
   let gateway;
   try {
     gateway = await startGateway(loadConfig({ ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
+    // Only now is the gateway's key served; from here on the HTTP bureaus answer only what comes through it.
+    bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   } catch (error) {
     await bureaus.close();
     if (error instanceof ConfigError || error instanceof CatalogueError) {

@@ -1,5 +1,6 @@
 import type { BureauDatabase, BureauServer } from './bureau-server.ts';
 import { demoCity, type City } from './data/generate-city.ts';
+import type { GatewayTrustOptions } from './gateway-trust.ts';
 import { startHrssDatabase } from './human-resources-social-security/hrss-database.ts';
 import { startMarketSupervision } from './market-supervision/market-supervision-server.ts';
 import { startPublicSecurity } from './public-security/public-security-server.ts';
@@ -32,6 +33,15 @@ export interface DemoBureaus {
   readonly hrss: BureauDatabase;
   /** Pass to the gateway's config, e.g. `{ ...process.env, ...bureaus.env }`. */
   readonly env: DemoBureausEnv;
+  /**
+   * Applies {@link BureauServer.trustGateway} to both HTTP bureaus: from now on
+   * they serve only requests the gateway vouches for (`undefined`: everyone
+   * again). The HRSS database cannot check (see {@link BureauDatabase}).
+   *
+   * @example
+   * bureaus.trustGateway({ jwksUrl: `${gateway.url}/.well-known/isthmus-gateway-jwks.json` });
+   */
+  trustGateway(options: GatewayTrustOptions | undefined): void;
   /** Stops both servers and closes the database; safe to call twice. */
   close(): Promise<void>;
 }
@@ -75,6 +85,10 @@ export async function startDemoBureaus(options: DemoBureausOptions = {}): Promis
       PUBLIC_SECURITY_URL: publicSecurity.value.url,
       MARKET_SUPERVISION_URL: marketSupervision.value.url,
       HRSS_DATABASE_URL: hrss.value.url,
+    },
+    trustGateway(trust) {
+      publicSecurity.value.trustGateway(trust);
+      marketSupervision.value.trustGateway(trust);
     },
     close() {
       closing ??= Promise.all([publicSecurity.value.stop(), marketSupervision.value.stop(), hrss.value.close()]).then(

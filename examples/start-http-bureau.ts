@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CONSUMER_ASSERTION_HEADER } from '../gateway/auth/consumer-assertion.ts';
 import type { BureauServer } from './bureau-server.ts';
+import { createGatewayTrust, type GatewayRejection, type GatewayTrust, type GatewayTrustOptions } from './gateway-trust.ts';
 
 /** A Node request listener, as graphql-yoga and `@hono/node-server`'s `getRequestListener` provide. */
 export type BureauRequestListener = (request: IncomingMessage, response: ServerResponse) => unknown;
@@ -13,6 +15,25 @@ export interface HttpBureauOptions {
   readonly host?: string;
   /** Appended to the base URL to form {@link BureauServer.url}, e.g. `/graphql`. */
   readonly path?: string;
+  /**
+   * The bureau's id in the catalogue (`public-security`): the audience its
+   * consumer assertions must name. Without it, {@link BureauServer.trustGateway} throws.
+   */
+  readonly bureau?: string;
+  /** Trust the gateway from the start, as {@link BureauServer.trustGateway} would; needs `bureau`. */
+  readonly trustGateway?: GatewayTrustOptions;
+  /** The JSON body of a refused request, in the bureau's own error shape. Default {@link restRejectionBody}. */
+  readonly rejectionBody?: (rejection: GatewayRejection) => unknown;
+}
+
+/** A REST bureau's refusal: `{ error: { code, reason, message } }`. */
+export function restRejectionBody(rejection: GatewayRejection): unknown {
+  return { error: { code: rejection.code, reason: rejection.reason, message: rejection.message } };
+}
+
+/** A GraphQL bureau's refusal: an `errors` list and no `data`. */
+export function graphqlRejectionBody(rejection: GatewayRejection): unknown {
+  return { errors: [{ message: rejection.message, extensions: { code: rejection.code, reason: rejection.reason } }] };
 }
 
 /** Where demo bureaus listen unless told otherwise: loopback only. */
@@ -20,7 +41,9 @@ export const DEFAULT_BUREAU_HOST = '127.0.0.1';
 
 /**
  * Serves `listener` on node:http and wraps it in a {@link BureauServer}
- * handle: a request counter, a latency knob, and stop/start on a fixed port.
+ * handle: a request counter, a latency knob, stop/start on a fixed port, and
+ * trust in the gateway's consumer assertions, checked before `listener`
+ * sees the request.
  *
  * @example
  * const bureau = await startHttpBureau(yoga, { path: '/graphql' });
@@ -34,18 +57,46 @@ export async function startHttpBureau(
   let port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError('port must be an integer from 0 to 65535');
 
+  const trust: GatewayTrust | undefined = options.bureau === undefined ? undefined : createGatewayTrust({ bureau: options.bureau });
+  if (options.trustGateway !== undefined) {
+    if (trust === undefined) throw new TypeError('trustGateway needs the bureau id');
+    trust.trust(options.trustGateway);
+  }
+  const rejectionBody = options.rejectionBody ?? restRejectionBody;
+
   let requests = 0;
   let latencyMs = 0;
   // Delayed requests whose turn has not come; a stop cancels them, since their sockets are gone.
   const delayed = new Set<NodeJS.Timeout>();
 
   const serve = (request: IncomingMessage, response: ServerResponse): void => {
-    Promise.resolve(listener(request, response)).catch(() => {
+    const handled = trust?.trusting ? guarded(trust, request, response) : listener(request, response);
+    Promise.resolve(handled).catch(() => {
       // Yoga and hono answer their own errors; this only catches a listener
       // that threw outright, so the client is not left hanging.
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end('{"error":{"code":"INTERNAL"}}');
     });
+  };
+
+  // The assertion is checked before the bureau parses anything, so a refused request costs no query work.
+  const guarded = async (gate: GatewayTrust, request: IncomingMessage, response: ServerResponse): Promise<unknown> => {
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    response.once('close', onClose);
+    let check;
+    try {
+      check = await gate.check(single(request.headers[CONSUMER_ASSERTION_HEADER]), gone.signal);
+    } catch (error) {
+      if (gone.signal.aborted) return;
+      throw error;
+    } finally {
+      response.off('close', onClose);
+    }
+    if (check.ok) return listener(request, response);
+    response.writeHead(check.rejection.status, { 'content-type': 'application/json; charset=utf-8' });
+    response.end(JSON.stringify(rejectionBody(check.rejection)));
+    return undefined;
   };
 
   const server = createServer((request, response) => {
@@ -82,6 +133,11 @@ export async function startHttpBureau(
     async start() {
       if (!server.listening) await listen();
     },
+    trustGateway(trustOptions) {
+      if (trust === undefined) throw new TypeError('this bureau server was started without a bureau id, so it cannot check assertions addressed to it');
+      trust.trust(trustOptions);
+    },
+    recentConsumers: () => trust?.recentConsumers() ?? [],
     async stop() {
       if (!server.listening) return;
       for (const timer of delayed) clearTimeout(timer);
@@ -93,4 +149,10 @@ export async function startHttpBureau(
       await closed;
     },
   };
+}
+
+// Node joins repeated custom headers with ", ", which no compact JWS contains: a
+// request with two assertions is refused as malformed, never served on either.
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -2,7 +2,8 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type { BureauServer } from '../bureau-server.ts';
 import { demoCity, type City, type CityEnterprise } from '../data/generate-city.ts';
-import { startHttpBureau } from '../start-http-bureau.ts';
+import type { GatewayTrustOptions } from '../gateway-trust.ts';
+import { restRejectionBody, startHttpBureau } from '../start-http-bureau.ts';
 
 /** Options of {@link startMarketSupervision}. */
 export interface MarketSupervisionOptions {
@@ -12,7 +13,12 @@ export interface MarketSupervisionOptions {
   readonly host?: string;
   /** Defaults to {@link demoCity}. */
   readonly city?: City;
+  /** Serve only requests the gateway vouches for, from the start (see {@link BureauServer.trustGateway}). */
+  readonly trustGateway?: GatewayTrustOptions;
 }
+
+/** The bureau's id in the catalogue: the audience of the consumer assertions it accepts. */
+export const MARKET_SUPERVISION_BUREAU = 'market-supervision';
 
 /** The most keys one `GET /enterprises?…` may carry. */
 export const MAX_KEYS_PER_REQUEST = 1_000;
@@ -41,10 +47,19 @@ export interface EnterpriseRecord {
  *
  * Keys may also be split over repeated parameters (`?creditCode=a&creditCode=b`).
  * Duplicates are answered once; an empty value means no keys and gives `[]`.
+ *
+ * Once it trusts the gateway, a request without a valid consumer assertion gets
+ * 401 `{ error: { code: 'UNAUTHENTICATED', reason, message } }`, whatever the route.
  */
 export function startMarketSupervision(options: MarketSupervisionOptions = {}): Promise<BureauServer> {
   const app = createMarketSupervisionApp(options.city ?? demoCity());
-  return startHttpBureau(getRequestListener(app.fetch), { port: options.port, host: options.host });
+  return startHttpBureau(getRequestListener(app.fetch), {
+    port: options.port,
+    host: options.host,
+    bureau: MARKET_SUPERVISION_BUREAU,
+    rejectionBody: restRejectionBody,
+    ...(options.trustGateway ? { trustGateway: options.trustGateway } : {}),
+  });
 }
 
 function createMarketSupervisionApp(city: City): Hono {

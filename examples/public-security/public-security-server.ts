@@ -2,7 +2,8 @@ import { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { BureauServer } from '../bureau-server.ts';
 import { demoCity, type City, type CityPerson } from '../data/generate-city.ts';
-import { startHttpBureau } from '../start-http-bureau.ts';
+import type { GatewayTrustOptions } from '../gateway-trust.ts';
+import { graphqlRejectionBody, startHttpBureau } from '../start-http-bureau.ts';
 
 /** Options of {@link startPublicSecurity}. */
 export interface PublicSecurityOptions {
@@ -12,7 +13,12 @@ export interface PublicSecurityOptions {
   readonly host?: string;
   /** Defaults to {@link demoCity}. */
   readonly city?: City;
+  /** Serve only requests the gateway vouches for, from the start (see {@link BureauServer.trustGateway}). */
+  readonly trustGateway?: GatewayTrustOptions;
 }
+
+/** The bureau's id in the catalogue: the audience of the consumer assertions it accepts. */
+export const PUBLIC_SECURITY_BUREAU = 'public-security';
 
 /** The most identity numbers one `persons` call may ask for, like a real bureau's batch limit. */
 export const MAX_PERSONS_PER_QUERY = 1_000;
@@ -43,6 +49,8 @@ const TYPE_DEFS = /* GraphQL */ `
 /**
  * Starts the public security bureau's household register (公安局 户籍): a
  * GraphQL service at `/graphql` on node:http, serving the city's persons.
+ * Once it trusts the gateway, a request without a valid consumer assertion
+ * gets 401 and `{ errors: [{ extensions: { code: 'UNAUTHENTICATED', reason } }] }`.
  *
  * @example
  * const bureau = await startPublicSecurity();
@@ -74,5 +82,12 @@ export function startPublicSecurity(options: PublicSecurityOptions = {}): Promis
   });
   // No logging: the server also runs under benchmarks, where a log line per request would be the cost measured.
   const yoga = createYoga({ schema, graphqlEndpoint: '/graphql', logging: false, landingPage: false });
-  return startHttpBureau(yoga, { port: options.port, host: options.host, path: '/graphql' });
+  return startHttpBureau(yoga, {
+    port: options.port,
+    host: options.host,
+    path: '/graphql',
+    bureau: PUBLIC_SECURITY_BUREAU,
+    rejectionBody: graphqlRejectionBody,
+    ...(options.trustGateway ? { trustGateway: options.trustGateway } : {}),
+  });
 }

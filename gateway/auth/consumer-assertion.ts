@@ -18,6 +18,8 @@ import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, DEFAULT_JWKS_TIMEOUT
 export const GATEWAY_ISSUER = 'isthmus-gateway';
 /** The header that carries the assertion to the providing bureau. */
 export const CONSUMER_ASSERTION_HEADER = 'x-isthmus-consumer';
+/** Where the gateway serves the public keys of its consumer assertions, for bureaus to fetch. */
+export const GATEWAY_JWKS_PATH = '/.well-known/isthmus-gateway-jwks.json';
 /** The JWS `typ`, so an assertion can never pass for an access token, nor an access token for an assertion (RFC 8725 §3.11). */
 export const CONSUMER_ASSERTION_TYPE = 'isthmus-consumer+jwt';
 /** The gateway's signing key file, inside the keys folder (`.isthmus/` by default). */

@@ -3,6 +3,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { BreakerState } from '../../connectors/connector.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { GATEWAY_JWKS_PATH } from '../auth/consumer-assertion.ts';
 
 /** What the operational routes read. */
 export interface AppDeps {
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): Hono {
   // Public keys only; a short max-age because verifiers refetch on an unknown kid anyway.
   const { devIssuerJwks, gatewayJwks } = deps;
   if (devIssuerJwks) app.get('/.well-known/jwks.json', (c) => c.json(devIssuerJwks, 200, { 'cache-control': 'public, max-age=300' }));
-  if (gatewayJwks) app.get('/.well-known/isthmus-gateway-jwks.json', (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
+  if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((error, c) => {

@@ -6,6 +6,7 @@ import { createScratchDatabase } from './test-stores.ts';
 import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreements.ts';
 import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
+import { GATEWAY_JWKS_PATH } from '../../gateway/auth/consumer-assertion.ts';
 
 /** The demo city on free ports, for one test file. */
 export interface TestCity {
@@ -35,9 +36,11 @@ export interface GraphqlReply {
 
 /**
  * Starts the three demo bureaus and a gateway in front of them, all on free
- * ports. With `DATABASE_URL` set, the gateway's store and the social
- * security bureau's tables live in scratch databases on that PostgreSQL
- * server; otherwise both are embedded PGlite in memory.
+ * ports, the HTTP bureaus trusting the gateway (they refuse calls without its
+ * consumer assertion; `bureaus.trustGateway(undefined)` lifts that). With
+ * `DATABASE_URL` set, the gateway's store and the social security bureau's
+ * tables live in scratch databases on that PostgreSQL server; otherwise both
+ * are embedded PGlite in memory.
  */
 export async function startTestCity(env: Record<string, string> = {}): Promise<TestCity> {
   const serverUrl = process.env.DATABASE_URL;
@@ -69,6 +72,8 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
     await scratch?.drop();
     throw error;
   }
+  // As in the demo: once the gateway serves its key, the HTTP bureaus answer only what comes through it.
+  bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   const token = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
   let reviewer: Record<string, string>;
   try {
