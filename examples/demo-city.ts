@@ -3,6 +3,7 @@ import { demoCity, type City, type CityPerson } from './data/generate-city.ts';
 import { loadConfig, ConfigError } from '../gateway/config/config.ts';
 import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
 import { startGateway } from '../gateway/gateway.ts';
+import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
 
 /** Ports of the demo bureaus unless the environment says otherwise. */
@@ -48,7 +49,11 @@ async function runDemoCity(): Promise<void> {
   const sample = sampleResident();
   let gateway;
   try {
-    gateway = await startGateway(loadConfig({ ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
+    // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
+    gateway = await startGateway(loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
+    const seeded = await seedDemoAgreements(gateway.agreements, gateway.catalogue);
+    await gateway.agreementRegistry.refresh();
+    if (seeded.length > 0) gateway.log.info({ agreements: seeded }, 'demo agreements stored');
     // Only now is the gateway's key served; from here on the HTTP bureaus answer only what comes through it.
     bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   } catch (error) {
@@ -59,6 +64,7 @@ async function runDemoCity(): Promise<void> {
     }
     throw error;
   }
+  const { civilAffairs } = DEMO_CONSUMERS;
   process.stdout.write(
     [
       '',
@@ -66,8 +72,10 @@ async function runDemoCity(): Promise<void> {
       `  bureaus: public-security ${bureaus.env.PUBLIC_SECURITY_URL}`,
       `           market-supervision ${bureaus.env.MARKET_SUPERVISION_URL}`,
       `           human-resources-social-security (PostgreSQL) ${bureaus.env.HRSS_DATABASE_URL}`,
-      `  try:     curl -s ${gateway.url}/graphql -H 'content-type: application/json' \\`,
+      `  try:     TOKEN=$(npx isthmus token --bureau ${civilAffairs.bureau} --app ${civilAffairs.app} --user he.fang --role developer --scope ${civilAffairs.scope})`,
+      `           curl -s ${gateway.url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -H 'x-isthmus-purpose: ${civilAffairs.purpose}' \\`,
       `             -d '{"query":"{ person(idNumber: \\"${sample.idNumber}\\") { name socialInsurance { contributionMonths } enterprises { name insuredEmployeeCount } } }"}'`,
+      `  more:    README.md walks through the sample agreements, a citizen's view, explain and the access log`,
       '',
       '',
     ].join('\n'),
