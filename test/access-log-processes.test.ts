@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
+import { demoCity } from '../examples/data/generate-city.ts';
+import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
+import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
+import { openStore, type Store } from '../gateway/store/store.ts';
+import { createScratchDatabase } from './support/test-stores.ts';
+import { spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
+import { HRSS } from './support/upstream-calls.ts';
+
+/**
+ * The access log across real gateway processes (`node gateway/main.ts`):
+ * two replicas writing one database at once, and a replica killed with
+ * SIGKILL under load. The bureaus run in this process; each gateway is its
+ * own process with its own store connection, as in production.
+ *
+ * Loads target 127.0.0.1 only and are bounded in clients, requests and time.
+ */
+
+const city = demoCity();
+const serverUrl = process.env.DATABASE_URL;
+
+/** HRSS reads OPEN fields of two other bureaus: cross-bureau, logged, and needs no agreement (these stores start empty). */
+const CROSS_BUREAU = 'query Registry($id: ID!, $code: ID!) { person(idNumber: $id) { idNumber } enterprise(creditCode: $code) { name status } }';
+
+interface LoadResult {
+  /** `x-request-id` of every 200 response whose headers reached the client. */
+  readonly received: string[];
+  /** Responses with another status. */
+  readonly otherStatus: Map<number, number>;
+  /** Requests that got no response (connection refused or cut, timeout). */
+  failed: number;
+}
+
+/**
+ * `clients` concurrent loops, each sending one request at a time to one of
+ * `urls` (round robin by client), until `stop()` says so, or `maxRequests`
+ * per client, or `maxMs` have passed — whichever comes first.
+ */
+function runLoad(options: { urls: readonly string[]; token: string; clients: number; maxRequests: number; maxMs: number; stop?: () => boolean }): { result: LoadResult; done: Promise<void> } {
+  const result: LoadResult = { received: [], otherStatus: new Map(), failed: 0 };
+  const started = performance.now();
+  const done = Promise.all(
+    Array.from({ length: options.clients }, async (_, client) => {
+      const url = options.urls[client % options.urls.length]!;
+      for (let index = 0; index < options.maxRequests; index += 1) {
+        if (options.stop?.() || performance.now() - started > options.maxMs) return;
+        const person = city.persons[(client * 131 + index * 7) % city.persons.length]!;
+        const enterprise = city.enterprises[(client * 61 + index * 3) % city.enterprises.length]!;
+        try {
+          const response = await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+            body: JSON.stringify({ query: CROSS_BUREAU, variables: { id: person.idNumber, code: enterprise.creditCode } }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          // The entry is committed before the gateway sends the status line: a 200 received is a response received.
+          if (response.status === 200) result.received.push(response.headers.get('x-request-id')!);
+          else result.otherStatus.set(response.status, (result.otherStatus.get(response.status) ?? 0) + 1);
+          await response.arrayBuffer().catch(() => undefined);
+        } catch {
+          result.failed += 1;
+          // A gateway that is gone stays gone: this client stops.
+          if (options.stop?.()) return;
+        }
+      }
+    }),
+  ).then(() => undefined);
+  return { result, done };
+}
+
+/** The request ids among `requestIds` that have no entry in the store's access log. */
+async function missingEntries(store: Store, requestIds: readonly string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (let index = 0; index < requestIds.length; index += 500) {
+    const rows = await store.db.selectFrom('access_log').select('request_id').where('request_id', 'in', requestIds.slice(index, index + 500)).execute();
+    for (const row of rows) found.add(row.request_id);
+  }
+  return requestIds.filter((id) => !found.has(id));
+}
+
+describe('the access log across gateway processes', () => {
+  let bureaus: DemoBureaus;
+  let keysDir: string;
+  /** A token of the dev issuer whose key the spawned gateways read from the same keys folder. */
+  let token: string;
+  const spawned: SpawnedGateway[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  beforeAll(async () => {
+    bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
+    keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
+    const devIssuer = await openDevIssuer({ keysDir });
+    token = await devIssuer.signDevToken({ bureau: HRSS, app: 'pension-desk', user: 'li.na@hrss', roles: ['developer'], ttl: '1h' });
+  }, 120_000);
+  afterAll(async () => {
+    for (const gateway of spawned) gateway.child.kill('SIGKILL');
+    await Promise.allSettled(spawned.map((gateway) => gateway.exited));
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await bureaus?.close();
+    if (keysDir) rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  const gatewayEnv = (store: Record<string, string>): Record<string, string> => ({
+    PORT: '0',
+    ISTHMUS_KEYS_DIR: keysDir,
+    ISTHMUS_DEV_ISSUER: 'true',
+    ISTHMUS_GRAPHIQL: 'false',
+    ...store,
+    ...bureaus.env,
+  });
+
+  it.skipIf(!serverUrl)('two gateway processes writing one database at once keep two valid chains (PostgreSQL)', { timeout: 240_000 }, async () => {
+    const scratch = await createScratchDatabase(serverUrl!, 'isthmus_two_chains');
+    cleanups.push(() => scratch.drop());
+    const [first, second] = await Promise.all([spawnGateway(gatewayEnv({ DATABASE_URL: scratch.url })), spawnGateway(gatewayEnv({ DATABASE_URL: scratch.url }))]);
+    spawned.push(first!, second!);
+    expect(first!.instanceId).not.toBe(second!.instanceId);
+
+    // 8 clients per gateway, at most 60 requests each, at most 30 s.
+    const load = runLoad({ urls: [first!.url, second!.url], token, clients: 16, maxRequests: 60, maxMs: 30_000 });
+    const store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
+    cleanups.push(() => store.close());
+    // While both write: the verifier's snapshot is consistent.
+    await expect.poll(() => load.result.received.length, { timeout: 30_000 }).toBeGreaterThan(100);
+    const during = await verifyAccessLog(store.db);
+    expect(during.problems).toEqual([]);
+    await load.done;
+
+    const { result } = load;
+    expect(result.failed).toBe(0);
+    expect([...result.otherStatus]).toEqual([]);
+    expect(await missingEntries(store, result.received)).toEqual([]);
+
+    // Stopped gracefully, each writes its chain's final checkpoint.
+    expect((await stopGateway(first!)).code).toBe(0);
+    expect((await stopGateway(second!)).code).toBe(0);
+    const verification = await verifyAccessLog(store.db);
+    expect(verification.problems).toEqual([]);
+    expect(verification.chains).toBe(2);
+    expect(verification.entries).toBe(result.received.length);
+
+    const chains = await store.db
+      .selectFrom('access_log')
+      .select(['chain_id', (eb) => eb.fn.countAll<string | number>().as('entries'), (eb) => eb.fn.max('seq').as('last')])
+      .groupBy('chain_id')
+      .orderBy('chain_id')
+      .execute();
+    expect(chains.map((chain) => chain.chain_id).sort()).toEqual([first!.instanceId, second!.instanceId].sort());
+    for (const chain of chains) {
+      // Each chain numbered 1…n without a gap, and each gateway took a share of the load.
+      expect(Number(chain.last)).toBe(Number(chain.entries));
+      expect(Number(chain.entries)).toBeGreaterThan(0);
+    }
+    console.info(`two chains: ${result.received.length} responses, ${chains.map((chain) => `${chain.entries} entries in ${chain.chain_id}`).join(', ')}; ${during.entries} entries verified mid-load`);
+    const finals = await store.db.selectFrom('access_log_checkpoints').select(['chain_id', 'seq']).where('final', '=', true).execute();
+    expect(finals.map((checkpoint) => checkpoint.chain_id).sort()).toEqual([first!.instanceId, second!.instanceId].sort());
+  });
+
+  it('a gateway killed with SIGKILL under load loses no entry of any response a client received', { timeout: 240_000 }, async () => {
+    // PostgreSQL: a scratch database. PGlite: a data dir on disk, reopened after the kill.
+    const dataDir = serverUrl ? undefined : mkdtempSync(join(tmpdir(), 'isthmus-crash-'));
+    const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'isthmus_crash') : undefined;
+    if (scratch) cleanups.push(() => scratch.drop());
+    if (dataDir) cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const gateway = await spawnGateway(gatewayEnv(scratch ? { DATABASE_URL: scratch.url } : { ISTHMUS_DATA_DIR: dataDir! }));
+    spawned.push(gateway);
+
+    // Warm-up, counted like the rest: the first requests compile the query plans.
+    const warmUp = runLoad({ urls: [gateway.url], token, clients: 4, maxRequests: 5, maxMs: 30_000 });
+    await warmUp.done;
+    expect(warmUp.result.received.length).toBe(20);
+
+    // On PostgreSQL the kill is made to land while log commits are in flight: for its last
+    // 0.8 s an admin connection holds a lock that makes the log's INSERTs wait (well under the
+    // writer's 5 s deadline). A gateway that answered before its entry was committed would
+    // then have sent 200s whose entries die with it, and this test would see them missing.
+    // PGlite is inside the gateway process, out of the test's reach: there the kill lands
+    // wherever the load happens to be.
+    const lockHolder = scratch ? new pg.Client({ connectionString: scratch.url }) : undefined;
+    await lockHolder?.connect();
+    if (lockHolder) cleanups.push(() => lockHolder.end().catch(() => undefined));
+
+    // 16 clients for about 2 s, then SIGKILL while their requests are in flight.
+    let killed = false;
+    const load = runLoad({ urls: [gateway.url], token, clients: 16, maxRequests: 2_000, maxMs: 15_000, stop: () => killed });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    if (lockHolder) {
+      await lockHolder.query('begin');
+      await lockHolder.query('lock table access_log in exclusive mode');
+    }
+    const receivedBeforeHold = load.result.received.length;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const receivedDuringHold = load.result.received.length - receivedBeforeHold;
+    gateway.child.kill('SIGKILL');
+    killed = true;
+    const exit = await gateway.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    await lockHolder?.query('rollback');
+    await load.done;
+
+    const received = [...warmUp.result.received, ...load.result.received];
+    const store = scratch ? await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 }) : await openStore({ kind: 'pglite', dataDir: dataDir! });
+    try {
+      const missing = await missingEntries(store, received);
+      const entries = Number((await store.db.selectFrom('access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const verification = await verifyAccessLog(store.db);
+      console.info(
+        `crash test (${store.kind}): ${received.length} responses received (${warmUp.result.received.length} warm-up), ` +
+          `${received.length - missing.length} of them found in the log, ${entries} entries in all, ${load.result.failed} requests cut by the kill` +
+          (lockHolder ? `, ${receivedDuringHold} responses while the log's commits were held` : ''),
+      );
+      expect(load.result.received.length).toBeGreaterThan(0);
+      expect(missing).toEqual([]);
+      // Entries for requests whose responses the kill cut off may be there too; never fewer.
+      expect(entries).toBeGreaterThanOrEqual(received.length);
+      // A crashed chain has no final checkpoint, and that is not a break: nothing was edited or lost.
+      expect(verification.problems).toEqual([]);
+      expect(verification.chains).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
