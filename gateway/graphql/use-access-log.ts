@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLError as GraphQLErrorType } from 'graphql';
+import { GraphQLError, getOperationAST, print, type DocumentNode, type ExecutionResult, type GraphQLError as GraphQLErrorType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Agreement } from '../../policies/agreement.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
@@ -76,7 +76,8 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
             ...(enforcement.purpose.purpose ? { purpose: enforcement.purpose.purpose } : {}),
             ...(enforcement.purpose.caseId ? { caseId: enforcement.purpose.caseId } : {}),
             agreementIds: decision.agreementIds,
-            providerBureaus: decision.providerBureaus,
+            // The bureaus whose data was released or refused: a refused attempt is audited by the bureau it targeted.
+            providerBureaus: [...new Set([...decision.providerBureaus, ...decision.denied.flatMap((denial) => (denial.bureau ? [denial.bureau] : []))])].sort(),
             fieldsRequested: decision.requested,
             // Released by the decision and actually delivered: a failed bureau's fields came back null.
             fieldsReturned: decision.released.filter((field) => !failedBureaus.has(options.catalogue.fields.get(field.coordinate)?.bureau ?? '')),
@@ -86,7 +87,7 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
             upstreamErrors,
             durationMs: Math.round((performance.now() - context.startedAt) * 100) / 100,
             operationHash: operationHash(args.document),
-            ...(args.operationName ? { operationName: args.operationName } : {}),
+            ...operationNameOf(args.document, args.operationName),
             outcome: outcomeOf(decision.outcome, enforcement.records === undefined, failedBureaus.size > 0 && executed.data == null),
             ...(longest ? { disclosure: { hiddenUntil: new Date(at.getTime() + longest.days * DAY_MS), legalReason: longest.legalReason } } : {}),
           };
@@ -107,6 +108,12 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
       };
     },
   };
+}
+
+/** The executed operation's own name: most clients send none beside the document. */
+function operationNameOf(document: DocumentNode, requested: string | null | undefined): { operationName?: string } {
+  const name = getOperationAST(document, requested ?? undefined)?.name?.value;
+  return name ? { operationName: name } : {};
 }
 
 function upstreamFailures(errors: readonly GraphQLErrorType[]): { bureau: string; reason: string }[] {

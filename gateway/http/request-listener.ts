@@ -47,6 +47,8 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
     });
 
     if (path !== GRAPHQL_PATH) {
+      // Routes that record the request (reading the access log is itself logged) see the id the response carries.
+      request.headers['x-request-id'] = requestId;
       void honoListener(request, response);
       return;
     }
