@@ -1,42 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { createScratchDatabase } from './support/test-stores.ts';
+import { spawnGateway } from './support/spawn-gateway.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 
 const MAIN = fileURLToPath(new URL('../gateway/main.ts', import.meta.url));
-
-/** Starts `node gateway/main.ts` as its own process and resolves with its URL once it logs that it listens. */
-async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let buffered = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${lines.join('\n')}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        const entry = JSON.parse(line);
-        if (entry.msg === 'gateway listening') {
-          clearTimeout(timer);
-          resolve(entry.url);
-        }
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${lines.join('\n')}`)));
-  });
-  return { child, url, lines };
-}
 
 describe('graceful shutdown', () => {
   let bureaus: DemoBureaus;
@@ -82,7 +57,7 @@ describe('graceful shutdown', () => {
       const [code] = await exited;
       expect(code).toBe(0);
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-      const messages = lines.map((line) => JSON.parse(line).msg);
+      const messages = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).msg);
       expect(messages).toContain('shutting down');
       expect(messages).toContain('gateway stopped');
     } finally {

@@ -40,6 +40,12 @@ export function withSubjectKeys(document: DocumentNode, schema: GraphQLSchema, c
   );
 }
 
+/** The reserved alias of each kind of data subject, as {@link withSubjectKeys} names them. */
+const SUBJECT_ALIASES: readonly (readonly [alias: string, kind: DataSubject['kind']])[] = [
+  [`${SUBJECT_ALIAS_PREFIX}Person`, 'person'],
+  [`${SUBJECT_ALIAS_PREFIX}Enterprise`, 'enterprise'],
+];
+
 /** Whose records an operation returned, and how many records each providing bureau released. */
 export interface RecordsRead {
   readonly subjects: readonly DataSubject[];
@@ -60,10 +66,10 @@ export function recordsRead(
   const subjects = new Map<string, DataSubject>();
   const rowCounts: Record<string, number> = {};
   const visitObject = (object: Readonly<Record<string, unknown>>, children: readonly PlannedField[]) => {
-    for (const [key, value] of Object.entries(object)) {
-      if (!key.startsWith(SUBJECT_ALIAS_PREFIX) || typeof value !== 'string') continue;
-      const kind = key.slice(SUBJECT_ALIAS_PREFIX.length).toLowerCase();
-      subjects.set(`${kind}:${value}`, { kind: kind === 'enterprise' ? 'enterprise' : 'person', id: value });
+    // Only the reserved aliases are looked up: walking every key of every record showed in profiles.
+    for (const [alias, kind] of SUBJECT_ALIASES) {
+      const value = object[alias];
+      if (typeof value === 'string') subjects.set(`${kind}:${value}`, { kind, id: value });
     }
     const bureaus = new Set<string>();
     for (const child of children) {
