@@ -86,7 +86,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     warmupSeconds: number(values.warmup, base.warmupSeconds, 0, MAX_DURATION_SECONDS, 'warmup'),
     connections: connections.map(Math.round),
     probeRequests: base.probeRequests,
-    systems: names(values.systems, 'systems') ?? BENCH_SYSTEMS.map((system) => system.name),
+    systems: names(values.systems, 'systems') ?? BENCH_SYSTEMS.filter((system) => system.inDefaultRun).map((system) => system.name),
     scenarios: values.scenarios?.split(',').map((each) => each.trim() as ScenarioName),
     profile: names(values.profile, 'profile') ?? [],
     verbose: values.verbose,

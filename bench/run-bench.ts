@@ -61,8 +61,10 @@ async function runBench(options: BenchOptions): Promise<void> {
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  const estimate = scenarios.length * options.connections.length * systems.length * (options.rounds * options.durationSeconds + options.warmupSeconds);
-  log(`isthmus bench: ${systems.length} systems × ${scenarios.length} scenarios × ${options.connections.length} concurrencies × ${options.rounds} rounds of ${options.durationSeconds} s (~${Math.ceil(estimate / 60)} min of load); HRSS on ${databaseServerUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite'}; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  const runs = scenarios.reduce((sum, scenario) => sum + (scenario.runsOn === 'all' ? systems.length : systems.filter((system) => system.name === scenario.runsOn).length), 0);
+  const settle = SETTLE_MS / 1_000;
+  const estimate = runs * options.connections.length * (options.rounds * (options.durationSeconds + settle) + options.warmupSeconds + settle);
+  log(`isthmus bench: ${systems.length} systems, ${scenarios.length} scenarios, ${options.connections.length} concurrencies, ${options.rounds} rounds of ${options.durationSeconds} s (about ${Math.ceil(estimate / 60)} min of load); HRSS on ${databaseServerUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite'}; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
   if (!databaseServerUrl) {
     log('warning: without DATABASE_URL the SQL bureau is an embedded PGlite with one connection per system, and it, not the gateways, sets the pace at concurrency 64; see bench/README.md');
   }
@@ -179,7 +181,7 @@ async function runBench(options: BenchOptions): Promise<void> {
             const result = await load(contender, scenario, connections, options.durationSeconds);
             rounds.get(contender.system.name)!.push(result);
             const errors = result.non2xx + result.bodyErrors + result.transportErrors;
-            log(`${scenario.name} c=${connections} round ${round + 1}/${options.rounds} ${contender.system.name.padEnd(14)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${result.systemCpuMsPerRequest.toFixed(2)} ms/req (bureaus ${result.bureausCpuMsPerRequest.toFixed(2)})${errors ? `  ${errors} errors` : ''}`);
+            log(`${scenario.name} c=${connections} round ${round + 1}/${options.rounds} ${contender.system.name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${result.systemCpuMsPerRequest.toFixed(2)} ms/req (bureaus ${result.bureausCpuMsPerRequest.toFixed(2)})${errors ? `  ${errors} errors` : ''}`);
           }
         }
         for (const contender of runners) cells.push({ scenario: scenario.name, connections, system: contender.system.name, rounds: rounds.get(contender.system.name)! });

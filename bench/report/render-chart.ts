@@ -1,12 +1,12 @@
 import type { BenchReport, CellSummary } from './bench-report.ts';
 
-const PANEL_WIDTH = 600;
+const PANEL_WIDTH = 620;
 const LABEL_WIDTH = 120;
-const VALUE_WIDTH = 250;
+const VALUE_WIDTH = 290;
 const BAR_HEIGHT = 18;
 const ROW_HEIGHT = 24;
 const PANEL_TITLE = 28;
-const PANEL_GAP = 20;
+const PANEL_GAP = 24;
 const COLUMNS = 2;
 const MARGIN = 20;
 const HEADER = 48;
@@ -32,11 +32,12 @@ const COLOURS: Readonly<Record<string, string>> = {
 export function renderChart(report: BenchReport): string {
   const blocks = [...new Set(report.cells.map((cell) => `${cell.scenario}@${cell.connections}`))];
   const panels = blocks.map((block) => report.cells.filter((cell) => `${cell.scenario}@${cell.connections}` === block));
-  const tallest = Math.max(1, ...panels.map((cells) => cells.length));
-  const panelHeight = PANEL_TITLE + tallest * ROW_HEIGHT;
+  // Each row of panels is as tall as its longest panel.
   const rows = Math.ceil(panels.length / COLUMNS);
+  const rowHeights = Array.from({ length: rows }, (_, row) => PANEL_TITLE + Math.max(1, ...panels.slice(row * COLUMNS, row * COLUMNS + COLUMNS).map((cells) => cells.length)) * ROW_HEIGHT);
+  const rowTops = rowHeights.map((_, row) => HEADER + MARGIN + rowHeights.slice(0, row).reduce((sum, each) => sum + each + PANEL_GAP, 0));
   const width = MARGIN * 2 + COLUMNS * PANEL_WIDTH + (COLUMNS - 1) * PANEL_GAP;
-  const height = HEADER + MARGIN + rows * panelHeight + (rows - 1) * PANEL_GAP + MARGIN;
+  const height = (rowTops[rows - 1] ?? HEADER + MARGIN) + (rowHeights[rows - 1] ?? 0) + MARGIN;
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -46,7 +47,7 @@ export function renderChart(report: BenchReport): string {
   ];
   panels.forEach((cells, index) => {
     const x = MARGIN + (index % COLUMNS) * (PANEL_WIDTH + PANEL_GAP);
-    const y = HEADER + MARGIN + Math.floor(index / COLUMNS) * (panelHeight + PANEL_GAP);
+    const y = rowTops[Math.floor(index / COLUMNS)]!;
     parts.push(panel(x, y, cells));
   });
   parts.push('</svg>');

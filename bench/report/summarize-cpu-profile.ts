@@ -115,6 +115,8 @@ function main(): void {
     process.stderr.write('usage: node bench/report/summarize-cpu-profile.ts <file.cpuprofile> [top=20]\n');
     process.exit(64);
   }
+  // `… | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
   const summary = summarizeCpuProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(topArgument ?? 20));
   const print = (title: string, entries: readonly ProfileEntry[]): void => {
     process.stdout.write(`\n${title}\n`);

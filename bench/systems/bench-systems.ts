@@ -1,7 +1,7 @@
 import type { CityVariant, RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /** The systems the benchmark compares. `-ag`: over the all-GraphQL city. */
-export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway';
+export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway' | 'isthmus-no-log' | 'isthmus-no-policy';
 
 /** One benchmarked system: what it is, which city it runs over, and how to start it. */
 export interface BenchSystem {
@@ -12,6 +12,8 @@ export interface BenchSystem {
   readonly baseline: SystemName;
   /** Reads a SQL bureau itself, so it gets its own HRSS database (PGlite serves one connection at a time). */
   readonly readsSql: boolean;
+  /** In a run without `--systems`; the stage-by-stage variants of Isthmus run only when named, to keep a full run within ten minutes. */
+  readonly inDefaultRun: boolean;
   /** Loaded lazily, so the runner never imports a gateway it does not start. */
   start(upstreams: SystemUpstreams): Promise<RunningSystem>;
 }
@@ -24,6 +26,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: 'the floor: a node:http service calling the GraphQL, REST and SQL bureaus itself, no GraphQL layer',
     baseline: 'stitch-bare',
     readsSql: true,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-direct.ts')).startDirect(upstreams),
   },
   {
@@ -32,6 +35,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: "graphql-yoga + @graphql-tools/stitch over Isthmus's connectors and stitchBureaus, nothing else",
     baseline: 'stitch-bare',
     readsSql: true,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-stitch-bare.ts')).startStitchBare(upstreams),
   },
   {
@@ -40,6 +44,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: 'the Isthmus gateway (startGateway) over the mixed city',
     baseline: 'stitch-bare',
     readsSql: true,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams),
   },
   {
@@ -48,6 +53,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: 'stitch-bare over the three GraphQL subgraphs (Isthmus graphql connectors)',
     baseline: 'stitch-bare-ag',
     readsSql: false,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-stitch-bare.ts')).startStitchBare(upstreams),
   },
   {
@@ -56,6 +62,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: 'the Isthmus gateway over the three GraphQL subgraphs',
     baseline: 'stitch-bare-ag',
     readsSql: false,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams),
   },
   {
@@ -64,7 +71,26 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     description: 'Hive Gateway (createGatewayRuntime) over the federation supergraph of the three subgraphs',
     baseline: 'stitch-bare-ag',
     readsSql: false,
+    inDefaultRun: true,
     start: async (upstreams) => (await import('./start-hive-gateway.ts')).startHiveGateway(upstreams),
+  },
+  {
+    name: 'isthmus-no-log',
+    variant: 'mixed',
+    description: 'Isthmus with the access log switched off (startGateway benchmark option): what the log costs',
+    baseline: 'stitch-bare',
+    readsSql: true,
+    inDefaultRun: false,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams, { stages: { accessLog: false } }),
+  },
+  {
+    name: 'isthmus-no-policy',
+    variant: 'mixed',
+    description: 'Isthmus with enforcement and the access log switched off: authentication, limits, request log and metrics remain',
+    baseline: 'stitch-bare',
+    readsSql: true,
+    inDefaultRun: false,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams, { stages: { enforcement: false, accessLog: false } }),
   },
 ];
 

@@ -12,6 +12,11 @@ import type { RunningSystem, SystemUpstreams } from './running-system.ts';
 export interface StartIsthmusOptions {
   /** No request log (tests); the benchmark keeps the default, because the log is part of the gateway's cost. */
   readonly quiet?: boolean;
+  /**
+   * Stages switched off to see what each costs (`startGateway`'s
+   * `benchmark` option): the `isthmus-no-*` systems. Everything is on by default.
+   */
+  readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
 }
 
 /** Long enough for any run; tokens are minted per start and never leave the machine. */
@@ -59,6 +64,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
         ...(options.quiet ? { LOG_LEVEL: 'silent' } : {}),
         ...settings.env,
       }),
+      options.stages ? { benchmark: options.stages } : {},
     );
     // The catalogue is read once, at start: a temporary schemas copy can go.
     settings.dispose();
