@@ -14,7 +14,11 @@ export interface ConsumerIdentities {
  * bureau can verify that it came through Isthmus. Runs after enforcement:
  * it signs only for bureaus the allowed part of the operation touches.
  */
-export function useConsumerIdentity(signer: ConsumerAssertionSigner): Plugin<GatewayContext & { consumerIdentities?: ConsumerIdentities }> {
+export function useConsumerIdentity(
+  signer: ConsumerAssertionSigner,
+  /** Bureaus whose connectors send HTTP headers; a database bureau would never see the assertion, so none is signed for it. */
+  carriesHeaders: ReadonlySet<string>,
+): Plugin<GatewayContext & { consumerIdentities?: ConsumerIdentities }> {
   return {
     async onExecute({ args }) {
       const context = args.contextValue as GatewayContext & { consumerIdentities?: ConsumerIdentities };
@@ -28,7 +32,8 @@ export function useConsumerIdentity(signer: ConsumerAssertionSigner): Plugin<Gat
         ...(enforcement.purpose.purpose ? { purpose: enforcement.purpose.purpose } : {}),
         ...(enforcement.purpose.caseId ? { caseId: enforcement.purpose.caseId } : {}),
       });
-      const { providerBureaus, fields } = enforcement.decision;
+      const { fields } = enforcement.decision;
+      const providerBureaus = enforcement.decision.providerBureaus.filter((bureau) => carriesHeaders.has(bureau));
       // Each bureau hears of its own agreements only: which other bureaus the
       // consumer also reads from is none of its business.
       const agreementsAt = new Map<string, Set<string>>(providerBureaus.map((bureau) => [bureau, new Set()]));

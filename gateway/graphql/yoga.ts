@@ -20,6 +20,8 @@ export interface GatewayYogaOptions {
   readonly verifier: TokenVerifier;
   readonly enforcement: EnforcementOptions;
   readonly consumerAssertions: ConsumerAssertionSigner;
+  /** Bureaus reached over HTTP, whose calls carry the signed consumer identity. */
+  readonly httpBureaus: ReadonlySet<string>;
   readonly accessLog: AccessLogPluginOptions;
   /** Stages that benchmarks may switch off to measure their cost; both on in every real gateway. */
   readonly stages: { readonly enforcement: boolean; readonly accessLog: boolean };
@@ -87,7 +89,7 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
       useAuthentication(options.verifier),
       useOperationLimits(options.limits),
       ...(options.stages.accessLog ? [useAccessLog(options.accessLog)] : []),
-      ...(options.stages.enforcement ? [useEnforcement(options.enforcement), useConsumerIdentity(options.consumerAssertions)] : []),
+      ...(options.stages.enforcement ? [useEnforcement(options.enforcement), useConsumerIdentity(options.consumerAssertions, options.httpBureaus)] : []),
       useClientErrors(),
     ],
   });
