@@ -1,4 +1,3 @@
-import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import DataLoader from 'dataloader';
 import {
   getNullableType,
@@ -12,13 +11,10 @@ import {
 import { ConnectorConfigError } from '../connector-error.ts';
 import { executionSignal } from '../shared/execution-signal.ts';
 import { unexpectedShape } from '../shared/http-answer.ts';
-import { createMergeStubResolver } from '../shared/merge-stub-resolver.ts';
+import { mapMappedFields } from '../shared/map-mapped-fields.ts';
 import { createPerExecution } from '../shared/per-execution.ts';
 import {
-  coordinate,
   entityKeyField,
-  fieldDirective,
-  isQueryType,
   namedReturnType,
   returnsList,
   singleArgumentName,
@@ -80,10 +76,6 @@ export function buildRestSchema(options: RestSchemaOptions): GraphQLSchema {
   const loaders = createPerExecution<DataLoader<string, unknown>>();
   const fail = (where: string, message: string): ConnectorConfigError =>
     new ConnectorConfigError(bureau, `${where}: ${message}`);
-
-  for (const root of [schema.getMutationType(), schema.getSubscriptionType()]) {
-    if (root) throw fail(root.name, 'the rest connector only reads: a bureau schema has queries only');
-  }
 
   async function getChecked(where: string, path: string, type: GraphQLOutputType, context: unknown, signal?: AbortSignal) {
     const json = await getJson(path, context, signal);
@@ -196,24 +188,17 @@ export function buildRestSchema(options: RestSchemaOptions): GraphQLSchema {
     };
   }
 
-  return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
-      const where = coordinate(typeName, fieldName);
-      const root = isQueryType(schema, typeName);
-      const merge = fieldDirective(schema, field, 'merge') !== undefined;
-      const http = fieldDirective<HttpDirective>(schema, field, 'http');
-      if (!http) {
-        if (merge) return { ...field, resolve: createMergeStubResolver(bureau, schema, typeName, fieldName, field) };
-        if (root) throw fail(where, 'a root field needs @http, or @merge to return key stubs');
-        return field;
-      }
-      if (merge && !root) throw fail(where, '@merge belongs on root fields');
+  return mapMappedFields<HttpDirective>({
+    bureau,
+    kind: 'rest',
+    schema,
+    directive: 'http',
+    resolverFor: ({ where, typeName, field, mapping: http, root, merge }) => {
       if (Boolean(http.batchParam) !== Boolean(http.batchBy)) throw fail(where, 'batchParam and batchBy go together');
       if (merge && !http.batchParam) throw fail(where, 'a @merge field with @http needs batchParam and batchBy, to match items to keys');
       const path = parseRestPath(http.get);
       if (typeof path === 'string') throw fail(where, path);
-      const resolve = root ? rootResolver(where, field, http, path) : entityResolver(where, typeName, field, http, path);
-      return { ...field, resolve };
+      return root ? rootResolver(where, field, http, path) : entityResolver(where, typeName, field, http, path);
     },
   });
 }

@@ -1,4 +1,4 @@
-import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import { getDirective } from '@graphql-tools/utils';
 import DataLoader from 'dataloader';
 import {
   getNamedType,
@@ -13,13 +13,11 @@ import {
 } from 'graphql';
 import { ConnectorConfigError } from '../connector-error.ts';
 import { executionSignal } from '../shared/execution-signal.ts';
-import { createMergeStubResolver } from '../shared/merge-stub-resolver.ts';
+import { mapMappedFields } from '../shared/map-mapped-fields.ts';
 import { createPerExecution } from '../shared/per-execution.ts';
 import {
   coordinate,
   entityKeyField,
-  fieldDirective,
-  isQueryType,
   returnsList,
   singleArgumentName,
 } from '../shared/schema-mapping.ts';
@@ -82,10 +80,6 @@ export function buildSqlSchema(options: SqlSchemaOptions): GraphQLSchema {
   const loaders = createPerExecution<DataLoader<string, unknown>>();
   const fail = (where: string, message: string): ConnectorConfigError =>
     new ConnectorConfigError(bureau, `${where}: ${message}`);
-
-  for (const root of [schema.getMutationType(), schema.getSubscriptionType()]) {
-    if (root) throw fail(root.name, 'the sql connector only reads: a bureau schema has queries only');
-  }
 
   /** How one row becomes the field's value, and which columns that takes. */
   function rowReader(where: string, sql: SqlDirective, itemType: GraphQLOutputType): { columns: string[]; read: (row: Row) => unknown } {
@@ -177,20 +171,11 @@ export function buildSqlSchema(options: SqlSchemaOptions): GraphQLSchema {
     };
   }
 
-  return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
-      const where = coordinate(typeName, fieldName);
-      const root = isQueryType(schema, typeName);
-      const merge = fieldDirective(schema, field, 'merge') !== undefined;
-      const sql = fieldDirective<SqlDirective>(schema, field, 'sql');
-      if (!sql) {
-        if (merge) return { ...field, resolve: createMergeStubResolver(bureau, schema, typeName, fieldName, field) };
-        if (root) throw fail(where, 'a root field needs @sql, or @merge to return key stubs');
-        return field;
-      }
-      if (merge && !root) throw fail(where, '@merge belongs on root fields');
-      const resolve = root ? rootResolver(where, field, sql) : entityResolver(where, typeName, field, sql);
-      return { ...field, resolve };
-    },
+  return mapMappedFields<SqlDirective>({
+    bureau,
+    kind: 'sql',
+    schema,
+    directive: 'sql',
+    resolverFor: ({ where, typeName, field, mapping: sql, root }) => (root ? rootResolver(where, field, sql) : entityResolver(where, typeName, field, sql)),
   });
 }
