@@ -18,8 +18,6 @@ export interface Enforcement {
   readonly plan: OperationPlan;
   readonly decision: OperationDecision;
   readonly purpose: RequestPurpose;
-  /** The agreement set's version the decision was made against. */
-  readonly agreementsVersion: number;
   /** Whose records the executed operation returned and how many per bureau; set once it has run. */
   records?: RecordsRead;
 }

@@ -16,8 +16,8 @@ export interface EnforcementOptions {
   /** The schema clients query (the stitched one). */
   readonly schema: GraphQLSchema;
   readonly catalogue: Catalogue;
-  /** The active agreements now, and the version of that set; read synchronously, refreshed elsewhere. */
-  readonly agreements: () => { readonly version: number; readonly agreements: readonly Agreement[] };
+  /** The agreements in force now; read synchronously on every request, refreshed elsewhere. */
+  readonly agreements: () => { readonly agreements: readonly Agreement[] };
   /** Refuse the whole operation (HTTP 403) when any field is denied, instead of a partial result. */
   readonly denyWholeOperation: boolean;
   readonly now?: () => Date;
@@ -82,9 +82,9 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         setResultAndStopExecution({ errors: [new GraphQLError(plan.message, { extensions: { code: 'BAD_USER_INPUT', reason: plan.code, http: { status: 400 } } })] });
         return;
       }
-      const { version, agreements } = options.agreements();
+      const { agreements } = options.agreements();
       const decision = decideOperation({ plan, principal, purpose, agreements, catalogue: options.catalogue, now: now() });
-      const enforcement: Enforcement = { plan, decision, purpose, agreementsVersion: version };
+      const enforcement: Enforcement = { plan, decision, purpose };
       context.enforcement = enforcement;
 
       const reported = topmostDenials(decision.denied);

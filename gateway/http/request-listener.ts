@@ -16,6 +16,7 @@ export interface RequestListenerDeps {
 }
 
 const GRAPHQL_PATH = '/graphql';
+const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/readyz', '/metrics']);
 /** A caller's request id is kept only if it is short and plain, so it can be logged and echoed safely. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -94,9 +95,7 @@ function pathOf(url: string | undefined): string {
 
 /** Metrics label only the routes we serve, so random paths cannot blow up label cardinality. */
 function knownRoute(path: string): string {
-  return path === GRAPHQL_PATH || path === '/healthz' || path === '/readyz' || path === '/metrics' || path.startsWith('/admin/') || path.startsWith('/.well-known/')
-    ? path.startsWith('/admin/')
-      ? '/admin'
-      : path
-    : 'other';
+  if (path.startsWith('/admin/')) return '/admin';
+  if (path.startsWith('/.well-known/') || SERVED_PATHS.has(path)) return path;
+  return 'other';
 }
