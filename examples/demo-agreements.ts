@@ -1,8 +1,7 @@
-import type { Catalogue } from '../policies/catalogue.ts';
 import type { Principal } from '../policies/principal.ts';
 import type { Agreement } from '../policies/agreement.ts';
 import { approveAgreement, requestAgreement, type AgreementRequestInput, type LifecycleResult } from '../policies/agreement-lifecycle.ts';
-import type { AgreementStore } from '../gateway/agreements/agreement-store.ts';
+import type { Gateway } from '../gateway/gateway.ts';
 
 /**
  * The demo city's sample sharing agreements, made the way real ones are:
@@ -128,9 +127,14 @@ function demoAgreements(): readonly DemoAgreement[] {
 
 /**
  * Stores the demo agreements that are not there yet (by id), so running the
- * demo twice on the same data keeps one set.
+ * demo twice on the same data keeps one set, and has the gateway's registry
+ * read them at once rather than at its next poll.
  */
-export async function seedDemoAgreements(agreements: AgreementStore, catalogue: Catalogue, now: Date = new Date()): Promise<readonly string[]> {
+export async function seedDemoAgreements(
+  gateway: Pick<Gateway, 'agreements' | 'catalogue' | 'agreementRegistry'>,
+  now: Date = new Date(),
+): Promise<readonly string[]> {
+  const { agreements, catalogue } = gateway;
   const created: string[] = [];
   for (const demo of demoAgreements()) {
     if (await agreements.get(demo.input.id)) continue;
@@ -139,6 +143,7 @@ export async function seedDemoAgreements(agreements: AgreementStore, catalogue: 
     if (demo.approver) await agreements.transition(ok(approveAgreement(requested.agreement, demo.approver, {}, now, catalogue), demo.input.id));
     created.push(demo.input.id);
   }
+  await gateway.agreementRegistry.refresh();
   return created;
 }
 

@@ -51,8 +51,7 @@ async function runDemoCity(): Promise<void> {
   try {
     // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
     gateway = await startGateway(loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
-    const seeded = await seedDemoAgreements(gateway.agreements, gateway.catalogue);
-    await gateway.agreementRegistry.refresh();
+    const seeded = await seedDemoAgreements(gateway);
     if (seeded.length > 0) gateway.log.info({ agreements: seeded }, 'demo agreements stored');
     // Only now is the gateway's key served; from here on the HTTP bureaus answer only what comes through it.
     bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });

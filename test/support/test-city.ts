@@ -77,8 +77,7 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
   const token = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
   let reviewer: Record<string, string>;
   try {
-    await seedDemoAgreements(gateway.agreements, gateway.catalogue);
-    await gateway.agreementRegistry.refresh();
+    await seedDemoAgreements(gateway);
     const { civilAffairs } = DEMO_CONSUMERS;
     reviewer = {
       authorization: `Bearer ${await token({ bureau: civilAffairs.bureau, app: civilAffairs.app, user: 'he.fang@civil-affairs', roles: ['developer'], scopes: [civilAffairs.scope], ttl: '1h' })}`,
