@@ -1,5 +1,4 @@
-import type { ConsumerAssertion } from '../gateway/auth/consumer-assertion.ts';
-import type { GatewayTrustOptions } from './gateway-trust.ts';
+import type { GatewayTrustOptions, SeenConsumer } from './gateway-trust.ts';
 
 /**
  * Handles on the demo city's bureau systems, shaped for tests and benchmarks
@@ -48,7 +47,7 @@ export interface BureauServer {
    * `DEFAULT_RECENT_CONSUMERS`), oldest first. Kept in memory for tests and the
    * demo; a bureau logs none of it.
    */
-  recentConsumers(): readonly ConsumerAssertion[];
+  recentConsumers(): readonly SeenConsumer[];
 }
 
 /**

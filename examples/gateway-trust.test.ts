@@ -13,7 +13,6 @@ const now = (): number => clock;
 const BUREAU = 'public-security';
 const ASKED: ConsumerAssertionInput = {
   provider: BUREAU,
-  requestId: 'req-1',
   bureau: 'civil-affairs',
   app: 'allowance-review',
   user: 'he.fang@civil-affairs',
@@ -53,9 +52,13 @@ describe('a bureau that trusts the gateway', () => {
     clock = T0;
     const trust = createGatewayTrust({ bureau: BUREAU, now });
     trust.trust({ jwksUrl: jwks.url });
-    const check = await trust.check(await gateway.signConsumerAssertion(ASKED));
-    expect(check).toMatchObject({ ok: true, consumer: { bureau: 'civil-affairs', app: 'allowance-review', agreements: ['agr-demo-allowance-identity'] } });
+    const check = await trust.check(await gateway.signConsumerAssertion(ASKED), { requestId: 'req-1' });
+    expect(check).toMatchObject({ ok: true, consumer: { bureau: 'civil-affairs', app: 'allowance-review', agreements: ['agr-demo-allowance-identity'], requestId: 'req-1' } });
     expect(trust.recentConsumers()).toEqual([expect.objectContaining({ requestId: 'req-1', purpose: 'minimum-living-allowance-review' })]);
+    // A request id that is not short and plain is not kept.
+    const odd = await trust.check(await gateway.signConsumerAssertion(ASKED), { requestId: 'x'.repeat(129) });
+    expect(odd).toMatchObject({ ok: true });
+    expect(odd.ok && odd.consumer).not.toHaveProperty('requestId');
   });
 
   it('refuses a missing, foreign, forged or expired assertion with 401 and its reason, remembering none', async () => {
@@ -117,7 +120,7 @@ describe('a bureau that trusts the gateway', () => {
     const trust = createGatewayTrust({ bureau: BUREAU, now, recentConsumers: 3 });
     trust.trust({ keys: gateway.jwks.keys });
     for (const requestId of ['r1', 'r2', 'r3', 'r4', 'r5']) {
-      expect((await trust.check(await gateway.signConsumerAssertion({ ...ASKED, requestId }))).ok).toBe(true);
+      expect((await trust.check(await gateway.assertionFor(ASKED), { requestId })).ok).toBe(true);
     }
     expect(trust.recentConsumers().map((consumer) => consumer.requestId)).toEqual(['r3', 'r4', 'r5']);
   });

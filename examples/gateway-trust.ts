@@ -21,6 +21,9 @@ export type GatewayTrustOptions =
   | { readonly jwksUrl: string | URL; readonly keys?: never }
   | { readonly keys: readonly JWK[]; readonly jwksUrl?: never };
 
+/** A request id is remembered only if it is short and plain. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Verified consumers a bureau keeps for {@link GatewayTrust.recentConsumers}. */
 export const DEFAULT_RECENT_CONSUMERS = 100;
 /** Verified assertions kept, by header value, so the gateway's repeated calls within one request cost one signature check. */
@@ -37,9 +40,15 @@ export interface GatewayRejection {
   readonly message: string;
 }
 
+/** A verified consumer as the bureau remembers it: what the gateway vouched for, and the request id it sent beside the assertion. */
+export interface SeenConsumer extends ConsumerAssertion {
+  /** The gateway's `x-request-id`, unsigned: it names the request, it does not authorise it. */
+  readonly requestId?: string;
+}
+
 /** The outcome of {@link GatewayTrust.check}. */
 export type GatewayCheck =
-  | { readonly ok: true; readonly consumer: ConsumerAssertion | undefined }
+  | { readonly ok: true; readonly consumer: SeenConsumer | undefined }
   | { readonly ok: false; readonly rejection: GatewayRejection };
 
 /** Options of {@link createGatewayTrust}. */
@@ -69,11 +78,12 @@ export interface GatewayTrust {
   trust(options: GatewayTrustOptions | undefined): void;
   /**
    * Checks one request's `x-isthmus-consumer` header value. Without trust, every
-   * request passes with no consumer. A verified consumer is remembered.
+   * request passes with no consumer. A verified consumer is remembered, with
+   * the request's `x-request-id` when it has a sane one.
    */
-  check(assertion: string | undefined, signal?: AbortSignal): Promise<GatewayCheck>;
+  check(assertion: string | undefined, request?: { readonly requestId?: string | undefined; readonly signal?: AbortSignal }): Promise<GatewayCheck>;
   /** The last verified consumers, oldest first; in memory only, never logged. */
-  recentConsumers(): readonly ConsumerAssertion[];
+  recentConsumers(): readonly SeenConsumer[];
 }
 
 interface Verified {
@@ -93,7 +103,7 @@ interface Verified {
  * @example
  * const trust = createGatewayTrust({ bureau: 'public-security' });
  * trust.trust({ jwksUrl: `${gatewayUrl}/.well-known/isthmus-gateway-jwks.json` });
- * const check = await trust.check(request.headers['x-isthmus-consumer']);
+ * const check = await trust.check(request.headers['x-isthmus-consumer'], { requestId: request.headers['x-request-id'] });
  */
 export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust {
   const { bureau } = settings;
@@ -108,10 +118,10 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
   // Insertion order is age order: the first key is the one to evict.
   const verified = new Map<string, Verified>();
   // A ring buffer, so remembering a consumer costs no allocation beyond the slot.
-  const recent: ConsumerAssertion[] = [];
+  const recent: SeenConsumer[] = [];
   let nextSlot = 0;
 
-  const remember = (consumer: ConsumerAssertion): void => {
+  const remember = (consumer: SeenConsumer): void => {
     if (recent.length < recentLimit) recent.push(consumer);
     else recent[nextSlot] = consumer;
     nextSlot = (nextSlot + 1) % recentLimit;
@@ -150,11 +160,13 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
       verified.clear();
       verifier = next;
     },
-    async check(assertion, signal) {
+    async check(assertion, request) {
       const current = verifier;
       if (current === undefined) return { ok: true, consumer: undefined };
       try {
-        const consumer = await verify(current, assertion ?? '', signal);
+        const verifiedConsumer = await verify(current, assertion ?? '', request?.signal);
+        const requestId = request?.requestId;
+        const consumer: SeenConsumer = requestId !== undefined && SAFE_REQUEST_ID.test(requestId) ? Object.freeze({ ...verifiedConsumer, requestId }) : verifiedConsumer;
         remember(consumer);
         return { ok: true, consumer };
       } catch (error) {

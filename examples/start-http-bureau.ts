@@ -86,7 +86,7 @@ export async function startHttpBureau(
     response.once('close', onClose);
     let check;
     try {
-      check = await gate.check(single(request.headers[CONSUMER_ASSERTION_HEADER]), gone.signal);
+      check = await gate.check(single(request.headers[CONSUMER_ASSERTION_HEADER]), { requestId: single(request.headers['x-request-id']), signal: gone.signal });
     } catch (error) {
       if (gone.signal.aborted) return;
       throw error;

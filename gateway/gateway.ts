@@ -192,6 +192,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const address = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
     log.info({ url, instanceId, bureaus: [...catalogue.bureaus.keys()], store: store.kind }, 'gateway listening');
+    log.flush();
 
     let closing: Promise<void> | undefined;
     const listening = server;
@@ -217,6 +218,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
           await registry?.close();
           await closeAll(connectors, store);
           log.info({ instanceId }, 'gateway stopped');
+          log.flush();
         })();
         return closing;
       },

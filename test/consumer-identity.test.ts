@@ -59,7 +59,6 @@ describe('consumer identity, from the gateway to the bureaus', () => {
   const assertionFor = (provider: string, signer: ConsumerAssertionSigner = gatewayKey): Promise<string> => {
     const input: ConsumerAssertionInput = {
       provider,
-      requestId: 'req-direct',
       bureau: civilAffairs.bureau,
       app: civilAffairs.app,
       agreements: ['agr-demo-allowance-identity', 'agr-demo-allowance-enterprises'],

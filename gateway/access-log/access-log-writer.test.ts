@@ -189,6 +189,19 @@ describe.each(storeTargets())('access log writer on $name', (target) => {
     await expect(asWriterRole(`create table intruder (id int)`)).rejects.toThrow(/permission denied/);
   });
 
+  it('appends in one statement that switches to the writer role and will not write into another chain', async () => {
+    // Inside an explicit transaction, the role the function assumed outlives the call, so it can be seen.
+    const roleAfterAppend = await store.db.transaction().execute(async (trx) => {
+      await sql`select access_log_append('gw-role-probe', '[]'::jsonb, null, true, 1000)`.execute(trx);
+      const { rows } = await sql<{ role: string }>`select current_user as role`.execute(trx);
+      await sql`select access_log_append('gw-role-probe', '[]'::jsonb, null, true, 1000)`.execute(trx);
+      return rows[0]!.role;
+    });
+    expect(roleAfterAppend).toBe('isthmus_log_writer');
+    const foreign = JSON.stringify([{ chain_id: 'gw-someone-else' }]);
+    await expect(sql`select access_log_append('gw-mine', ${foreign}::jsonb, null, true, 1000)`.execute(store.db)).rejects.toThrow(/must belong to chain gw-mine/);
+  });
+
   it('creates partitions as months turn, and the writer writes into a month it had not seen', async () => {
     const future = new Date(Date.UTC(new Date().getUTCFullYear() + 3, 4, 15));
     await ensurePartitions(store.db, future);

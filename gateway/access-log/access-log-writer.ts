@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AccessLogEntryInput } from './access-log-entry.ts';
 import { AccessLogClosedError, AccessLogUnavailableError } from './access-log-error.ts';
-import { GENESIS_HASH, ROW_COLUMNS, hashAccessLogRecord, rowJson, type AccessLogRecord } from './access-log-record.ts';
+import { GENESIS_HASH, hashAccessLogRecord, rowJson, type AccessLogRecord } from './access-log-record.ts';
 import { signCheckpoint, type CheckpointSigner } from './access-log-checkpoint.ts';
 import { canonicalJson, type JsonValue } from './canonical-json.ts';
 import { ensurePartitions, ensurePartitionsFor, monthOf } from './ensure-partitions.ts';
@@ -235,6 +235,13 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       .execute();
   };
 
+  /** The chain's head, read under the chain's lock: a transaction whose COMMIT was reported lost has ended by then. */
+  const recoverHead = () =>
+    db.transaction().execute(async (trx) => {
+      await begin(trx);
+      return readHead(trx);
+    });
+
   const writeBatch = async (batch: readonly Pending[]): Promise<boolean> => {
     const started = performance.now();
     const at = now();
@@ -242,31 +249,27 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     try {
       await init();
       await ensureMonths(at, batch);
-      const result = await db.transaction().execute(async (trx) => {
-        await begin(trx);
-        await assumeRole(trx);
-        let base = head;
-        let knownCheckpoint = checkpointSeq;
-        if (base === undefined) ({ head: base, checkpointSeq: knownCheckpoint } = await readHead(trx));
-        const records: AccessLogRecord[] = [];
-        let prev = base;
-        for (const pending of batch) {
-          const unhashed = { id: pending.id, chainId, seq: prev.seq + 1, prevHash: prev.hash, entry: pending.entry };
-          const record = { ...unhashed, hash: hashAccessLogRecord(unhashed) };
-          records.push(record);
-          prev = { seq: record.seq, hash: record.hash };
-        }
-        if (records.length > 0) await insertRecords(trx, records);
-        const sinceCheckpoint = prev.seq - (knownCheckpoint ?? 0);
-        const signed = sinceCheckpoint > 0 && (sinceCheckpoint >= checkpointEvery || intervalDue);
-        if (signed) await insertCheckpoint(trx, prev, at, false);
-        return { records, head: prev, checkpointSeq: signed ? prev.seq : knownCheckpoint, signed };
-      });
-      head = result.head;
-      checkpointSeq = result.checkpointSeq;
+      if (head === undefined) ({ head, checkpointSeq } = await recoverHead());
+      const records: AccessLogRecord[] = [];
+      let prev = head;
+      for (const pending of batch) {
+        const unhashed = { id: pending.id, chainId, seq: prev.seq + 1, prevHash: prev.hash, entry: pending.entry };
+        const record = { ...unhashed, hash: hashAccessLogRecord(unhashed) };
+        records.push(record);
+        prev = { seq: record.seq, hash: record.hash };
+      }
+      const sinceCheckpoint = prev.seq - (checkpointSeq ?? 0);
+      const signed = sinceCheckpoint > 0 && (sinceCheckpoint >= checkpointEvery || intervalDue);
+      const checkpoint = signed
+        ? JSON.stringify({ seq: prev.seq, hash: prev.hash, jws: await signCheckpoint(signer, { chainId, seq: prev.seq, hash: prev.hash, signedAt: at, final: false }), signed_at: at, kid: signer.kid })
+        : null;
+      // Entries, subjects and checkpoint in one statement: one round trip, one transaction (migration 0004).
+      await sql`select access_log_append(${chainId}, ${JSON.stringify(records.map(rowJson))}::jsonb, ${checkpoint}::jsonb, ${useRole === true}, ${appendTimeoutMs})`.execute(db);
+      head = prev;
+      if (signed) checkpointSeq = prev.seq;
       if (!uncheckpointed()) intervalDue = false;
-      result.records.forEach((record, index) => batch[index]!.settle({ ok: true, value: { id: record.id, chainId, seq: record.seq, hash: record.hash } }));
-      report({ entries: batch.length, ok: true, durationMs: performance.now() - started, ...(result.signed && { checkpointSeq: head.seq }) });
+      records.forEach((record, index) => batch[index]!.settle({ ok: true, value: { id: record.id, chainId, seq: record.seq, hash: record.hash } }));
+      report({ entries: batch.length, ok: true, durationMs: performance.now() - started, ...(signed && { checkpointSeq: prev.seq }) });
       return true;
     } catch (cause) {
       // The COMMIT may or may not have happened: forget the head and read it back, under the chain lock, next time.
@@ -411,27 +414,6 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     }),
   };
 }
-
-/**
- * One statement for both tables, whatever the batch size: the batch travels
- * as one jsonb parameter, `jsonb_to_recordset` turns it into rows, and the
- * subjects are fanned out from the inserted rows' jsonb.
- */
-async function insertRecords(trx: Transaction<StoreSchema>, records: readonly AccessLogRecord[]): Promise<void> {
-  const batch = JSON.stringify(records.map(rowJson));
-  await sql`
-    with inserted as (
-      insert into access_log (${sql.raw(COLUMN_LIST)})
-      select ${sql.raw(COLUMN_LIST)} from jsonb_to_recordset(${batch}::jsonb) as x(${sql.raw(RECORDSET_LIST)})
-      returning id, occurred_at, subjects
-    )
-    insert into access_log_subjects (entry_id, occurred_at, subject_kind, subject_id)
-    select distinct inserted.id, inserted.occurred_at, subject.kind, subject.id
-    from inserted cross join lateral jsonb_to_recordset(inserted.subjects) as subject(kind text, id text)`.execute(trx);
-}
-
-const COLUMN_LIST = ROW_COLUMNS.map(([column]) => column).join(', ');
-const RECORDSET_LIST = ROW_COLUMNS.map(([column, type]) => `${column} ${type}`).join(', ');
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`createAccessLogWriter: ${name} must be a whole number ≥ 1`);

@@ -21,7 +21,6 @@ let clock = T0;
 const now = (): number => clock;
 
 const REQUEST = {
-  requestId: 'req-7f3a',
   bureau: 'market-supervision',
   app: 'licensing-portal',
   user: 'li.wei',
@@ -76,9 +75,9 @@ describe('consumer assertions', () => {
 
   it('also verifies with the keys given directly, and without the optional fields', async () => {
     clock = T0;
-    const assertion = await signer.signConsumerAssertion({ requestId: 'req-1', bureau: 'hrss', app: 'pension-batch', provider: 'public-security', agreements: [] });
+    const assertion = await signer.signConsumerAssertion({ bureau: 'hrss', app: 'pension-batch', provider: 'public-security', agreements: [] });
     const verified = await createConsumerAssertionVerifier({ bureau: 'public-security', keys: signer.jwks.keys, now }).verify(assertion);
-    expect(verified).toEqual({ requestId: 'req-1', bureau: 'hrss', app: 'pension-batch', provider: 'public-security', agreements: [], issuedAt: T0 / 1_000, expiresAt: T0 / 1_000 + 60 });
+    expect(verified).toEqual({ bureau: 'hrss', app: 'pension-batch', provider: 'public-security', agreements: [], issuedAt: T0 / 1_000, expiresAt: T0 / 1_000 + 60 });
   });
 
   it('refuses a missing assertion', async () => {
@@ -151,16 +150,46 @@ describe('consumer assertions', () => {
     expect(error).toMatchObject({ claim: 'agreements' });
   });
 
-  it('signs once per provider bureau and agreements within a request, however many upstream calls', async () => {
+  it('reuses an assertion for the same statement while half its life is left, and signs anew for anything that differs', async () => {
     clock = T0;
-    const assertionFor = signer.forRequest(REQUEST);
-    const first = assertionFor('hrss', ['agr-hrss-42']);
-    expect(assertionFor('hrss', ['agr-hrss-42'])).toBe(first);
-    const other = assertionFor('public-security', ['agr-psb-1']);
-    expect(other).not.toBe(first);
-    expect(decodeJwt(await other).aud).toBe('public-security');
-    // A second request gets its own assertions.
-    expect(signer.forRequest({ ...REQUEST, requestId: 'req-2' })('hrss', ['agr-hrss-42'])).not.toBe(first);
+    const fresh = await openConsumerAssertionSigner({ keysDir: undefined, now, cacheSize: 3 });
+    const hrss = { ...REQUEST, provider: 'hrss', agreements: ['agr-hrss-42'] };
+    const first = fresh.assertionFor(hrss);
+    expect(fresh.assertionFor({ ...hrss, agreements: ['agr-hrss-42'] })).toBe(first);
+    // Every stated part makes a different assertion: bureau, app, user, purpose, case, agreements, provider.
+    const variants = [
+      { ...hrss, provider: 'public-security' },
+      { ...hrss, bureau: 'civil-affairs' },
+      { ...hrss, app: 'other-app' },
+      { ...hrss, user: 'wang.fang' },
+      { ...hrss, purpose: 'other-purpose' },
+      { ...hrss, caseId: 'MS-2026-0043' },
+      { ...hrss, agreements: ['agr-hrss-42', 'agr-hrss-43'] },
+      { ...hrss, agreements: [] },
+    ];
+    for (const variant of variants) expect(await fresh.assertionFor(variant)).not.toBe(await first);
+    // No separator can be smuggled in through a claim to collide with another statement.
+    const { user: _user, ...anonymous } = hrss;
+    expect(await fresh.assertionFor({ ...anonymous, app: `${hrss.app}","${hrss.user}` })).not.toBe(await first);
+
+    const again = fresh.assertionFor(hrss);
+    clock = T0 + 29_000;
+    expect(fresh.assertionFor(hrss)).toBe(again);
+    clock = T0 + 30_000;
+    const renewed = fresh.assertionFor(hrss);
+    expect(renewed).not.toBe(again);
+    expect(decodeJwt(await renewed)).toMatchObject({ iat: (T0 + 30_000) / 1_000, exp: (T0 + 30_000) / 1_000 + 60 });
+    // The request id is not part of the statement: it travels beside it as x-request-id.
+    expect(decodeJwt(await renewed)).not.toHaveProperty('request_id');
+  });
+
+  it('does not keep a failed signature', async () => {
+    clock = T0;
+    const fresh = await openConsumerAssertionSigner({ keysDir: undefined, now });
+    const bad = { ...REQUEST, provider: 'hrss', agreements: [''] };
+    await expect(fresh.assertionFor(bad)).rejects.toThrow(/agreements/);
+    await expect(fresh.assertionFor(bad)).rejects.toThrow(/agreements/);
+    await expect(openConsumerAssertionSigner({ keysDir: undefined, cacheSize: 0 })).rejects.toThrow(/cacheSize/);
   });
 
   it('checks its options up front', async () => {

@@ -11,7 +11,9 @@ import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, DEFAULT_JWKS_TIMEOUT
  * it makes to a providing bureau (header `x-isthmus-consumer`), so the
  * bureau's own system can check that the request came through Isthmus and
  * for whom — which bureau, app, user, purpose and agreements — without
- * trusting the network path.
+ * trusting the network path. The request id travels beside it, unsigned, as
+ * `x-request-id`: it names the request for the logs, and it is not what a
+ * bureau decides on.
  */
 
 /** The `iss` of consumer assertions. */
@@ -24,8 +26,10 @@ export const GATEWAY_JWKS_PATH = '/.well-known/isthmus-gateway-jwks.json';
 export const CONSUMER_ASSERTION_TYPE = 'isthmus-consumer+jwt';
 /** The gateway's signing key file, inside the keys folder (`.isthmus/` by default). */
 export const GATEWAY_SIGNING_KEY_FILE = 'gateway-signing.json';
-/** Life of an assertion: it covers one request's upstream calls, nothing more. */
+/** Life of an assertion. */
 export const DEFAULT_CONSUMER_ASSERTION_TTL_SECONDS = 60;
+/** Most distinct assertions the signer keeps for reuse (one per consumer app, user, purpose, case and agreement set, per bureau). */
+export const DEFAULT_CONSUMER_ASSERTION_CACHE_SIZE = 10_000;
 /** A verifier refuses assertions issued longer ago than this, whatever their `exp` says. */
 export const DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS = 120;
 
@@ -33,8 +37,6 @@ export const DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS = 120;
 export interface ConsumerAssertionInput {
   /** The providing bureau the assertion is for; becomes `aud`. */
   readonly provider: string;
-  /** The gateway's request id, to match the bureau's log with the access log. */
-  readonly requestId: string;
   /** The consumer bureau. */
   readonly bureau: string;
   /** The consumer's client application. */
@@ -66,15 +68,17 @@ export interface ConsumerAssertionSigner {
    */
   signConsumerAssertion(input: ConsumerAssertionInput): Promise<string>;
   /**
-   * Assertions for one request, signed at most once per provider bureau
-   * (and set of agreements) however many upstream calls the request makes:
-   * an ES256 signature costs about as much as a token verification.
+   * The assertion for `input`, reused while it has at least half its life
+   * left: one ES256 signature costs about as much as a whole token
+   * verification, and the same consumer app, user, purpose and case reading
+   * from the same bureau under the same agreements gets the same statement.
+   * The request id is therefore not in it; the gateway sends it beside the
+   * assertion as `x-request-id`.
    *
    * @example
-   * const assertionFor = signer.forRequest({ requestId, bureau: principal.bureau, app: principal.app });
-   * headers.set(CONSUMER_ASSERTION_HEADER, await assertionFor('hrss', ['agr-42']));
+   * headers.set(CONSUMER_ASSERTION_HEADER, await signer.assertionFor({ provider: 'hrss', bureau, app, agreements: ['agr-42'] }));
    */
-  forRequest(request: Omit<ConsumerAssertionInput, 'provider' | 'agreements'>): (provider: string, agreements: readonly string[]) => Promise<string>;
+  assertionFor(input: ConsumerAssertionInput): Promise<string>;
 }
 
 /** Options of {@link openConsumerAssertionSigner}. */
@@ -85,6 +89,8 @@ export interface ConsumerAssertionSignerOptions {
   readonly now?: () => number;
   /** Default {@link DEFAULT_CONSUMER_ASSERTION_TTL_SECONDS}. */
   readonly ttlSeconds?: number;
+  /** Default {@link DEFAULT_CONSUMER_ASSERTION_CACHE_SIZE}. */
+  readonly cacheSize?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -103,8 +109,12 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS) {
     throw new TypeError(`ttlSeconds must be a whole number from 1 to ${DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS}`);
   }
+  const cacheSize = options.cacheSize ?? DEFAULT_CONSUMER_ASSERTION_CACHE_SIZE;
+  if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new TypeError('cacheSize must be a whole number ≥ 1');
   const key = await openSigningKey({ dir: options.keysDir, fileName: GATEWAY_SIGNING_KEY_FILE, purpose: 'Isthmus gateway: signs consumer assertions sent to bureaus', signal: options.signal });
   const jwks = Object.freeze({ keys: Object.freeze([key.publicJwk]) }) as JSONWebKeySet;
+  // Insertion order is age order: the first key is the one to evict.
+  const signed = new Map<string, { readonly assertion: Promise<string>; readonly reuseUntilMs: number }>();
 
   const sign = (input: ConsumerAssertionInput): Promise<string> => {
     const text = (name: string, value: unknown, required: boolean): string | undefined => {
@@ -121,7 +131,6 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
     }
     const issuedAt = Math.floor(now() / 1_000);
     return new SignJWT({
-      request_id: text('requestId', input.requestId, true),
       consumer_bureau: text('bureau', input.bureau, true),
       consumer_app: text('app', input.app, true),
       ...(user === undefined ? {} : { user }),
@@ -148,23 +157,32 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
         return Promise.reject(error);
       }
     },
-    forRequest(request) {
-      const signed = new Map<string, Promise<string>>();
-      return (provider, agreements) => {
-        const memo = `${provider}\u0000${agreements.join('\u0000')}`;
-        let assertion = signed.get(memo);
-        if (assertion === undefined) {
-          try {
-            assertion = sign({ ...request, provider, agreements });
-          } catch (error) {
-            return Promise.reject(error);
-          }
-          signed.set(memo, assertion);
-        }
-        return assertion;
-      };
+    assertionFor(input) {
+      const key = cacheKey(input);
+      const cached = signed.get(key);
+      if (cached !== undefined && now() < cached.reuseUntilMs) return cached.assertion;
+      if (cached !== undefined) signed.delete(key);
+      let assertion: Promise<string>;
+      try {
+        assertion = sign(input);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // Reused while at least half its life is left, so a bureau never gets one about to expire.
+      const entry = { assertion, reuseUntilMs: now() + (ttlSeconds * 1_000) / 2 };
+      if (signed.size >= cacheSize) signed.delete(signed.keys().next().value!);
+      signed.set(key, entry);
+      assertion.catch(() => {
+        if (signed.get(key) === entry) signed.delete(key);
+      });
+      return assertion;
     },
   };
+}
+
+/** Everything an assertion states, as one unambiguous map key (JSON, so no separator can be smuggled in through a claim). */
+function cacheKey(input: ConsumerAssertionInput): string {
+  return JSON.stringify([input.provider, input.bureau, input.app, input.user ?? null, input.purpose ?? null, input.caseId ?? null, input.agreements]);
 }
 
 /** Options of {@link createConsumerAssertionVerifier}: `jwksUrl` or `keys`, not both. */
@@ -281,7 +299,6 @@ function toAssertion(payload: JWTPayload, provider: string): ConsumerAssertion {
   const caseId = text('case_id', false);
   return Object.freeze({
     provider,
-    requestId: text('request_id', true)!,
     bureau: text('consumer_bureau', true)!,
     app: text('consumer_app', true)!,
     ...(user === undefined ? {} : { user }),

@@ -45,8 +45,8 @@ describe('createGatewayAuth', () => {
     expect(served.keys.every((key) => key.d === undefined)).toBe(true);
 
     // What a bureau fetches from that route verifies what the gateway signs.
-    const assertion = await auth.consumerAssertions.signConsumerAssertion({ provider: 'hrss', requestId: 'r1', bureau: 'market-supervision', app: 'licensing-portal', agreements: ['agr-1'] });
-    expect((await createConsumerAssertionVerifier({ bureau: 'hrss', keys: served.keys }).verify(assertion)).requestId).toBe('r1');
+    const assertion = await auth.consumerAssertions.signConsumerAssertion({ provider: 'hrss', bureau: 'market-supervision', app: 'licensing-portal', agreements: ['agr-1'] });
+    expect((await createConsumerAssertionVerifier({ bureau: 'hrss', keys: served.keys }).verify(assertion)).agreements).toEqual(['agr-1']);
 
     // A second start with the same folder keeps both keys.
     const again = await createGatewayAuth(config);

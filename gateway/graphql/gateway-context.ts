@@ -4,6 +4,9 @@ import type { OperationPlan } from '../../policies/field-plan.ts';
 import type { OperationDecision } from '../../policies/decide.ts';
 import type { RecordsRead } from './subject-keys.ts';
 
+/** The header that carries a request's id: echoed to the client, and sent to the bureaus with every upstream call. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** What the HTTP layer hands graphql-yoga with every request. */
 export interface GatewayServerContext {
   /** The id in the `x-request-id` response header and in every log line of the request. */

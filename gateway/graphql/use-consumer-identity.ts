@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
-import type { GatewayContext } from './gateway-context.ts';
+import { REQUEST_ID_HEADER, type GatewayContext } from './gateway-context.ts';
 
 /** Signed consumer identities for one request, by providing bureau; read by connectors when they call that bureau. */
 export interface ConsumerIdentities {
@@ -24,14 +24,13 @@ export function useConsumerIdentity(
       const context = args.contextValue as GatewayContext & { consumerIdentities?: ConsumerIdentities };
       const { principal, enforcement } = context;
       if (!principal || !enforcement) return;
-      const assertionFor = signer.forRequest({
-        requestId: context.requestId,
+      const consumer = {
         bureau: principal.bureau,
         app: principal.app,
         ...(principal.user ? { user: principal.user } : {}),
         ...(enforcement.purpose.purpose ? { purpose: enforcement.purpose.purpose } : {}),
         ...(enforcement.purpose.caseId ? { caseId: enforcement.purpose.caseId } : {}),
-      });
+      };
       const { fields } = enforcement.decision;
       const providerBureaus = enforcement.decision.providerBureaus.filter((bureau) => carriesHeaders.has(bureau));
       // Each bureau hears of its own agreements only: which other bureaus the
@@ -40,16 +39,25 @@ export function useConsumerIdentity(
       for (const field of fields.values()) {
         if (field.effect !== 'deny' && field.bureau !== undefined && field.agreementId !== undefined) agreementsAt.get(field.bureau)?.add(field.agreementId);
       }
-      const signed = await Promise.all(providerBureaus.map(async (bureau) => [bureau, await assertionFor(bureau, [...agreementsAt.get(bureau)!].sort())] as const));
+      const signed = await Promise.all(
+        providerBureaus.map(async (bureau) => [bureau, await signer.assertionFor({ ...consumer, provider: bureau, agreements: [...agreementsAt.get(bureau)!].sort() })] as const),
+      );
       context.consumerIdentities = { byBureau: new Map(signed) };
     },
   };
 }
 
-/** For a connector's `upstreamHeaders`: the assertion signed for `bureau` in this request's context, if any. */
+/**
+ * For a connector's `upstreamHeaders`: the request id as `x-request-id`, so a
+ * bureau's log lines up with the gateway's and the access log, and the
+ * assertion signed for `bureau` in this request's context, if any.
+ */
 export function consumerHeadersFor(bureau: string, header: string): (context: unknown) => Record<string, string> {
   return (context) => {
-    const assertion = (context as { consumerIdentities?: ConsumerIdentities } | undefined)?.consumerIdentities?.byBureau.get(bureau);
-    return assertion ? { [header]: assertion } : {};
+    const { requestId, consumerIdentities } = (context ?? {}) as { requestId?: string; consumerIdentities?: ConsumerIdentities };
+    const assertion = consumerIdentities?.byBureau.get(bureau);
+    const headers: Record<string, string> = requestId ? { [REQUEST_ID_HEADER]: requestId } : {};
+    if (assertion) headers[header] = assertion;
+    return headers;
   };
 }

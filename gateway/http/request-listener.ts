@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { GatewayYoga } from '../graphql/yoga.ts';
+import { REQUEST_ID_HEADER } from '../graphql/gateway-context.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -36,9 +37,9 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
 
   return (request, response) => {
     const started = performance.now();
-    const offered = request.headers['x-request-id'];
+    const offered = request.headers[REQUEST_ID_HEADER];
     const requestId = typeof offered === 'string' && SAFE_REQUEST_ID.test(offered) ? offered : randomUUID();
-    response.setHeader('x-request-id', requestId);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
     const path = pathOf(request.url);
     const route = path === GRAPHQL_PATH ? GRAPHQL_PATH : path;
     response.once('finish', () => {
@@ -49,7 +50,7 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
 
     if (path !== GRAPHQL_PATH) {
       // Routes that record the request (reading the access log is itself logged) see the id the response carries.
-      request.headers['x-request-id'] = requestId;
+      request.headers[REQUEST_ID_HEADER] = requestId;
       void honoListener(request, response);
       return;
     }

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as gatewayInstances from './0001-gateway-instances.ts';
 import * as agreements from './0002-agreements.ts';
 import * as accessLog from './0003-access-log.ts';
+import * as accessLogAppend from './0004-access-log-append.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -11,6 +12,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-gateway-instances': gatewayInstances,
   '0002-agreements': agreements,
   '0003-access-log': accessLog,
+  '0004-access-log-append': accessLogAppend,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
