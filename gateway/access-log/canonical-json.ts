@@ -12,19 +12,31 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
  * canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: JsonValue): string {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    // JSON has no NaN or Infinity; stringify would turn them into null and the hash would lie.
-    if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot hold a non-finite number');
-    return JSON.stringify(value);
+  // Loops and string appends rather than map/filter/join: the writer hashes every entry on the request path.
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      // JSON has no NaN or Infinity; stringify would turn them into null and the hash would lie.
+      if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot hold a non-finite number');
+      return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((item: JsonValue) => canonicalJson(item)).join(',')}]`;
-  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index += 1) out += (index === 0 ? '' : ',') + canonicalJson(value[index] as JsonValue);
+    return `${out}]`;
+  }
+  if (typeof value !== 'object' || (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)) {
     throw new TypeError('canonical JSON holds only plain objects, arrays and primitives');
   }
   const object = value as { readonly [key: string]: JsonValue | undefined };
-  const keys = Object.keys(object)
-    .filter((key) => object[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key] as JsonValue)}`).join(',')}}`;
+  let out = '{';
+  for (const key of Object.keys(object).sort()) {
+    const item = object[key];
+    if (item === undefined) continue;
+    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
+  }
+  return `${out}}`;
 }

@@ -11,6 +11,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export interface GatewayServerContext {
   /** The id in the `x-request-id` response header and in every log line of the request. */
   readonly requestId: string;
+  /** The gateway's logger; a line about this request names `requestId` itself. */
   readonly log: Logger;
   /** When the request arrived (`performance.now()`), for the access log's duration. */
   readonly startedAt: number;

@@ -60,7 +60,8 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       sendError(response, refusal.status, refusal.code, refusal.message, requestId, refusal.headers);
       return;
     }
-    void yoga.handle(request, response, { requestId, log: log.child({ requestId }), startedAt: started });
+    // The gateway's logger itself, not a child per request: a line that needs the request id names it.
+    void yoga.handle(request, response, { requestId, log, startedAt: started });
   };
 }
 

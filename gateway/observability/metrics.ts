@@ -58,18 +58,37 @@ export function createMetrics(): Metrics {
     },
   });
 
+  // Labelled children, kept by label values: prom-client would otherwise
+  // sort and join the label object on every observation. Labels are bounded
+  // (known routes, statuses, bureaus, outcomes), and so are these maps.
+  const requestCounters = children((route: string, status: number) => requests.labels({ route, status: String(status) }));
+  const requestLatencies = children((route: string) => latency.labels({ route }));
+  const upstreamCounters = children((bureau: string, outcome: string) => upstreamCalls.labels({ bureau, outcome }));
+  const upstreamLatencies = children((bureau: string) => upstreamLatency.labels({ bureau }));
+
   return {
     registry,
     observeRequest(route, status, seconds) {
-      requests.inc({ route, status: String(status) });
-      latency.observe({ route }, seconds);
+      requestCounters(route, status).inc();
+      requestLatencies(route).observe(seconds);
     },
     observeUpstream(call) {
-      upstreamCalls.inc({ bureau: call.bureau, outcome: call.outcome });
-      upstreamLatency.observe({ bureau: call.bureau }, call.durationMs / 1_000);
+      upstreamCounters(call.bureau, call.outcome).inc();
+      upstreamLatencies(call.bureau).observe(call.durationMs / 1_000);
     },
     trackBreakers(states) {
       breakerStates = states;
     },
+  };
+}
+
+/** Memoises `make` by its arguments (label values, which contain no NUL). */
+function children<Args extends readonly (string | number)[], Child>(make: (...args: Args) => Child): (...args: Args) => Child {
+  const made = new Map<string, Child>();
+  return (...args) => {
+    const key = args.join('\u0000');
+    let child = made.get(key);
+    if (child === undefined) made.set(key, (child = make(...args)));
+    return child;
   };
 }
