@@ -6,7 +6,7 @@ import { parseBenchOptions, type BenchOptions } from './bench-options.ts';
 import type { BenchBureauAddresses, UpstreamCounts } from './bureaus/start-bench-bureaus.ts';
 import { systemBureauCalls, systemUpstreams, type BureauCalls } from './bureaus/system-upstreams.ts';
 import { probeSystem } from './measure/probe-system.ts';
-import { readCpuMs } from './measure/read-cpu-time.ts';
+import { cpuMsSince, readCpuMs, readCpuMsByName } from './measure/read-cpu-time.ts';
 import { runLoad } from './measure/run-load.ts';
 import { startRssSampler } from './measure/sample-rss.ts';
 import { BUREAUS_OPTIONS_ENV } from './processes/bureaus-process.ts';
@@ -136,10 +136,12 @@ async function runBench(options: BenchOptions): Promise<void> {
 
     const cells: MeasuredCell[] = [];
     const totalCalls = (calls: BureauCalls): number => calls['public-security'] + calls['market-supervision'] + calls['human-resources-social-security'];
+    // The local PostgreSQL server's processes, when the run uses one (PGlite runs inside the measured processes).
+    const readDatabaseCpu = async (): Promise<ReadonlyMap<number, number>> => (process.env.DATABASE_URL ? readCpuMsByName('postgres') : new Map());
     const load = async (contender: Contender, scenario: BenchScenario, connections: number, seconds: number): Promise<RoundResult> => {
       const sampler = startRssSampler(contender.child.pid);
       const callsBefore = totalCalls(await readCalls(contender));
-      const [systemCpuBefore, bureausCpuBefore] = await Promise.all([readCpuMs(contender.child.pid), readCpuMs(bureaus.pid)]);
+      const [systemCpuBefore, bureausCpuBefore, databaseCpuBefore] = await Promise.all([readCpuMs(contender.child.pid), readCpuMs(bureaus.pid), readDatabaseCpu()]);
       const result = await runLoad({
         url: contender.child.ready.url,
         headers: headersFor(contender, scenario),
@@ -149,7 +151,7 @@ async function runBench(options: BenchOptions): Promise<void> {
         verifyBody: scenario.verifyBody,
       });
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      const [systemCpuAfter, bureausCpuAfter] = await Promise.all([readCpuMs(contender.child.pid), readCpuMs(bureaus.pid)]);
+      const [systemCpuAfter, bureausCpuAfter, databaseCpuAfter] = await Promise.all([readCpuMs(contender.child.pid), readCpuMs(bureaus.pid), readDatabaseCpu()]);
       const peak = await sampler.stop();
       // A dead bureau or system makes every later figure meaningless: stop here, saying which.
       for (const [name, child] of [['bureaus', bureaus], [contender.system.name, contender.child]] as const) {
@@ -167,6 +169,7 @@ async function runBench(options: BenchOptions): Promise<void> {
         processedRequests: Math.round(processed),
         systemCpuMsPerRequest: perProcessed(systemCpuAfter - systemCpuBefore),
         bureausCpuMsPerRequest: perProcessed(bureausCpuAfter - bureausCpuBefore),
+        databaseCpuMsPerRequest: databaseCpuBefore.size > 0 ? perProcessed(cpuMsSince(databaseCpuBefore, databaseCpuAfter)) : Number.NaN,
       };
     };
     for (const scenario of scenarios) {
@@ -181,7 +184,7 @@ async function runBench(options: BenchOptions): Promise<void> {
             const result = await load(contender, scenario, connections, options.durationSeconds);
             rounds.get(contender.system.name)!.push(result);
             const errors = result.non2xx + result.bodyErrors + result.transportErrors;
-            log(`${scenario.name} c=${connections} round ${round + 1}/${options.rounds} ${contender.system.name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${result.systemCpuMsPerRequest.toFixed(2)} ms/req (bureaus ${result.bureausCpuMsPerRequest.toFixed(2)})${errors ? `  ${errors} errors` : ''}`);
+            log(`${scenario.name} c=${connections} round ${round + 1}/${options.rounds} ${contender.system.name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${result.systemCpuMsPerRequest.toFixed(2)} ms/req (bureaus ${result.bureausCpuMsPerRequest.toFixed(2)}, db ${result.databaseCpuMsPerRequest.toFixed(2)})${errors ? `  ${errors} errors` : ''}`);
           }
         }
         for (const contender of runners) cells.push({ scenario: scenario.name, connections, system: contender.system.name, rounds: rounds.get(contender.system.name)! });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`): 100 on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -27,4 +27,36 @@ export async function readCpuMs(pid: number): Promise<number> {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time used so far by every process of one name (`/proc/<pid>/comm`),
+ * by pid; for the local PostgreSQL server, whose backends do the access
+ * log's and the SQL bureau's database work outside the processes measured
+ * one by one. Empty when `/proc` cannot be read.
+ */
+export async function readCpuMsByName(name: string): Promise<ReadonlyMap<number, number>> {
+  const byPid = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return byPid;
+  }
+  await Promise.all(
+    entries.filter((entry) => /^\d+$/.test(entry)).map(async (entry) => {
+      const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+      if (comm.trim() !== name) return;
+      const ms = await readCpuMs(Number(entry));
+      if (!Number.isNaN(ms)) byPid.set(Number(entry), ms);
+    }),
+  );
+  return byPid;
+}
+
+/** CPU time the processes of a {@link readCpuMsByName} reading used since `before`; a process born since counts whole. */
+export function cpuMsSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }

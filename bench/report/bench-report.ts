@@ -12,6 +12,12 @@ export interface RoundResult extends LoadResult {
   readonly systemCpuMsPerRequest: number;
   /** The bureaus' CPU time per processed request: the same for every system of a city if upstream work is the same. */
   readonly bureausCpuMsPerRequest: number;
+  /**
+   * The local PostgreSQL server's CPU time (all its processes) per processed
+   * request: the SQL bureau's queries and, for Isthmus, the access log. NaN
+   * without a server (`DATABASE_URL` unset: PGlite runs inside the processes above).
+   */
+  readonly databaseCpuMsPerRequest: number;
 }
 
 /** The rounds of one system on one scenario at one concurrency. */
@@ -37,6 +43,7 @@ export interface CellSummary {
   readonly p99Ms: number;
   readonly systemCpuMsPerRequest: number;
   readonly bureausCpuMsPerRequest: number;
+  readonly databaseCpuMsPerRequest: number;
   /** Every round's req/s, in the order run: the spread behind the median. */
   readonly requestsPerSecondByRound: readonly number[];
   /** Non-2xx + bodies with GraphQL errors + transport errors, over all rounds. */
@@ -102,6 +109,7 @@ export function summarizeCells(cells: readonly MeasuredCell[], systems: readonly
     p99Ms: median(cell.rounds.map((round) => round.p99Ms)),
     systemCpuMsPerRequest: median(cell.rounds.map((round) => round.systemCpuMsPerRequest)),
     bureausCpuMsPerRequest: median(cell.rounds.map((round) => round.bureausCpuMsPerRequest)),
+    databaseCpuMsPerRequest: median(cell.rounds.map((round) => round.databaseCpuMsPerRequest)),
   }));
   return medians.map(({ cell, ...figures }) => {
     const system = byName.get(cell.system)!;

@@ -12,7 +12,7 @@ export function renderTable(report: BenchReport): string {
   const lines: string[] = [];
   const rss = new Map(report.systems.map((system) => [system.name, system.peakRssMiB]));
   const calls = new Map(report.probes.map((probe) => [`${probe.scenario}/${probe.system}`, probe.callsPerRequest.total]));
-  const header = ['system', 'req/s', '× base', 'p50 ms', 'p99 ms', 'p99 × base', 'CPU ms/req', 'CPU × base', 'bureaus CPU ms/req', 'errors', 'calls/req', 'peak RSS MiB'];
+  const header = ['system', 'req/s', '× base', 'p50 ms', 'p99 ms', 'p99 × base', 'CPU ms/req', 'CPU × base', 'bureaus CPU ms/req', 'db CPU ms/req', 'errors', 'calls/req', 'peak RSS MiB'];
   const blocks = [...new Set(report.cells.map((cell) => `${cell.scenario}@${cell.connections}`))];
   for (const block of blocks) {
     const [scenario, connections] = block.split('@');
@@ -29,6 +29,7 @@ export function renderTable(report: BenchReport): string {
         cell.systemCpuMsPerRequest.toFixed(2),
         formatRatio(cell.ratio.systemCpuMsPerRequest),
         cell.bureausCpuMsPerRequest.toFixed(2),
+        Number.isNaN(cell.databaseCpuMsPerRequest) ? '—' : cell.databaseCpuMsPerRequest.toFixed(2),
         String(cell.errors),
         String(calls.get(`${cell.scenario}/${cell.system}`) ?? '—'),
         String(rss.get(cell.system) ?? '—'),

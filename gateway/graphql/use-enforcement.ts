@@ -1,4 +1,4 @@
-import { GraphQLError, execute as executeGraphql, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { Agreement } from '../../policies/agreement.ts';
@@ -68,7 +68,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
     return document;
   };
   return {
-    onExecute({ args, setExecuteFn, setResultAndStopExecution }) {
+    onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue as GatewayContext & { request?: Request };
       const principal = context.principal;
       if (!principal) {
@@ -98,7 +98,8 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
       const fields = plan.fields;
       const masks = decision.masks;
       setExecuteFn(async (executionArgs: ExecutionArgs) => {
-        const result = (await executeGraphql({ ...executionArgs, document })) as ExecutionResult;
+        // Yoga's own executor (the one it would have run), on the pruned document.
+        const result = (await executeFn({ ...executionArgs, document })) as ExecutionResult;
         // Subjects are read before shaping and masking: from the keys the gateway added, unmasked.
         enforcement.records = recordsRead(result.data, fields, decision.fields, principal.bureau);
         const shaped = projectResult(result.data, fields, denied);
