@@ -191,6 +191,14 @@ async function runBench(options: BenchOptions): Promise<void> {
       }
     }
 
+    // Group commit at work: entries per access log transaction over the whole run, from each gateway's /metrics.
+    for (const { system, child } of contenders) {
+      const metrics = await fetch(new URL('/metrics', child.ready.url), { signal: AbortSignal.timeout(5_000) }).then((reply) => (reply.ok ? reply.text() : ''), () => '');
+      const sum = Number(/^isthmus_access_log_batch_entries_sum (\S+)$/m.exec(metrics)?.[1]);
+      const count = Number(/^isthmus_access_log_batch_entries_count (\S+)$/m.exec(metrics)?.[1]);
+      if (count > 0) log(`${system.name}: access log ${(sum / count).toFixed(1)} entries per transaction on average (${count} transactions)`);
+    }
+
     const profiles: string[] = [];
     for (const { child } of profiled) profiles.push(await child.request<string>('profile-stop'));
 

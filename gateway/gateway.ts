@@ -106,7 +106,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const auth = await createGatewayAuth(config);
     // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
     const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
-    accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey });
+    accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch) });
     await accessLog.ready();
     const writer = accessLog;
     retention = setInterval(() => {

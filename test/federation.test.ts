@@ -124,6 +124,10 @@ describe('the federated demo city', () => {
     expect(metrics).toContain('isthmus_http_request_duration_seconds_bucket');
     expect(metrics).toMatch(/isthmus_upstream_calls_total\{bureau="market-supervision",outcome="ok"\} \d+/);
     expect(metrics).toContain('isthmus_upstream_breaker_state{bureau="public-security"} 0');
+    // The cross-bureau reads above were logged: committed transactions, and how many entries each carried.
+    expect(Number(/isthmus_access_log_transactions_total\{outcome="committed"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/isthmus_access_log_batch_entries_bucket\{le="1"\} \d+/);
+    expect(metrics).not.toMatch(/isthmus_access_log_transactions_total\{outcome="failed"\} [1-9]/);
   });
 
   it('keeps a sane caller request id and logs the request under it as JSON', async () => {

@@ -12,6 +12,13 @@ import type { StoreSchema } from '../store/store-schema.ts';
 
 /** Most entries written in one transaction. */
 export const DEFAULT_MAX_BATCH = 512;
+/**
+ * While entries arrive concurrently (the last batch held more than one), the
+ * writer waits this long before taking the next batch, so that it gathers
+ * more: PostgreSQL's `commit_delay`, for the log. One entry alone is never
+ * delayed.
+ */
+export const DEFAULT_COMMIT_DELAY_MS = 2;
 /** A checkpoint is signed once this many entries have been added since the last one. */
 export const DEFAULT_CHECKPOINT_EVERY = 1_000;
 /** …or this often, if anything was added since the last one. */
@@ -66,6 +73,8 @@ export interface AccessLogWriterOptions {
   readonly signer: CheckpointSigner;
   /** Default {@link DEFAULT_MAX_BATCH}. */
   readonly maxBatch?: number;
+  /** Default {@link DEFAULT_COMMIT_DELAY_MS}; 0 writes each batch as soon as the last one committed. */
+  readonly commitDelayMs?: number;
   /** Default {@link DEFAULT_CHECKPOINT_EVERY}. */
   readonly checkpointEvery?: number;
   /** Default {@link DEFAULT_CHECKPOINT_INTERVAL_MS}. */
@@ -141,6 +150,8 @@ interface Head {
 export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLogWriter {
   const { db, chainId, signer } = options;
   const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
+  const commitDelayMs = options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS;
+  if (!Number.isFinite(commitDelayMs) || commitDelayMs < 0 || commitDelayMs > 100) throw new TypeError('createAccessLogWriter: commitDelayMs must be from 0 to 100');
   const checkpointEvery = positiveInteger('checkpointEvery', options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY);
   const checkpointIntervalMs = positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
   const appendTimeoutMs = positiveInteger('appendTimeoutMs', options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS);
@@ -302,10 +313,14 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     return batch;
   };
 
+  let lastBatchSize = 0;
   const drain = async () => {
     try {
       for (;;) {
+        // Concurrent requests: let more entries join this transaction (unless it is already full, or the writer is closing).
+        if (commitDelayMs > 0 && lastBatchSize > 1 && !closed && queue.length < maxBatch) await delay(commitDelayMs);
         const batch = take();
+        lastBatchSize = batch.length;
         const checkpointWanted = initialized && intervalDue && uncheckpointed();
         if (batch.length === 0 && !checkpointWanted) return;
         const ok = await writeBatch(batch);
@@ -421,6 +436,10 @@ function positiveInteger(name: string, value: number): number {
 }
 
 function noop(): void {}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** Waits for `promise`, or rejects when `signal` aborts first. */
 async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

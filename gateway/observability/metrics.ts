@@ -15,7 +15,12 @@ export interface Metrics {
   readonly observeUpstream: UpstreamObserver;
   /** Sources of the breaker gauge, read at scrape time. */
   trackBreakers(states: () => ReadonlyMap<string, BreakerState>): void;
+  /** Records one access log transaction: how many entries it carried, how long it took, whether it committed. */
+  observeAccessLogBatch(batch: { readonly entries: number; readonly ok: boolean; readonly durationMs: number }): void;
 }
+
+/** Entries per access log transaction: 1 when requests come one at a time, up to the writer's maximum batch. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /** Creates the gateway's metrics: requests, latency, upstream calls and errors, breaker states, process figures. */
 export function createMetrics(): Metrics {
@@ -47,6 +52,26 @@ export function createMetrics(): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const logBatches = new Counter({
+    name: 'isthmus_access_log_transactions_total',
+    help: 'Access log transactions, by outcome (committed, failed); a failed one withheld every response in it.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const logBatchEntries = new Histogram({
+    name: 'isthmus_access_log_batch_entries',
+    help: 'Entries per committed access log transaction (group commit).',
+    buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
+  const logBatchLatency = new Histogram({
+    name: 'isthmus_access_log_transaction_duration_seconds',
+    help: 'Time to write one access log transaction, from taking the batch to its commit.',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const committedBatches = logBatches.labels({ outcome: 'committed' });
+  const failedBatches = logBatches.labels({ outcome: 'failed' });
   let breakerStates: () => ReadonlyMap<string, BreakerState> = () => new Map();
   new Gauge({
     name: 'isthmus_upstream_breaker_state',
@@ -78,6 +103,15 @@ export function createMetrics(): Metrics {
     },
     trackBreakers(states) {
       breakerStates = states;
+    },
+    observeAccessLogBatch(batch) {
+      if (!batch.ok) {
+        failedBatches.inc();
+        return;
+      }
+      committedBatches.inc();
+      logBatchEntries.observe(batch.entries);
+      logBatchLatency.observe(batch.durationMs / 1_000);
     },
   };
 }
