@@ -188,6 +188,9 @@ describe('the access log of a running gateway', () => {
         ]),
       );
       expect(reply.body.data.person.address).not.toBe(me.address);
+      // The keys the gateway selected to learn the subjects are not handed to the client.
+      expect(Object.keys(reply.body.data.person)).toEqual(['name', 'address', 'socialInsurance', 'enterprises']);
+      for (const enterprise of reply.body.data.person.enterprises) expect(Object.keys(enterprise)).toEqual(['registeredCapital', 'legalRepresentativeId']);
       // The client asked for neither Person.idNumber nor Enterprise.creditCode: the subjects are the records returned all the same.
       expect(subjectsOf(row)).toEqual(subjectList({ kind: 'person', id: me.idNumber }, ...myEnterprises.map((enterprise) => ({ kind: 'enterprise', id: enterprise.creditCode }))));
       // A record counts for each bureau that released a field on it: the person for all three,
@@ -197,6 +200,21 @@ describe('the access log of a running gateway', () => {
       expect(new Date(row.occurred_at).getTime()).toBeLessThanOrEqual(after + 1_000);
       expect(row.seq).toBeDefined();
       expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('names the subjects when the document uses a key field’s name as an alias of another field', async () => {
+      // The gateway then reads the keys under reserved aliases, not under `idNumber` (which here names an insurance status).
+      const query = 'query Aliased($id: ID!) { person(idNumber: $id) { name socialInsurance { idNumber: insuredStatus } enterprises { name } } }';
+      const reply = await graphql(query, { id: me.idNumber }, testCity.reviewer);
+      expect(reply.status).toBe(200);
+      expect(reply.body.errors).toBeUndefined();
+      expect(reply.body.data.person.name).toBe(me.name);
+      expect(Object.keys(reply.body.data.person)).toEqual(['name', 'socialInsurance', 'enterprises']);
+      expect(Object.keys(reply.body.data.person.socialInsurance)).toEqual(['idNumber']);
+      expect(reply.body.data.person.socialInsurance.idNumber).not.toBe(me.idNumber);
+      for (const enterprise of reply.body.data.person.enterprises) expect(Object.keys(enterprise)).toEqual(['name']);
+      const row = await entryOf(reply.requestId);
+      expect(subjectsOf(row)).toEqual(subjectList({ kind: 'person', id: me.idNumber }, ...myEnterprises.map((enterprise) => ({ kind: 'enterprise', id: enterprise.creditCode }))));
     });
 
     it('variables’ values are not stored in clear: an unknown ID number that returned null is nowhere in the row or its subject index', async () => {

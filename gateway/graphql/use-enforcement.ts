@@ -9,7 +9,7 @@ import { maskResult } from '../../policies/masks.ts';
 import { printPlan } from '../../policies/print-plan.ts';
 import type { Enforcement, GatewayContext } from './gateway-context.ts';
 import { projectResult } from './project-result.ts';
-import { recordsRead, withSubjectKeys } from './subject-keys.ts';
+import { recordsRead, withSubjectKeys, type SubjectKeyedDocument } from './subject-keys.ts';
 
 /** What enforcement reads on every request. */
 export interface EnforcementOptions {
@@ -54,8 +54,8 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
   // The document to execute depends only on the client's document and which
   // planned fields are kept, so it is built once per such pair: a stable
   // document also lets stitching reuse its delegation plans.
-  const executable = new WeakMap<DocumentNode, Map<string, DocumentNode>>();
-  const executableDocument = (original: DocumentNode, plan: OperationPlan, decision: OperationDecision, keep: (field: PlannedField) => boolean): DocumentNode => {
+  const executable = new WeakMap<DocumentNode, Map<string, SubjectKeyedDocument>>();
+  const executableDocument = (original: DocumentNode, plan: OperationPlan, decision: OperationDecision, keep: (field: PlannedField) => boolean): SubjectKeyedDocument => {
     const signature = decision.denied.length === 0 ? '*' : planFields(plan).filter(keep).map((field) => field.key).join(',');
     let byKept = executable.get(original);
     if (!byKept) executable.set(original, (byKept = new Map()));
@@ -93,7 +93,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         return;
       }
       const keep = keepAllowed(decision);
-      const document = executableDocument(args.document, plan, decision, keep);
+      const { document, placement } = executableDocument(args.document, plan, decision, keep);
       const denied = (field: PlannedField) => !keep(field);
       const fields = plan.fields;
       const masks = decision.masks;
@@ -101,7 +101,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         // Yoga's own executor (the one it would have run), on the pruned document.
         const result = (await executeFn({ ...executionArgs, document })) as ExecutionResult;
         // Subjects are read before shaping and masking: from the keys the gateway added, unmasked.
-        enforcement.records = recordsRead(result.data, fields, decision.fields, principal.bureau);
+        enforcement.records = recordsRead(result.data, plan, decision.fields, principal.bureau, options.catalogue, placement);
         const shaped = projectResult(result.data, fields, denied);
         const data = masks.length > 0 && shaped ? maskResult(shaped, masks) : shaped;
         const errors = [...reported.map((denial) => denialError(denial)), ...(result.errors ?? [])];
