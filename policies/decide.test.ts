@@ -146,6 +146,26 @@ describe('decideOperation', () => {
   describe('CONDITIONAL fields', () => {
     const scopes = ['ps.person.basic'];
 
+    it('decide the same from a frozen list of agreements (indexed once) as from a fresh one, and read an unfrozen list afresh', () => {
+      const query = `{ person(idNumber: "1") { name address } }`;
+      const others = [
+        agreement({ id: 'agr-z-other-consumer', consumerBureau: HRSS, fields: ['Person.address'] }),
+        agreement({ id: 'agr-y-other-provider', providerBureau: HRSS, fields: ['Person.address'] }),
+      ];
+      const frozen = Object.freeze([...others, agreement({ fields: ['Person.name'] })]);
+      const first = decide({ query, principal: { scopes }, agreements: frozen });
+      expect(summary(first)).toEqual({ person: 'allow', 'person.name': 'allow', 'person.address': 'deny NO_AGREEMENT' });
+      expect(summary(decide({ query, principal: { scopes }, agreements: frozen }))).toEqual(summary(first));
+      expect(summary(decide({ query, principal: { scopes }, agreements: [...frozen] }))).toEqual(summary(first));
+      // Agreements of other consumers or providers never apply, however they are grouped.
+      expect(first.agreementIds).toEqual(['agr-ps-ms-1']);
+
+      const growing: Agreement[] = [agreement({ fields: ['Person.name'] })];
+      expect(summary(decide({ query, principal: { scopes }, agreements: growing }))['person.address']).toBe('deny NO_AGREEMENT');
+      growing.push(agreement({ id: 'agr-ps-ms-2', fields: ['Person.address'] }));
+      expect(summary(decide({ query, principal: { scopes }, agreements: growing }))['person.address']).toBe('allow');
+    });
+
     it('are released under an applicable agreement, masked as it says', () => {
       const decision = decide({
         query: `{ person(idNumber: "1") { name address birthDate } }`,

@@ -243,8 +243,45 @@ interface Context {
   readonly citizen: string | undefined;
   readonly citizenEntity: string;
   readonly now: number;
-  /** Sorted by id, so that every choice among agreements is deterministic whatever order they came in. */
-  readonly agreements: readonly Agreement[];
+  /** Sorted by id, so that every choice among agreements is deterministic whatever order they came in; by consumer and provider bureau. */
+  readonly agreements: AgreementIndex;
+}
+
+/** The agreements, sorted by id (then version) and grouped by consumer and provider bureau, with their windows parsed. */
+interface AgreementIndex {
+  readonly between: ReadonlyMap<string, readonly Agreement[]>;
+  readonly window: ReadonlyMap<Agreement, { readonly from: number; readonly until: number }>;
+}
+
+/**
+ * Indexes of frozen agreement lists (the registry hands out one per
+ * snapshot), so that sorting, grouping and date parsing happen once per
+ * snapshot, not per request and field. A list that is not frozen could
+ * change under the index: it is indexed afresh each time.
+ */
+const indexes = new WeakMap<readonly Agreement[], AgreementIndex>();
+
+function indexAgreements(agreements: unknown): AgreementIndex {
+  const list = Array.isArray(agreements) ? (agreements as readonly Agreement[]) : [];
+  const known = indexes.get(list);
+  if (known) return known;
+  const sorted = [...list].sort((a, b) => compare(a.id, b.id) || (a.version ?? 0) - (b.version ?? 0));
+  const between = new Map<string, Agreement[]>();
+  const window = new Map<Agreement, { from: number; until: number }>();
+  for (const agreement of sorted) {
+    const key = pairKey(agreement.consumerBureau, agreement.providerBureau);
+    const group = between.get(key);
+    if (group) group.push(agreement);
+    else between.set(key, [agreement]);
+    window.set(agreement, { from: Date.parse(agreement.validFrom), until: Date.parse(agreement.validUntil) });
+  }
+  const index = { between, window };
+  if (Object.isFrozen(list)) indexes.set(list, index);
+  return index;
+}
+
+function pairKey(consumer: unknown, provider: unknown): string {
+  return JSON.stringify([consumer, provider]);
 }
 
 /** A decision before the agreement requests of the whole operation are known. */
@@ -282,9 +319,7 @@ function createContext(input: DecideInput): Context {
     citizen,
     citizenEntity: input.citizenEntity ?? DEFAULT_CITIZEN_ENTITY,
     now: input.now instanceof Date ? input.now.getTime() : Number.NaN,
-    agreements: [...(Array.isArray(input.agreements) ? input.agreements : [])].sort(
-      (a, b) => compare(a.id, b.id) || (a.version ?? 0) - (b.version ?? 0),
-    ),
+    agreements: indexAgreements(input.agreements),
   };
 }
 
@@ -368,10 +403,8 @@ function searchAgreements(
   const coordinate = field.coordinate;
   let applicable: Agreement | undefined;
   let best: Miss | undefined;
-  for (const agreement of context.agreements) {
+  for (const agreement of context.agreements.between.get(pairKey(context.bureau, entry.bureau)) ?? []) {
     if (
-      agreement.consumerBureau !== context.bureau ||
-      agreement.providerBureau !== entry.bureau ||
       !Array.isArray(agreement.fields) ||
       !agreement.fields.includes(coordinate)
     ) {
@@ -430,8 +463,7 @@ function checkAgreement(
       waiting ? existing : 'request',
     );
   }
-  const from = Date.parse(agreement.validFrom);
-  const until = Date.parse(agreement.validUntil);
+  const { from, until } = context.agreements.window.get(agreement)!;
   if (!(from <= context.now)) {
     return deny('window', 'NOT_YET_VALID', `agreement ${id} for ${coordinate} is in force only from ${agreement.validFrom}`, existing);
   }

@@ -76,7 +76,8 @@ export async function createAgreementRegistry(options: AgreementRegistryOptions)
         if (boundary > at && boundary < stableUntil) stableUntil = boundary;
       }
     }
-    view = { version: stored.version, agreements: stored.agreements.filter((agreement) => isInForce(agreement, clock)), stableUntil };
+    // Frozen: the decision function indexes a frozen list once, and reuses the index while the list lives.
+    view = { version: stored.version, agreements: Object.freeze(stored.agreements.filter((agreement) => isInForce(agreement, clock))), stableUntil };
   };
 
   // One refresh at a time; triggers during one ask for one more, not one each.
