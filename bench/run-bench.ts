@@ -196,7 +196,8 @@ async function runBench(options: BenchOptions): Promise<void> {
       const metrics = await fetch(new URL('/metrics', child.ready.url), { signal: AbortSignal.timeout(5_000) }).then((reply) => (reply.ok ? reply.text() : ''), () => '');
       const sum = Number(/^isthmus_access_log_batch_entries_sum (\S+)$/m.exec(metrics)?.[1]);
       const count = Number(/^isthmus_access_log_batch_entries_count (\S+)$/m.exec(metrics)?.[1]);
-      if (sum > 0) log(`${system.name}: access log ${(sum / count).toFixed(1)} entries per transaction on average (${count} transactions)`);
+      const seconds = Number(/^isthmus_access_log_transaction_duration_seconds_sum (\S+)$/m.exec(metrics)?.[1]);
+      if (sum > 0) log(`${system.name}: access log ${(sum / count).toFixed(1)} entries per transaction on average (${count} transactions of ${((seconds / count) * 1_000).toFixed(2)} ms on average)`);
     }
 
     const profiles: string[] = [];
