@@ -48,6 +48,8 @@ export interface BureauServer {
    * demo; a bureau logs none of it.
    */
   recentConsumers(): readonly SeenConsumer[];
+  /** Consumer assertions whose signature this bureau checked (each different one once); 0 while it does not trust the gateway. */
+  assertionsVerified(): number;
 }
 
 /**

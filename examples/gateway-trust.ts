@@ -84,6 +84,8 @@ export interface GatewayTrust {
   check(assertion: string | undefined, request?: { readonly requestId?: string | undefined; readonly signal?: AbortSignal }): Promise<GatewayCheck>;
   /** The last verified consumers, oldest first; in memory only, never logged. */
   recentConsumers(): readonly SeenConsumer[];
+  /** Signature checks made so far (a repeated assertion is checked once): how many different assertions the gateway sent. */
+  verifications(): number;
 }
 
 interface Verified {
@@ -119,6 +121,7 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
   const verified = new Map<string, Verified>();
   // A ring buffer, so remembering a consumer costs no allocation beyond the slot.
   const recent: SeenConsumer[] = [];
+  let verificationCount = 0;
   let nextSlot = 0;
 
   const remember = (consumer: SeenConsumer): void => {
@@ -135,6 +138,7 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
     }
     // Not abortable by one caller: other requests may be waiting on the same
     // verification. The verifier bounds its own key fetch.
+    verificationCount += 1;
     const consumer = current.verify(assertion);
     const entry: Verified = { consumer, validUntilMs: Number.POSITIVE_INFINITY };
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
@@ -183,6 +187,7 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
         };
       }
     },
+    verifications: () => verificationCount,
     recentConsumers() {
       // Until the buffer is full, nextSlot is its end; after, it is the oldest slot.
       return Object.freeze(recent.length < recentLimit ? [...recent] : [...recent.slice(nextSlot), ...recent.slice(0, nextSlot)]);

@@ -138,6 +138,7 @@ export async function startHttpBureau(
       trust.trust(trustOptions);
     },
     recentConsumers: () => trust?.recentConsumers() ?? [],
+    assertionsVerified: () => trust?.verifications() ?? 0,
     async stop() {
       if (!server.listening) return;
       for (const timer of delayed) clearTimeout(timer);

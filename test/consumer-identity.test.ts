@@ -110,6 +110,27 @@ describe('consumer identity, from the gateway to the bureaus', () => {
     }
   });
 
+  it('signs once for a consumer’s repeated requests: each bureau checks one signature, and learns every request id', async () => {
+    const bureaus = [testCity.bureaus.publicSecurity, testCity.bureaus.marketSupervision];
+    // A case id of its own makes the statement new to every bureau.
+    const caseHeaders = (caseId: string) => ({ ...testCity.reviewer, 'x-isthmus-case-id': caseId });
+    const verifiedBefore = bureaus.map((bureau) => bureau.assertionsVerified());
+    const requestIds: string[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const reply = await testCity.graphql(PERSON_AND_ENTERPRISES, { id: me.idNumber }, caseHeaders('GUARD-0001'));
+      expect(reply.body.errors).toBeUndefined();
+      requestIds.push(reply.headers.get('x-request-id')!);
+    }
+    expect(bureaus.map((bureau, index) => bureau.assertionsVerified() - verifiedBefore[index]!)).toEqual([1, 1]);
+    for (const bureau of bureaus) {
+      const seen = bureau.recentConsumers().filter((consumer) => consumer.caseId === 'GUARD-0001');
+      expect(seen.map((consumer) => consumer.requestId)).toEqual(requestIds);
+    }
+    // Another case is another statement: signed and checked once more.
+    await testCity.graphql(PERSON_AND_ENTERPRISES, { id: me.idNumber }, caseHeaders('GUARD-0002'));
+    expect(bureaus.map((bureau, index) => bureau.assertionsVerified() - verifiedBefore[index]!)).toEqual([2, 2]);
+  });
+
   it('a bureau called directly, without an assertion → 401 and no data, in its own error shape', async () => {
     const graphql = await askPublicSecurity();
     expect(graphql.status).toBe(401);
