@@ -139,6 +139,16 @@ describe('the federated demo city', () => {
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('logs a refused field as an answer, not as an error', async () => {
+    const before = testCity.logs.length;
+    const reply = await testCity.graphql('query($id: ID!) { person(idNumber: $id) { name householdId } }', { id: subject.idNumber });
+    expect(reply.body.errors?.map((error) => error.extensions.code)).toEqual(['FORBIDDEN']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = testCity.logs.slice(before);
+    expect(lines).toContainEqual(expect.objectContaining({ path: '/graphql', status: 200, msg: 'request' }));
+    expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
+  });
+
   it('serves GraphiQL to a browser on /graphql', async () => {
     const response = await fetch(`${testCity.gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);

@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
@@ -81,7 +81,12 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
       debug: (...args: unknown[]) => log.debug({ yoga: args.map(String) }),
       info: (...args: unknown[]) => log.info({ yoga: args.map(String) }),
       warn: (...args: unknown[]) => log.warn({ yoga: args.map(String) }),
-      error: (...args: unknown[]) => log.error({ yoga: args.map((arg) => (arg instanceof Error ? arg.name : String(arg))) }),
+      // Yoga reports every error it hands to maskError, a FORBIDDEN field included. Those are
+      // answers, not faults: unexpected ones are logged, with detail, by maskError below.
+      error: (...args: unknown[]) =>
+        args.every((arg) => arg instanceof GraphQLError)
+          ? log.debug({ yoga: args.map((arg) => (arg as GraphQLError).extensions?.code ?? 'GraphQLError') })
+          : log.error({ yoga: args.map((arg) => (arg instanceof Error ? arg.name : String(arg))) }),
     },
     maskedErrors: {
       maskError(error) {
