@@ -84,7 +84,8 @@ export function accessLogRecordJson(record: AccessLogRecord): string {
 
 /**
  * The record's columns as one object of the JSON array the writer hands to
- * `jsonb_to_recordset`: one parameter per batch, whatever its size.
+ * `access_log_append` (migration 0004), whose `jsonb_to_recordset` column
+ * list names these keys: one parameter per batch, whatever its size.
  */
 export function rowJson(record: AccessLogRecord): { readonly [column: string]: JsonValue | undefined } {
   const { entry } = record;
@@ -120,39 +121,6 @@ export function rowJson(record: AccessLogRecord): { readonly [column: string]: J
     hidden_reason: entry.disclosure?.legalReason ?? null,
   };
 }
-
-/** The `jsonb_to_recordset` column list matching {@link rowJson}, in the table's column order. */
-export const ROW_COLUMNS: readonly (readonly [column: keyof AccessLogTable, type: string])[] = [
-  ['id', 'uuid'],
-  ['occurred_at', 'timestamptz'],
-  ['chain_id', 'text'],
-  ['seq', 'bigint'],
-  ['prev_hash', 'text'],
-  ['hash', 'text'],
-  ['request_id', 'text'],
-  ['action', 'text'],
-  ['consumer_bureau', 'text'],
-  ['client_app', 'text'],
-  ['user_id', 'text'],
-  ['roles', 'jsonb'],
-  ['citizen', 'text'],
-  ['purpose', 'text'],
-  ['case_id', 'text'],
-  ['agreement_ids', 'jsonb'],
-  ['provider_bureaus', 'jsonb'],
-  ['fields_requested', 'jsonb'],
-  ['fields_returned', 'jsonb'],
-  ['denied', 'jsonb'],
-  ['subjects', 'jsonb'],
-  ['row_counts', 'jsonb'],
-  ['upstream_errors', 'jsonb'],
-  ['duration_ms', 'double precision'],
-  ['operation_hash', 'text'],
-  ['operation_name', 'text'],
-  ['outcome', 'text'],
-  ['hidden_until', 'timestamptz'],
-  ['hidden_reason', 'text'],
-];
 
 /**
  * A stored row back as a record, values untouched (jsonb as parsed), so
