@@ -129,6 +129,11 @@ export function actorOf(principal: Principal): AgreementActor {
   return { user: principal.user ?? principal.subject, bureau: principal.bureau, roles: [...principal.roles] };
 }
 
+/** Who may request an agreement and submit it: a developer or a data officer (of the consumer bureau, checked by the caller). */
+function mayRequest(who: AgreementActor): boolean {
+  return who.roles.includes('developer') || who.roles.includes('data_officer');
+}
+
 /**
  * Adds working days (Monday to Friday) to an instant: each following weekday
  * counts one, weekends count nothing, the time of day is kept. Friday 10:00
@@ -184,7 +189,7 @@ export function requestAgreement(
   settings: LifecycleSettings = DEFAULT_SETTINGS,
 ): LifecycleResult {
   const who = actorOf(actor);
-  if (!who.roles.includes('developer') && !who.roles.includes('data_officer')) {
+  if (!mayRequest(who)) {
     return forbidden('REQUESTER_ROLE', 'only a developer or a data officer of the consumer bureau may request an agreement');
   }
   if (input.consumerBureau !== undefined && input.consumerBureau !== who.bureau) {
@@ -239,7 +244,7 @@ export function submitAgreement(
   settings: LifecycleSettings = DEFAULT_SETTINGS,
 ): LifecycleResult {
   const who = actorOf(actor);
-  if (!who.roles.includes('developer') && !who.roles.includes('data_officer')) {
+  if (!mayRequest(who)) {
     return forbidden('REQUESTER_ROLE', 'only a developer or a data officer of the consumer bureau may submit a request');
   }
   if (who.bureau !== agreement.consumerBureau) {

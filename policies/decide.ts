@@ -249,7 +249,8 @@ interface Context {
 
 /** The agreements, sorted by id (then version) and grouped by consumer and provider bureau, with their windows parsed. */
 interface AgreementIndex {
-  readonly between: ReadonlyMap<string, readonly Agreement[]>;
+  /** Consumer bureau → provider bureau → agreements, in id order. */
+  readonly between: ReadonlyMap<unknown, ReadonlyMap<unknown, readonly Agreement[]>>;
   readonly window: ReadonlyMap<Agreement, { readonly from: number; readonly until: number }>;
 }
 
@@ -266,13 +267,14 @@ function indexAgreements(agreements: unknown): AgreementIndex {
   const known = indexes.get(list);
   if (known) return known;
   const sorted = [...list].sort((a, b) => compare(a.id, b.id) || (a.version ?? 0) - (b.version ?? 0));
-  const between = new Map<string, Agreement[]>();
+  const between = new Map<unknown, Map<unknown, Agreement[]>>();
   const window = new Map<Agreement, { from: number; until: number }>();
   for (const agreement of sorted) {
-    const key = pairKey(agreement.consumerBureau, agreement.providerBureau);
-    const group = between.get(key);
+    let byProvider = between.get(agreement.consumerBureau);
+    if (!byProvider) between.set(agreement.consumerBureau, (byProvider = new Map()));
+    const group = byProvider.get(agreement.providerBureau);
     if (group) group.push(agreement);
-    else between.set(key, [agreement]);
+    else byProvider.set(agreement.providerBureau, [agreement]);
     window.set(agreement, { from: Date.parse(agreement.validFrom), until: Date.parse(agreement.validUntil) });
   }
   const index = { between, window };
@@ -280,9 +282,6 @@ function indexAgreements(agreements: unknown): AgreementIndex {
   return index;
 }
 
-function pairKey(consumer: unknown, provider: unknown): string {
-  return JSON.stringify([consumer, provider]);
-}
 
 /** A decision before the agreement requests of the whole operation are known. */
 type Verdict =
@@ -403,7 +402,7 @@ function searchAgreements(
   const coordinate = field.coordinate;
   let applicable: Agreement | undefined;
   let best: Miss | undefined;
-  for (const agreement of context.agreements.between.get(pairKey(context.bureau, entry.bureau)) ?? []) {
+  for (const agreement of context.agreements.between.get(context.bureau)?.get(entry.bureau) ?? []) {
     if (
       !Array.isArray(agreement.fields) ||
       !agreement.fields.includes(coordinate)

@@ -179,18 +179,7 @@ describe('consumer identity, from the gateway to the bureaus', () => {
   });
 
   it('a bureau whose only field in the query is denied receives no call at all', async () => {
-    const citizen = {
-      authorization: `Bearer ${await testCity.token({
-        bureau: citizenApp.bureau,
-        app: citizenApp.app,
-        user: 'resident-7781',
-        roles: ['citizen'],
-        citizen: me.idNumber,
-        scopes: [citizenApp.scope],
-        ttl: '1h',
-      })}`,
-      'x-isthmus-purpose': citizenApp.purpose,
-    };
+    const citizen = await testCity.citizen(me.idNumber);
     const market = testCity.bureaus.marketSupervision;
     const before = { calls: market.requestCount(), consumers: market.recentConsumers() };
 

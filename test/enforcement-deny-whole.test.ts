@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { sampleResident } from '../examples/demo-city.ts';
-import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 import { bearer, countingCalls, HRSS, NO_CALLS } from './support/upstream-calls.ts';
 
@@ -24,11 +23,7 @@ describe('a gateway that refuses the whole operation on any denial', () => {
   beforeAll(async () => {
     testCity = await startTestCity({ ISTHMUS_DENY_WHOLE_OPERATION: 'true' });
     marketSupervision = bearer(await testCity.token({ bureau: 'market-supervision', app: 'licensing-portal', user: 'qian.li@market-supervision', roles: ['developer'], ttl: '1h' }));
-    const { citizenApp } = DEMO_CONSUMERS;
-    citizen = {
-      ...bearer(await testCity.token({ bureau: citizenApp.bureau, app: citizenApp.app, roles: ['citizen'], citizen: me.idNumber, scopes: [citizenApp.scope], ttl: '1h' })),
-      'x-isthmus-purpose': citizenApp.purpose,
-    };
+    citizen = await testCity.citizen(me.idNumber);
   }, 120_000);
   afterAll(async () => {
     await testCity?.close();

@@ -21,7 +21,7 @@ const other = city.persons.find((person) => person.idNumber !== me.idNumber && c
 const insuredEmployees = (creditCode: string) =>
   city.insuranceAccounts.filter((account) => account.employerCreditCode === creditCode && account.insuredStatus === 'ACTIVE').length;
 
-const { civilAffairs, citizenApp } = DEMO_CONSUMERS;
+const { civilAffairs } = DEMO_CONSUMERS;
 const PURPOSE = 'x-isthmus-purpose';
 
 /** `330402********1234`: six leading and four trailing characters kept. */
@@ -89,20 +89,7 @@ describe('enforcement of sharing agreements, end to end', () => {
     publicSecurity = await staff('public-security', 'household-registry', 'wang.lei@public-security');
     hrss = await staff(HRSS, 'pension-desk', 'li.na@hrss');
     housingFund = await staff('housing-fund', 'loan-review', 'zhao.qiang@housing-fund');
-    citizen = {
-      ...bearer(
-        await testCity.token({
-          bureau: citizenApp.bureau,
-          app: citizenApp.app,
-          user: 'resident-7781',
-          roles: ['citizen'],
-          citizen: me.idNumber,
-          scopes: [citizenApp.scope],
-          ttl: '1h',
-        }),
-      ),
-      [PURPOSE]: citizenApp.purpose,
-    };
+    citizen = await testCity.citizen(me.idNumber);
   }, 120_000);
   afterAll(async () => {
     await testCity?.close();

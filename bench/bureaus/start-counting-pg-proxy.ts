@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../systems/listen-on-loopback.ts';
 
 /** A TCP proxy in front of a PostgreSQL server that counts the queries sent through it. */
 export interface CountingPgProxy {
@@ -56,16 +56,10 @@ export async function startCountingPgProxy(targetUrl: string): Promise<CountingP
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const listening = new URL(await listenOnLoopback(server));
   const url = new URL(targetUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as AddressInfo).port);
+  url.hostname = listening.hostname;
+  url.port = listening.port;
   return {
     url: url.toString(),
     queryCount: () => queries,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { createHttpClient } from '../../connectors/shared/http-client.ts';
 import type { EnterpriseRecord } from '../../examples/market-supervision/market-supervision-server.ts';
 import { LIST_OPERATION, SINGLE_OPERATION } from '../scenarios/scenario-documents.ts';
-import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
+import { serveSystem } from './listen-on-loopback.ts';
 import type { RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /**
@@ -125,17 +125,11 @@ export async function startDirect(upstreams: SystemUpstreams): Promise<RunningSy
       send(response, 502, { errors: [{ message: error instanceof Error ? error.message : 'upstream failed' }] });
     });
   });
-  const base = await listenOnLoopback(server);
-  return {
-    url: `${base}/graphql`,
-    headers: {},
-    async close() {
-      await closeServer(server);
-      publicSecurity.close();
-      marketSupervision.close();
-      await pool.end();
-    },
-  };
+  return serveSystem(server, () => {
+    publicSecurity.close();
+    marketSupervision.close();
+    return pool.end();
+  });
 }
 
 function send(response: ServerResponse, status: number, payload: unknown): void {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { composeAllGraphqlSupergraph } from '../all-graphql/compose-supergraph.ts';
-import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
+import { serveSystem } from './listen-on-loopback.ts';
 import type { RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /**
@@ -26,14 +26,5 @@ export async function startHiveGateway(upstreams: SystemUpstreams): Promise<Runn
     hrss: upstreams.hrss,
   });
   const runtime = createGatewayRuntime({ supergraph, logging: 'error' });
-  const server = createServer(runtime);
-  const base = await listenOnLoopback(server);
-  return {
-    url: `${base}/graphql`,
-    headers: {},
-    async close() {
-      await closeServer(server);
-      await runtime.dispose();
-    },
-  };
+  return serveSystem(createServer(runtime), () => runtime.dispose());
 }

@@ -5,7 +5,7 @@ import { createConnector } from '../../connectors/create-connector.ts';
 import { loadCatalogue } from '../../gateway/catalogue/load-catalogue.ts';
 import { stitchBureaus } from '../../gateway/graphql/stitch-bureaus.ts';
 import { catalogueSettings } from './catalogue-settings.ts';
-import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
+import { serveSystem } from './listen-on-loopback.ts';
 import type { RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /**
@@ -35,14 +35,5 @@ export async function startStitchBare(upstreams: SystemUpstreams): Promise<Runni
     connectors.set(bureau.id, createConnector(kind, { bureau: bureau.id, url, schema: schemas.get(bureau.id)!, limits: { timeoutMs, maxConcurrency, breaker } }));
   }
   const yoga = createYoga({ schema: stitchBureaus(catalogue, connectors), graphqlEndpoint: '/graphql', logging: false, landingPage: false, graphiql: false });
-  const server = createServer(yoga);
-  const base = await listenOnLoopback(server);
-  return {
-    url: `${base}/graphql`,
-    headers: {},
-    async close() {
-      await closeServer(server);
-      await Promise.allSettled([...connectors.values()].map((connector) => connector.close()));
-    },
-  };
+  return serveSystem(createServer(yoga), () => Promise.allSettled([...connectors.values()].map((connector) => connector.close())));
 }

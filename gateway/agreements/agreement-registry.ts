@@ -14,12 +14,14 @@ export const DEFAULT_AGREEMENT_POLL_MS = 300;
 export interface AgreementRegistrySnapshot {
   /** The stored agreement set's version this snapshot was read at. */
   readonly version: number;
-  /** `ACTIVE` agreements inside their window now. */
+  /** `ACTIVE` agreements inside their window now (frozen: decisions index it once). */
   readonly agreements: readonly Agreement[];
+  /** The same agreements by id, for those a request used (the access log's disclosure delays). */
+  readonly byId: ReadonlyMap<string, Agreement>;
   /**
    * Epoch ms at which an agreement of this snapshot starts or ends its window
-   * (`Infinity` if none): a decision cached under `version` is good until
-   * then, since time alone changes the set at that instant.
+   * (`Infinity` if none): time alone changes the set then, so the registry
+   * builds the next snapshot at that instant.
    */
   readonly stableUntil: number;
 }
@@ -65,7 +67,7 @@ export async function createAgreementRegistry(options: AgreementRegistryOptions)
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 0) throw new TypeError('pollIntervalMs must be a number of milliseconds, 0 to turn polling off');
 
   let stored: { readonly version: number; readonly agreements: readonly Agreement[] } = { version: -1, agreements: [] };
-  let view: AgreementRegistrySnapshot = { version: -1, agreements: [], stableUntil: 0 };
+  let view: AgreementRegistrySnapshot = { version: -1, agreements: [], byId: new Map(), stableUntil: 0 };
   let closed = false;
 
   const rebuild = (at: number): void => {
@@ -77,7 +79,8 @@ export async function createAgreementRegistry(options: AgreementRegistryOptions)
       }
     }
     // Frozen: the decision function indexes a frozen list once, and reuses the index while the list lives.
-    view = { version: stored.version, agreements: Object.freeze(stored.agreements.filter((agreement) => isInForce(agreement, clock))), stableUntil };
+    const inForce = Object.freeze(stored.agreements.filter((agreement) => isInForce(agreement, clock)));
+    view = { version: stored.version, agreements: inForce, byId: new Map(inForce.map((agreement) => [agreement.id, agreement])), stableUntil };
   };
 
   // One refresh at a time; triggers during one ask for one more, not one each.

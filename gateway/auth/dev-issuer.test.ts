@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_KEY_FILE, openDevIssuer } from './dev-issuer.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_KEY_FILE, openDevIssuer, type DevTokenClaims } from './dev-issuer.ts';
 import { openSigningKey, SigningKeyError } from './signing-key.ts';
 import { MAX_DEV_TOKEN_TTL_SECONDS, parseTtl } from './token-ttl.ts';
 import { createTokenVerifier } from './verify-token.ts';
@@ -23,32 +23,21 @@ describe('the dev issuer', () => {
   it('signs tokens that the verifier accepts with the dev issuer config (in memory)', async () => {
     const dev = await openDevIssuer({ keysDir: undefined, now: () => T0 });
     expect(dev.keyFile).toBeUndefined();
-    const token = await dev.signDevToken({
+    // Every claim the dev issuer can sign, as the Principal the verifier should make of it.
+    const claims = {
       bureau: 'market-supervision',
       app: 'licensing-portal',
       user: 'li.wei',
-      roles: ['developer'],
+      roles: ['developer' as const],
       scopes: ['hrss.social-insurance', 'psb.household'],
       citizen: '110101199003071234',
       purpose: 'licence-review',
       caseId: 'MS-2026-0042',
-      ttl: '1h',
-    });
+    } satisfies Omit<DevTokenClaims, 'ttl'>;
+    const token = await dev.signDevToken({ ...claims, ttl: '1h' });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid: dev.kid, typ: 'JWT' });
     const principal = await createTokenVerifier({ issuers: [dev.issuerConfig], now: () => T0 + 1_000 }).verify(token);
-    expect(principal).toEqual({
-      issuer: DEV_ISSUER,
-      subject: 'li.wei',
-      bureau: 'market-supervision',
-      app: 'licensing-portal',
-      user: 'li.wei',
-      roles: ['developer'],
-      scopes: ['hrss.social-insurance', 'psb.household'],
-      citizen: '110101199003071234',
-      purpose: 'licence-review',
-      caseId: 'MS-2026-0042',
-      expiresAt: T0 / 1_000 + 3_600,
-    });
+    expect(principal).toEqual({ issuer: DEV_ISSUER, subject: 'li.wei', ...claims, expiresAt: T0 / 1_000 + 3_600 });
     expect(dev.jwks).toEqual({ keys: [expect.objectContaining({ kty: 'EC', crv: 'P-256', kid: dev.kid, alg: 'ES256', use: 'sig' })] });
     expect(dev.jwks.keys[0]).not.toHaveProperty('d');
   });

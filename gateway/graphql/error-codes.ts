@@ -45,6 +45,9 @@ export function toClientError(error: unknown): GraphQLError {
   const code = graphqlError.extensions?.code;
   const http = graphqlError.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
   if (typeof code === 'string' && CLIENT_CODES.has(code) && !isUnexpected(graphqlError)) {
+    // Already what the client may see (a field's FORBIDDEN, say): the same error, so nothing is copied, and
+    // yoga, which reports every error its masking replaced, has nothing to report.
+    if (http === undefined && graphqlError.path) return graphqlError;
     // A field-level error (it has a path) rides along a partial result: it sets no status of its own.
     const { http: _ignored, ...extensions } = graphqlError.extensions;
     const status = http?.status ?? (graphqlError.path ? undefined : HTTP_STATUS[code as GatewayErrorCode]);

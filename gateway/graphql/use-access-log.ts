@@ -13,8 +13,8 @@ import type { GatewayContext } from './gateway-context.ts';
 export interface AccessLogPluginOptions {
   readonly writer: Pick<AccessLogWriter, 'append'>;
   readonly catalogue: Catalogue;
-  /** The agreements in force, to find a disclosure delay among those used. */
-  readonly agreements: () => { readonly agreements: readonly Agreement[] };
+  /** The agreements in force by id, to find a disclosure delay among those a request used. */
+  readonly agreements: () => { readonly byId: ReadonlyMap<string, Agreement> };
   readonly log: Logger;
   readonly now?: () => Date;
 }
@@ -58,11 +58,8 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
           const upstreamErrors = upstreamFailures(executed.errors ?? []);
           const failedBureaus = new Set(upstreamErrors.map((failure) => failure.bureau));
           const at = now();
-          const used = new Set(decision.agreementIds);
-          const delays = options
-            .agreements()
-            .agreements.filter((agreement) => used.has(agreement.id) && agreement.disclosureDelay)
-            .map((agreement) => agreement.disclosureDelay!);
+          const { byId } = options.agreements();
+          const delays = decision.agreementIds.flatMap((id) => byId.get(id)?.disclosureDelay ?? []);
           const longest = delays.sort((a, b) => b.days - a.days)[0];
           const entry: AccessLogEntryInput = {
             requestId: context.requestId,

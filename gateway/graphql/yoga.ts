@@ -81,8 +81,9 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
       debug: (...args: unknown[]) => log.debug({ yoga: args.map(String) }),
       info: (...args: unknown[]) => log.info({ yoga: args.map(String) }),
       warn: (...args: unknown[]) => log.warn({ yoga: args.map(String) }),
-      // Yoga reports every error it hands to maskError, a FORBIDDEN field included. Those are
-      // answers, not faults: unexpected ones are logged, with detail, by maskError below.
+      // Yoga reports every error whose masking replaced it: a bureau that failed (already in the
+      // metrics and the access log), a client's mistake. Unexpected ones are logged, with
+      // detail, by maskError below; a denied field is returned as it is and never reported.
       error: (...args: unknown[]) =>
         args.every((arg) => arg instanceof GraphQLError)
           ? log.debug({ yoga: args.map((arg) => (arg as GraphQLError).extensions?.code ?? 'GraphQLError') })

@@ -24,6 +24,8 @@ export interface TestCity {
   token(claims: DevTokenClaims): Promise<string>;
   /** Headers of the civil-affairs allowance reviewer, who holds the demo's three ACTIVE cross-bureau agreements. */
   readonly reviewer: Readonly<Record<string, string>>;
+  /** Headers of the demo's one-stop citizen app signed in as `idNumber` (its SELF agreement's scope and purpose). */
+  citizen(idNumber: string, user?: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,13 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
     logs,
     token,
     reviewer,
+    async citizen(idNumber, user = 'resident-7781') {
+      const { citizenApp } = DEMO_CONSUMERS;
+      return {
+        authorization: `Bearer ${await token({ bureau: citizenApp.bureau, app: citizenApp.app, user, roles: ['citizen'], citizen: idNumber, scopes: [citizenApp.scope], ttl: '1h' })}`,
+        'x-isthmus-purpose': citizenApp.purpose,
+      };
+    },
     async graphql(query, variables, headers = reviewer) {
       const response = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
