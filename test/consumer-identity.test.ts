@@ -83,11 +83,11 @@ describe('consumer identity, from the gateway to the bureaus', () => {
     const reply = await testCity.graphql(PERSON_AND_ENTERPRISES, { id: me.idNumber });
     expect(reply.status).toBe(200);
     expect(reply.body.errors).toBeUndefined();
-    expect(reply.body.data.person.name).toBeTruthy();
+    expect(reply.body.data.person.name).toBe(me.name);
     expect(reply.body.data.person.enterprises.map((enterprise: { creditCode: string }) => enterprise.creditCode)).toContain(myEnterprise.creditCode);
 
     const requestId = reply.headers.get('x-request-id');
-    expect(requestId).toBeTruthy();
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     for (const [bureau, server, agreement] of [
       ['public-security', testCity.bureaus.publicSecurity, 'agr-demo-allowance-identity'],
       ['market-supervision', testCity.bureaus.marketSupervision, 'agr-demo-allowance-enterprises'],
@@ -185,7 +185,7 @@ describe('consumer identity, from the gateway to the bureaus', () => {
 
     const reply = await testCity.graphql(PERSON_AND_ENTERPRISES, { id: me.idNumber }, citizen);
     // No status asserted: whether a partial denial is a 200 is enforcement's business (test/enforcement.test.ts).
-    expect(reply.body.data.person.name).toBeTruthy();
+    expect(reply.body.data.person.name).toBe(me.name);
     expect(reply.body.errors?.map((error) => error.extensions.code)).toContain('FORBIDDEN');
     expect(reply.body.errors?.map((error) => error.path?.join('.'))).toContain('person.enterprises');
 
