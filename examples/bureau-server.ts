@@ -1,4 +1,17 @@
+import type { City } from './data/generate-city.ts';
 import type { GatewayTrustOptions, SeenConsumer } from './gateway-trust.ts';
+
+/** Options of a demo bureau served over HTTP (public security, market supervision). */
+export interface HttpBureauOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Defaults to 127.0.0.1. */
+  readonly host?: string;
+  /** Defaults to `demoCity()`. */
+  readonly city?: City;
+  /** Serve only requests the gateway vouches for, from the start (see {@link BureauServer.trustGateway}). */
+  readonly trustGateway?: GatewayTrustOptions;
+}
 
 /**
  * Handles on the demo city's bureau systems, shaped for tests and benchmarks

@@ -1,21 +1,11 @@
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import type { BureauServer } from '../bureau-server.ts';
+import type { BureauServer, HttpBureauOptions } from '../bureau-server.ts';
 import { demoCity, type City, type CityEnterprise } from '../data/generate-city.ts';
-import type { GatewayTrustOptions } from '../gateway-trust.ts';
 import { restRejectionBody, startHttpBureau } from '../start-http-bureau.ts';
 
 /** Options of {@link startMarketSupervision}. */
-export interface MarketSupervisionOptions {
-  /** 0 (the default) picks a free port. */
-  readonly port?: number;
-  /** Defaults to 127.0.0.1. */
-  readonly host?: string;
-  /** Defaults to {@link demoCity}. */
-  readonly city?: City;
-  /** Serve only requests the gateway vouches for, from the start (see {@link BureauServer.trustGateway}). */
-  readonly trustGateway?: GatewayTrustOptions;
-}
+export type MarketSupervisionOptions = HttpBureauOptions;
 
 /** The bureau's id in the catalogue: the audience of the consumer assertions it accepts. */
 export const MARKET_SUPERVISION_BUREAU = 'market-supervision';

@@ -1,21 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
-import type { BureauServer } from '../bureau-server.ts';
-import { demoCity, type City, type CityPerson } from '../data/generate-city.ts';
-import type { GatewayTrustOptions } from '../gateway-trust.ts';
+import type { BureauServer, HttpBureauOptions } from '../bureau-server.ts';
+import { demoCity, type CityPerson } from '../data/generate-city.ts';
 import { graphqlRejectionBody, startHttpBureau } from '../start-http-bureau.ts';
 
 /** Options of {@link startPublicSecurity}. */
-export interface PublicSecurityOptions {
-  /** 0 (the default) picks a free port. */
-  readonly port?: number;
-  /** Defaults to 127.0.0.1. */
-  readonly host?: string;
-  /** Defaults to {@link demoCity}. */
-  readonly city?: City;
-  /** Serve only requests the gateway vouches for, from the start (see {@link BureauServer.trustGateway}). */
-  readonly trustGateway?: GatewayTrustOptions;
-}
+export type PublicSecurityOptions = HttpBureauOptions;
 
 /** The bureau's id in the catalogue: the audience of the consumer assertions it accepts. */
 export const PUBLIC_SECURITY_BUREAU = 'public-security';
