@@ -74,6 +74,12 @@ export interface ConnectorOptions {
 export interface Connector {
   readonly bureau: string;
   readonly kind: ConnectorKind;
+  /**
+   * Whether the bureau's system is reached over HTTP, so that each upstream
+   * call carries {@link ConnectorOptions.upstreamHeaders} (the signed consumer
+   * identity). A database connection has no headers to carry.
+   */
+  readonly carriesHeaders: boolean;
   readonly subschema: { readonly schema: GraphQLSchema; readonly executor?: Executor };
   /** The breaker's state now. */
   breakerState(): BreakerState;

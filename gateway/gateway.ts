@@ -152,7 +152,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       stages: { enforcement: options.benchmark?.enforcement ?? true, accessLog: options.benchmark?.accessLog ?? true },
       enforcement: { schema, catalogue, agreements: () => agreementRegistry.current(), denyWholeOperation: config.denyWholeOperation },
       consumerAssertions: auth.consumerAssertions,
-      httpBureaus: new Set([...catalogue.bureaus.values()].filter((bureau) => bureau.connector.kind !== 'sql').map((bureau) => bureau.id)),
+      httpBureaus: new Set([...connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
       accessLog: { writer, catalogue, agreements: () => agreementRegistry.current(), log },
       graphiql: config.graphiql,
       ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),

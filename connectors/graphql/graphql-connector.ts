@@ -86,6 +86,7 @@ export function createGraphqlConnector(options: ConnectorOptions): Connector {
   return {
     bureau,
     kind: 'graphql',
+    carriesHeaders: true,
     subschema: { schema: options.schema, executor: execute as Executor },
     breakerState: () => guard.state(),
     async close() {

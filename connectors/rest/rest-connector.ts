@@ -63,6 +63,7 @@ export function createRestConnector(options: RestConnectorOptions): Connector {
   return {
     bureau,
     kind: 'rest',
+    carriesHeaders: true,
     subschema: { schema },
     breakerState: () => guard.state(),
     async close() {

@@ -113,6 +113,7 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
   return {
     bureau,
     kind: 'sql',
+    carriesHeaders: false,
     subschema: { schema },
     breakerState: () => guard.state(),
     async close() {

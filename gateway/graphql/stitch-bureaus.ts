@@ -48,8 +48,24 @@ export function stitchBureaus(catalogue: Catalogue, connectors: ReadonlyMap<stri
     schema: stitched,
     rootFieldFilter: (operation, fieldName) => operation !== 'Query' || served.has(fieldName),
   });
-  // The Isthmus directives describe how the gateway reaches and shares each
-  // bureau's data: no business of a client's.
-  const isthmus = new Set(isthmusDirectives().definitions.flatMap((definition) => (definition.kind === Kind.DIRECTIVE_DEFINITION ? [definition.name.value] : [])));
-  return new GraphQLSchema({ ...filtered.toConfig(), directives: filtered.getDirectives().filter((directive) => !isthmus.has(directive.name)) });
+  // The Isthmus directives, and the enums their arguments take, describe how
+  // the gateway reaches and shares each bureau's data: no business of a client's.
+  const internal = isthmusDefinitionNames();
+  const config = filtered.toConfig();
+  return new GraphQLSchema({
+    ...config,
+    types: config.types.filter((type) => !internal.types.has(type.name)),
+    directives: config.directives.filter((directive) => !internal.directives.has(directive.name)),
+  });
+}
+
+/** The directive and type names that `schemas/directives.graphql` defines. */
+function isthmusDefinitionNames(): { readonly directives: ReadonlySet<string>; readonly types: ReadonlySet<string> } {
+  const directives = new Set<string>();
+  const types = new Set<string>();
+  for (const definition of isthmusDirectives().definitions) {
+    if (definition.kind === Kind.DIRECTIVE_DEFINITION) directives.add(definition.name.value);
+    else if ('name' in definition && definition.name) types.add(definition.name.value);
+  }
+  return { directives, types };
 }
