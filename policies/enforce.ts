@@ -205,21 +205,22 @@ export function createEnforcer(settings: EnforcementSettings): Enforcer {
   };
 
   const enforce = (facts: OperationFacts): Enforcement => {
-    const decided = decide(facts);
-    if (decided.kind === 'invalid') return decided;
-    const { plan, decision, withheld } = decided.decided;
-    const about = { facts, catalogue, decided: decided.decided };
-    if (decided.decided.refusedWhole) {
+    const verdict = decide(facts);
+    if (verdict.kind === 'invalid') return verdict;
+    const { decided } = verdict;
+    const { plan, decision, withheld } = decided;
+    const about = { facts, catalogue, decided };
+    if (decided.refusedWhole) {
       // A refusal is a cross-bureau attempt by definition (something was denied), so it always has a record.
       const record = accessRecord(about, { refused: true, records: NOTHING_READ, upstreamFailures: [], noData: true }, facts.now)!;
-      return { kind: 'refused', decided: decided.decided, withheld, record };
+      return { kind: 'refused', decided, withheld, record };
     }
     const keep = keepAllowed(decision);
     const { document, placement } = executable(facts.document, plan, decision, keep);
     const denied = (field: PlannedField) => !keep(field);
     return {
       kind: 'execute',
-      decided: decided.decided,
+      decided,
       document,
       present(executed, now) {
         // Subjects are read before shaping and masking: from the keys the gateway added, unmasked.

@@ -6,6 +6,7 @@ import type { AgreementsInForce, Enforcer, RequestProblem, WithheldField } from 
 import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.ts';
 import type { GatewayContext } from './gateway-context.ts';
 
+/** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
 
 /** What enforcement reads on every request. */
