@@ -6,6 +6,7 @@ import type { AgreementRequest, DenyReason, WouldAllow } from '../../policies/de
 import type { AgreementsInForce, Enforcer } from '../../policies/enforce.ts';
 import type { StatedPurpose } from '../../policies/request-purpose.ts';
 import { AdminApiError } from './admin-error.ts';
+
 /** One field an operation touches, as `explain` reports it. */
 export interface ExplainedField {
   /** Response path, e.g. `person.enterprises.name`. */
