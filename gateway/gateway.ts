@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/config.ts';
 import { loadCatalogue } from './catalogue/load-catalogue.ts';
 import { stitchBureaus } from './graphql/stitch-bureaus.ts';
 import { createGatewayYoga } from './graphql/yoga.ts';
+import { createEnforcer } from '../policies/enforce.ts';
 import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -144,16 +145,18 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     metrics.trackBreakers(breakers);
 
     const schema = stitchBureaus(catalogue, connectors);
+    // One enforcer for /graphql and explain, so that explain can never tell a developer something /graphql would not do.
+    const enforcer = createEnforcer({ schema, catalogue, denyWholeOperation: config.denyWholeOperation });
     const yoga = createGatewayYoga({
       schema,
       log,
       limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
       verifier: auth.verifier,
       stages: { enforcement: options.benchmark?.enforcement ?? true, accessLog: options.benchmark?.accessLog ?? true },
-      enforcement: { schema, catalogue, agreements: () => agreementRegistry.current(), denyWholeOperation: config.denyWholeOperation },
+      enforcement: { enforcer, agreements: () => agreementRegistry.current() },
       consumerAssertions: auth.consumerAssertions,
       httpBureaus: new Set([...connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
-      accessLog: { writer, catalogue, agreements: () => agreementRegistry.current(), log },
+      accessLog: { writer },
       graphiql: config.graphiql,
       ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
     });
@@ -183,7 +186,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         catalogue,
         workingDaysToReply: config.agreementReplyWorkingDays,
         log,
-        explain: { schema, inForce: () => agreementRegistry.current() },
+        explain: { enforcer, inForce: () => agreementRegistry.current() },
         onChange: () => agreementRegistry.refresh(),
       }),
     );

@@ -52,6 +52,22 @@ describe('a gateway that refuses the whole operation on any denial', () => {
     expect(byPath.get('person.name')!.wouldAllow.request).toMatchObject({ consumerBureau: 'market-supervision', providerBureau: 'public-security' });
   });
 
+  it('explain, asked about the same operation, says DENIED: it follows the same enforcer', async () => {
+    const query = 'query($id: ID!) { person(idNumber: $id) { idNumber name } }';
+    const reply = await testCity.graphql(query, { id: me.idNumber }, marketSupervision);
+    expect(reply.status).toBe(403);
+    const explained = await fetch(`${testCity.gateway.url}/admin/api/explain`, {
+      method: 'POST',
+      headers: { ...marketSupervision, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables: { id: me.idNumber } }),
+    });
+    expect(explained.status).toBe(200);
+    const { explain: report } = await explained.json();
+    // Person.idNumber alone would be released with partial results; here nothing is.
+    expect(report.outcome).toBe('DENIED');
+    expect(report.fields).toContainEqual(expect.objectContaining({ path: 'person.name', decision: 'deny', reason: 'NO_AGREEMENT' }));
+  });
+
   it('a NONE field → 403, no bureau called', async () => {
     const { result: reply, calls } = await countingCalls(testCity, () =>
       testCity.graphql('query($id: ID!) { person(idNumber: $id) { idNumber name householdId } }', { id: me.idNumber }),

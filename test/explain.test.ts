@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleResident } from '../examples/demo-city.ts';
+import { CASE_ID_HEADER, PURPOSE_HEADER } from '../policies/request-purpose.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 
 const resident = sampleResident();
@@ -70,8 +71,35 @@ describe('explain: what a query needs, before it is run', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'query', message: expect.stringContaining('nickname') } });
   });
 
+  it('accepts and refuses a purpose or case id exactly as /graphql does: the same rule, in one place', async () => {
+    const cases: readonly [Record<string, string>, 'malformed' | 'sound'][] = [
+      [{ [PURPOSE_HEADER]: 'minimum-living-allowance-review' }, 'sound'],
+      [{ [PURPOSE_HEADER]: 'Minimum Living Allowance' }, 'malformed'],
+      [{ [PURPOSE_HEADER]: 'x'.repeat(65) }, 'malformed'],
+      [{ [PURPOSE_HEADER]: '-leading-dash' }, 'malformed'],
+      [{ [CASE_ID_HEADER]: 'MZ-2026-00017' }, 'sound'],
+      [{ [CASE_ID_HEADER]: 'case 17' }, 'malformed'],
+    ];
+    for (const [headers, kind] of cases) {
+      const graphql = await testCity.graphql(QUERY, { id: resident.idNumber }, { ...testCity.reviewer, ...headers });
+      const explained = await explain({ query: QUERY, variables: { id: resident.idNumber } }, { ...testCity.reviewer, ...headers, 'content-type': 'application/json' });
+      const expected = kind === 'malformed' ? 400 : 200;
+      expect({ headers, graphql: graphql.status, explain: explained.status }).toEqual({ headers, graphql: expected, explain: expected });
+      if (kind === 'malformed') expect(codeOf(await explained.json())).toBe('BAD_USER_INPUT');
+    }
+    // explain's body may state the purpose instead of the header; the rule is the same.
+    const inBody = await explain({ query: QUERY, variables: { id: resident.idNumber }, purpose: 'Minimum Living Allowance' }, developer);
+    expect(inBody.status).toBe(400);
+    expect(codeOf(await inBody.json())).toBe('BAD_USER_INPUT');
+  });
+
   it('needs a token', async () => {
     const response = await explain({ query: '{ __typename }' }, { 'content-type': 'application/json' });
     expect(response.status).toBe(401);
   });
 });
+
+/** The code of an admin API refusal: `{ error: { code } }`, or `{ errors: [{ extensions: { code } }] }` as /graphql answers. */
+function codeOf(body: { error?: { code?: string }; errors?: { extensions?: { code?: string } }[] }): string | undefined {
+  return body.error?.code ?? body.errors?.[0]?.extensions?.code;
+}

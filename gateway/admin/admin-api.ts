@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
 import { explainOperation } from './explain-operation.ts';
-import { PURPOSE_HEADER } from '../graphql/use-enforcement.ts';
+import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.ts';
+import type { AgreementsInForce, Enforcer } from '../../policies/enforce.ts';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Agreement } from '../../policies/agreement.ts';
@@ -60,8 +60,8 @@ export interface AdminApiDeps {
    * gateway refreshes its agreement registry here).
    */
   readonly onChange?: () => Promise<void>;
-  /** For `POST /explain`: the schema clients query and the agreements in force now (the gateway's registry). */
-  readonly explain?: { readonly schema: GraphQLSchema; readonly inForce: () => { readonly agreements: readonly Agreement[] } };
+  /** For `POST /explain`: the enforcer `/graphql` uses and the agreements in force now (the gateway's registry). */
+  readonly explain?: { readonly enforcer: Pick<Enforcer, 'settings' | 'decide'>; readonly inForce: () => AgreementsInForce };
 }
 
 type AdminEnv = { Variables: { principal: Principal } };
@@ -190,19 +190,19 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     const principal = c.get('principal');
     const input = parseExplainRequest(parseBody(await c.req.text()));
     const at = now();
-    const purpose = input.purpose ?? c.req.header(PURPOSE_HEADER) ?? principal.purpose;
     const report = explainOperation({
-      schema: deps.explain.schema,
-      catalogue,
+      enforcer: deps.explain.enforcer,
       principal,
-      purpose: purpose === undefined ? {} : { purpose },
-      agreements: deps.explain.inForce().agreements,
+      // The body's purpose stands where /graphql reads the header; from there on the rules are /graphql's own.
+      stated: { purpose: input.purpose ?? c.req.header(PURPOSE_HEADER), caseId: c.req.header(CASE_ID_HEADER) },
+      agreements: deps.explain.inForce(),
       now: at,
       query: input.query,
       ...(input.variables ? { variables: input.variables } : {}),
       ...(input.operationName ? { operationName: input.operationName } : {}),
     });
     if (!input.draft || report.missing.length === 0) return c.json({ explain: report });
+    const purpose = report.purpose;
     if (purpose === undefined) throw new AdminApiError('BAD_USER_INPUT', 'a draft needs the purpose it is for: give purpose or the x-isthmus-purpose header', { field: 'purpose' });
     const drafts = [];
     for (const missing of report.missing) {

@@ -1,9 +1,10 @@
-import { parse, validate, GraphQLError, type GraphQLSchema } from 'graphql';
-import type { Agreement } from '../../policies/agreement.ts';
-import type { Catalogue, MaskKind, SharingCategory, Sensitivity } from '../../policies/catalogue.ts';
-import type { Principal, RequestPurpose } from '../../policies/principal.ts';
-import { planFields, planOperation } from '../../policies/field-plan.ts';
-import { decideOperation, type AgreementRequest, type DenyReason, type WouldAllow } from '../../policies/decide.ts';
+import { parse, validate, GraphQLError } from 'graphql';
+import type { MaskKind, SharingCategory, Sensitivity } from '../../policies/catalogue.ts';
+import type { Principal } from '../../policies/principal.ts';
+import { planFields } from '../../policies/field-plan.ts';
+import type { AgreementRequest, DenyReason, WouldAllow } from '../../policies/decide.ts';
+import type { AgreementsInForce, Enforcer } from '../../policies/enforce.ts';
+import type { StatedPurpose } from '../../policies/request-purpose.ts';
 import { AdminApiError } from './admin-error.ts';
 
 /** One field an operation touches, as `explain` reports it. */
@@ -27,7 +28,10 @@ export interface ExplainedField {
 /** What `explain` answers: for the caller's token and purpose, what each field would get, and which agreements are missing. */
 export interface ExplainReport {
   readonly principal: { readonly bureau: string; readonly app: string; readonly roles: readonly string[]; readonly scopes: readonly string[]; readonly citizen?: boolean };
+  /** The purpose and case id as `/graphql` resolves them: what the request states, else the token's claims. */
   readonly purpose?: string;
+  readonly caseId?: string;
+  /** What `/graphql` would answer: `DENIED` too when the gateway refuses any operation with a denied field as a whole. */
   readonly outcome: 'ALLOWED' | 'PARTIAL' | 'DENIED';
   readonly fields: readonly ExplainedField[];
   readonly agreementsUsed: readonly string[];
@@ -37,11 +41,12 @@ export interface ExplainReport {
 
 /** What {@link explainOperation} reads. */
 export interface ExplainInput {
-  readonly schema: GraphQLSchema;
-  readonly catalogue: Catalogue;
+  /** The gateway's enforcer, the one `/graphql` uses. */
+  readonly enforcer: Pick<Enforcer, 'settings' | 'decide'>;
   readonly principal: Principal;
-  readonly purpose: RequestPurpose;
-  readonly agreements: readonly Agreement[];
+  /** The purpose and case id the request states (body or headers), before the token's claims. */
+  readonly stated: StatedPurpose;
+  readonly agreements: AgreementsInForce;
   readonly now: Date;
   readonly query: string;
   readonly variables?: Readonly<Record<string, unknown>>;
@@ -52,27 +57,40 @@ export interface ExplainInput {
  * Runs the gateway's own planning and decision on an operation without
  * executing it: this is how a bureau developer learns, before writing a
  * line of code, which fields their token may read, which are masked, and
- * exactly which agreement to ask for. The same pure functions the hot path
- * uses, so the answer cannot drift from what a real request would get.
+ * exactly which agreement to ask for. It asks the gateway's own enforcer
+ * (`policies/enforce.ts`) with the same facts `/graphql` hands it — the
+ * purpose resolved by the same rules, a malformed one refused the same way —
+ * so the answer cannot drift from what a real request would get.
+ *
+ * @throws AdminApiError `BAD_USER_INPUT` naming `query`, `variables`, `purpose` or `caseId`
  */
 export function explainOperation(input: ExplainInput): ExplainReport {
+  const { schema, catalogue } = input.enforcer.settings;
   let document;
   try {
     document = parse(input.query);
   } catch (error) {
     throw new AdminApiError('BAD_USER_INPUT', error instanceof GraphQLError ? error.message : 'the query does not parse', { field: 'query' });
   }
-  const invalid = validate(input.schema, document);
+  const invalid = validate(schema, document);
   if (invalid.length > 0) throw new AdminApiError('BAD_USER_INPUT', invalid.map((error) => error.message).join(' '), { field: 'query' });
-  const plan = planOperation(input.schema, document, input.operationName, input.variables ?? {});
-  if (plan.kind === 'problem') throw new AdminApiError('BAD_USER_INPUT', plan.message, { field: plan.code.startsWith('VARIABLE') ? 'variables' : 'query' });
+  const decided = input.enforcer.decide({
+    principal: input.principal,
+    stated: input.stated,
+    document,
+    operationName: input.operationName,
+    variables: input.variables,
+    agreements: input.agreements,
+    now: input.now,
+  });
+  if (decided.kind === 'invalid') throw new AdminApiError('BAD_USER_INPUT', decided.problem.message, { field: decided.problem.field });
+  const { plan, decision, purpose, outcome } = decided.decided;
 
-  const decision = decideOperation({ plan, principal: input.principal, purpose: input.purpose, agreements: input.agreements, catalogue: input.catalogue, now: input.now });
   const fields: ExplainedField[] = [];
   for (const field of planFields(plan)) {
     if (field.introspection) continue;
     const verdict = decision.fields.get(field.key);
-    const entry = input.catalogue.fields.get(field.coordinate);
+    const entry = catalogue.fields.get(field.coordinate);
     const isRoot = field.path.length === 1;
     const base = {
       path: field.path.join('.'),
@@ -97,8 +115,9 @@ export function explainOperation(input: ExplainInput): ExplainReport {
       scopes: input.principal.scopes,
       ...(input.principal.citizen ? { citizen: true } : {}),
     },
-    ...(input.purpose.purpose ? { purpose: input.purpose.purpose } : {}),
-    outcome: decision.outcome,
+    ...(purpose.purpose ? { purpose: purpose.purpose } : {}),
+    ...(purpose.caseId ? { caseId: purpose.caseId } : {}),
+    outcome,
     fields,
     agreementsUsed: decision.agreementIds,
     missing: missingAgreements(decision.denied.flatMap((denial) => (denial.wouldAllow && 'request' in denial.wouldAllow ? [denial.wouldAllow.request] : []))),

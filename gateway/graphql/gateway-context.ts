@@ -1,8 +1,7 @@
 import type { Logger } from '../observability/logger.ts';
-import type { Principal, RequestPurpose } from '../../policies/principal.ts';
-import type { OperationPlan } from '../../policies/field-plan.ts';
-import type { OperationDecision } from '../../policies/decide.ts';
-import type { RecordsRead } from './subject-keys.ts';
+import type { Principal } from '../../policies/principal.ts';
+import type { DecidedOperation } from '../../policies/enforce.ts';
+import type { AccessRecord } from '../../policies/access-record.ts';
 
 /** The header that carries a request's id: echoed to the client, and sent to the bureaus with every upstream call. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -17,20 +16,22 @@ export interface GatewayServerContext {
   readonly startedAt: number;
 }
 
-/** What enforcement decided for this operation, for the plugins after it (masks, access log, upstream identity). */
-export interface Enforcement {
-  readonly plan: OperationPlan;
-  readonly decision: OperationDecision;
-  readonly purpose: RequestPurpose;
-  /** Whose records the executed operation returned and how many per bureau; set once it has run. */
-  records?: RecordsRead;
-}
-
 /**
- * The GraphQL context of one request, filled in plugin order:
- * authentication sets `principal`, enforcement sets `enforcement`.
+ * The GraphQL context of one request: the one place it is declared. Each
+ * plugin fills its part through yoga's `extendContext`, in plugin order
+ * (`yoga.ts`), and the ones after it read it; nothing else writes to it.
  */
 export interface GatewayContext extends GatewayServerContext {
-  principal?: Principal;
-  enforcement?: Enforcement;
+  /** Who is asking; `useAuthentication`, while yoga builds the context. */
+  readonly principal?: Principal;
+  /** The purpose, plan and decision; `useEnforcement`, before execution. Read by the consumer identity. */
+  readonly enforcement?: DecidedOperation;
+  /** The signed consumer assertion per providing bureau; `useConsumerIdentity`. Read by the connectors' upstream headers. */
+  readonly consumerIdentities?: ReadonlyMap<string, string>;
+  /**
+   * What the access log appends for this operation; `useEnforcement`, once
+   * the operation was refused or executed. Absent for an operation that
+   * touched only the caller's own bureau, or that could not be decided.
+   */
+  readonly accessRecord?: AccessRecord;
 }

@@ -3,23 +3,26 @@ import type { Plugin } from 'graphql-yoga';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { Principal } from '../../policies/principal.ts';
 import type { GatewayContext } from './gateway-context.ts';
 
 /**
  * Resolves the caller's identity once per request, before the request body
  * is even parsed: an unauthenticated caller gets a 401 and learns nothing
- * about the schema. The principal is put on the server context, which yoga
- * spreads into every operation's context.
+ * about the schema. The principal is handed to the operation's context when
+ * yoga builds it (`extendContext`), keyed meanwhile by the request itself.
  *
  * The reason is one a developer can act on (expired, wrong audience, unknown
  * issuer, bad signature); the token is never echoed. When the issuer's keys
  * cannot be fetched, the answer is 503: the token may well be good.
  */
-export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext, GatewayContext> {
+export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext> {
+  // Weak: an entry lives as long as its request, whatever becomes of the request.
+  const principals = new WeakMap<Request, Principal>();
   return {
-    async onRequestParse({ request, serverContext }) {
+    async onRequestParse({ request }) {
       try {
-        (serverContext as { principal?: GatewayContext['principal'] }).principal = await authenticateRequest(request.headers, verifier, request.signal);
+        principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
       } catch (error) {
         if (!isAuthError(error)) throw error;
         const unavailable = error.code === 'KEYS_UNAVAILABLE';
@@ -31,6 +34,10 @@ export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContex
           },
         });
       }
+    },
+    onContextBuilding({ context, extendContext }) {
+      const principal = principals.get(context.request);
+      if (principal) extendContext({ principal });
     },
   };
 }

@@ -2,11 +2,6 @@ import type { Plugin } from 'graphql-yoga';
 import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
 import { REQUEST_ID_HEADER, type GatewayContext } from './gateway-context.ts';
 
-/** Signed consumer identities for one request, by providing bureau; read by connectors when they call that bureau. */
-export interface ConsumerIdentities {
-  readonly byBureau: ReadonlyMap<string, string>;
-}
-
 /**
  * Signs, once per providing bureau and before any upstream call, the
  * `x-isthmus-consumer` assertion that tells a bureau's system which
@@ -18,10 +13,9 @@ export function useConsumerIdentity(
   signer: ConsumerAssertionSigner,
   /** Bureaus whose connectors send HTTP headers; a database bureau would never see the assertion, so none is signed for it. */
   carriesHeaders: ReadonlySet<string>,
-): Plugin<GatewayContext & { consumerIdentities?: ConsumerIdentities }> {
+): Plugin<GatewayContext> {
   return {
-    async onExecute({ args }) {
-      const context = args.contextValue as GatewayContext & { consumerIdentities?: ConsumerIdentities };
+    async onExecute({ context, extendContext }) {
       const { principal, enforcement } = context;
       if (!principal || !enforcement) return;
       const consumer = {
@@ -42,7 +36,7 @@ export function useConsumerIdentity(
       const signed = await Promise.all(
         providerBureaus.map(async (bureau) => [bureau, await signer.assertionFor({ ...consumer, provider: bureau, agreements: [...agreementsAt.get(bureau)!].sort() })] as const),
       );
-      context.consumerIdentities = { byBureau: new Map(signed) };
+      extendContext({ consumerIdentities: new Map(signed) });
     },
   };
 }
@@ -51,13 +45,22 @@ export function useConsumerIdentity(
  * For a connector's `upstreamHeaders`: the request id as `x-request-id`, so a
  * bureau's log lines up with the gateway's and the access log, and the
  * assertion signed for `bureau` in this request's context, if any.
+ *
+ * The connector hands back whatever context the executor was given, so it is
+ * read as `unknown`, property by property: a context without the gateway's
+ * fields (a test's, a tool's) gets no headers rather than an error.
  */
 export function consumerHeadersFor(bureau: string, header: string): (context: unknown) => Record<string, string> {
   return (context) => {
-    const { requestId, consumerIdentities } = (context ?? {}) as { requestId?: string; consumerIdentities?: ConsumerIdentities };
-    const assertion = consumerIdentities?.byBureau.get(bureau);
-    const headers: Record<string, string> = requestId ? { [REQUEST_ID_HEADER]: requestId } : {};
-    if (assertion) headers[header] = assertion;
+    const requestId = property(context, 'requestId');
+    const identities = property(context, 'consumerIdentities');
+    const assertion: unknown = identities instanceof Map ? identities.get(bureau) : undefined;
+    const headers: Record<string, string> = typeof requestId === 'string' && requestId !== '' ? { [REQUEST_ID_HEADER]: requestId } : {};
+    if (typeof assertion === 'string') headers[header] = assertion;
     return headers;
   };
+}
+
+function property(context: unknown, key: keyof GatewayContext): unknown {
+  return typeof context === 'object' && context !== null ? Reflect.get(context, key) : undefined;
 }

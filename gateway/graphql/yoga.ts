@@ -52,11 +52,15 @@ export type GatewayYoga = YogaServerInstance<GatewayServerContext, GatewayContex
  * 1. authentication — before the body is parsed, so strangers learn nothing;
  * 2. limits — refuse oversized operations during validation, before any work;
  * 3. access log — registered before enforcement so that its after-hook sees every
- *    outcome, refusals included; it holds the response until the entry is committed;
- * 4. enforcement — plan, decide, prune denied fields, then shape and mask the result;
+ *    outcome, refusals included; it appends the record enforcement built and holds
+ *    the response until the entry is committed;
+ * 4. enforcement — the adapter over `policies/enforce.ts`: plan, decide, prune denied
+ *    fields, then shape and mask the result and build the access record;
  * 5. consumer identity — sign who is asking for each bureau the allowed part touches,
  *    after enforcement so denied bureaus are not even told;
  * 6. client errors — every error gets its code, status and the request id, last.
+ * Each fills its part of the one request context (`gateway-context.ts`) through
+ * yoga's `extendContext`, for the ones after it.
  * Errors are mapped to the gateway's codes in `maskError` (see `error-codes.ts`),
  * so nothing unexpected reaches a client with its detail.
  */

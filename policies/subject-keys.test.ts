@@ -1,8 +1,8 @@
 import { buildSchema, execute, parse, print, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { FieldDecision } from '../../policies/decide.ts';
-import { planFields } from '../../policies/field-plan.ts';
-import { DEMO_CLIENT_SDL, demoCatalogue, demoClientSchema, planOf } from '../../test/support/policy-fixtures.ts';
+import type { FieldDecision } from './decide.ts';
+import { planFields } from './field-plan.ts';
+import { DEMO_CLIENT_SDL, demoCatalogue, demoClientSchema, planOf } from '../test/support/policy-fixtures.ts';
 import { recordsRead, withSubjectKeys } from './subject-keys.ts';
 
 const PERSON = '330402198203151234';

@@ -1,8 +1,8 @@
 import { BREAK, Kind, TypeInfo, getNamedType, isAbstractType, isObjectType, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import type { Catalogue } from '../../policies/catalogue.ts';
-import type { OperationPlan, PlannedField } from '../../policies/field-plan.ts';
-import type { FieldDecision } from '../../policies/decide.ts';
-import type { DataSubject } from '../access-log/access-log-entry.ts';
+import type { Catalogue } from './catalogue.ts';
+import type { OperationPlan, PlannedField } from './field-plan.ts';
+import type { FieldDecision } from './decide.ts';
+import type { DataSubject } from './access-record.ts';
 
 /** Response keys the gateway adds to read each returned record's key when it cannot use the key field itself; never shown to clients. */
 const SUBJECT_ALIAS_PREFIX = '_isthmus_subject_';

@@ -1,4 +1,4 @@
-import type { PlannedField } from '../../policies/field-plan.ts';
+import type { PlannedField } from './field-plan.ts';
 
 /**
  * Shapes an executed result back into exactly what the client asked for:
