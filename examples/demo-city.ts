@@ -1,13 +1,11 @@
-import { startDemoBureaus } from './start-bureaus.ts';
+import { startDemoBureaus, type DemoBureaus } from './start-bureaus.ts';
 import { demoCity, type City, type CityPerson } from './data/generate-city.ts';
 import { loadConfig, ConfigError } from '../gateway/config/config.ts';
 import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
-import { startGateway } from '../gateway/gateway.ts';
+import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
-
-/** Ports of the demo bureaus unless the environment says otherwise. */
-export const DEMO_PORTS = { publicSecurity: 4101, marketSupervision: 4102, hrss: 4103 } as const;
+import { DEMO_PORT_VARIABLES, DemoStartError, demoPorts, portError, type DemoBureauName } from './demo-ports.ts';
 
 /** The resident the demo's first query reads: one who represents an enterprise and has a social insurance account. */
 export function sampleResident(city: City = demoCity()): CityPerson {
@@ -36,41 +34,44 @@ export function sampleQuery(idNumber: string): string {
  * `npm start`: the demo city. Three bureau systems — a GraphQL service, a
  * REST API and a PostgreSQL database — and the gateway in front of them on
  * http://127.0.0.1:4000. Ctrl-C (or SIGTERM) stops everything gracefully.
+ * A port that is taken, or a `DEMO_*_PORT` that is not a port, stops it
+ * before anything is served, with one line naming the port and its variable.
  */
 async function runDemoCity(): Promise<void> {
-  const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-  const bureaus = await startDemoBureaus({
-    ports: {
-      publicSecurity: port('DEMO_PUBLIC_SECURITY_PORT', DEMO_PORTS.publicSecurity),
-      marketSupervision: port('DEMO_MARKET_SUPERVISION_PORT', DEMO_PORTS.marketSupervision),
-      hrss: port('DEMO_HRSS_PORT', DEMO_PORTS.hrss),
-    },
-  });
   const sample = sampleResident();
-  let gateway;
+  let bureaus: DemoBureaus | undefined;
+  let gateway: Gateway;
   try {
+    const ports = demoPorts(process.env);
+    bureaus = await startDemoBureaus({ ports }).catch((error: unknown) => {
+      throw portError(error, new Map(Object.entries(ports).map(([bureau, port]) => [port, DEMO_PORT_VARIABLES[bureau as DemoBureauName]])));
+    });
     // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
-    gateway = await startGateway(loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
+    const config = loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env });
+    gateway = await startGateway(config, { graphiqlQuery: sampleQuery(sample.idNumber) }).catch((error: unknown) => {
+      throw portError(error, new Map([[config.port, 'PORT']]));
+    });
     const seeded = await seedDemoAgreements(gateway);
     if (seeded.length > 0) gateway.log.info({ agreements: seeded }, 'demo agreements stored');
     // Only now is the gateway's key served; from here on the HTTP bureaus answer only what comes through it.
     bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   } catch (error) {
-    await bureaus.close();
-    if (error instanceof ConfigError || error instanceof CatalogueError) {
+    await bureaus?.close();
+    if (error instanceof ConfigError || error instanceof CatalogueError || error instanceof DemoStartError) {
       process.stderr.write(`isthmus: ${error.message}\n`);
       process.exit(78);
     }
     throw error;
   }
+  const running = bureaus;
   const { civilAffairs } = DEMO_CONSUMERS;
   process.stdout.write(
     [
       '',
       `  Isthmus demo city is up: ${gateway.url}/graphql  (GraphiQL in a browser)`,
-      `  bureaus: public-security ${bureaus.env.PUBLIC_SECURITY_URL}`,
-      `           market-supervision ${bureaus.env.MARKET_SUPERVISION_URL}`,
-      `           human-resources-social-security (PostgreSQL) ${bureaus.env.HRSS_DATABASE_URL}`,
+      `  bureaus: public-security ${running.env.PUBLIC_SECURITY_URL}`,
+      `           market-supervision ${running.env.MARKET_SUPERVISION_URL}`,
+      `           human-resources-social-security (PostgreSQL) ${running.env.HRSS_DATABASE_URL}`,
       `  try:     TOKEN=$(npx isthmus token --bureau ${civilAffairs.bureau} --app ${civilAffairs.app} --user he.fang --role developer --scope ${civilAffairs.scope})`,
       `           curl -s ${gateway.url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -H 'x-isthmus-purpose: ${civilAffairs.purpose}' \\`,
       `             -d '{"query":"{ person(idNumber: \\"${sample.idNumber}\\") { name socialInsurance { contributionMonths } enterprises { name insuredEmployeeCount } } }"}'`,
@@ -84,7 +85,7 @@ async function runDemoCity(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await gateway.close();
-    await bureaus.close();
+    await running.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -190,7 +190,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         onChange: () => agreementRegistry.refresh(),
       }),
     );
-    server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));
+    server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes, maxBodyBytesInFlight: config.maxBodyBytesInFlight, graphiql: config.graphiql }));
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;

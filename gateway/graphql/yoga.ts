@@ -66,7 +66,6 @@ export type GatewayYoga = YogaServerInstance<GatewayServerContext, GatewayContex
  */
 export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
   const { log } = options;
-  let graphiqlPage: Promise<string> | undefined;
   return createYoga<GatewayServerContext, GatewayContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -78,8 +77,9 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
     maxRequestBodySize: false,
     graphiql: options.graphiql ? { title: 'Isthmus', defaultQuery: options.graphiqlQuery ?? GRAPHIQL_DEFAULT_QUERY } : false,
     // Government networks are often closed: GraphiQL is served from the
-    // bundled package, not from a CDN, loaded on first use and rendered once.
-    renderGraphiQL: (graphiqlOptions) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(graphiqlOptions))),
+    // bundled package, not from a CDN, loaded on first use. Not kept here: the
+    // request listener asks for the page once and serves it compressed itself.
+    renderGraphiQL: (graphiqlOptions) => import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(graphiqlOptions)),
     // Yoga's own logs go through ours, so they are JSON and carry no request bodies.
     logging: {
       debug: (...args: unknown[]) => log.debug({ yoga: args.map(String) }),

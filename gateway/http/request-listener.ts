@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { GatewayYoga } from '../graphql/yoga.ts';
-import { REQUEST_ID_HEADER } from '../graphql/gateway-context.ts';
+import { REQUEST_ID_HEADER, type GatewayServerContext } from '../graphql/gateway-context.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { createStaticAsset, type StaticAsset } from './static-asset.ts';
 
 /** What the node:http listener dispatches to. */
 export interface RequestListenerDeps {
@@ -14,12 +15,42 @@ export interface RequestListenerDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly maxBodyBytes: number;
+  /**
+   * Most bytes of `/graphql` bodies admitted at once, counted by their
+   * Content-Length from arrival until the response is done; a body past it gets
+   * 503 with `retry-after`. At least `maxBodyBytes`.
+   */
+  readonly maxBodyBytesInFlight: number;
+  /** Whether yoga serves GraphiQL: the listener then serves yoga's page itself, compressed and cached. */
+  readonly graphiql: boolean;
 }
+
+/**
+ * How much of a refused body is read and dropped after the answer. Enough
+ * for a client that reads only once it has sent everything (Python's
+ * http.client, Java's HttpURLConnection) to finish a body of 16 times the
+ * default limit and then read why; past it, the connection is cut.
+ */
+export const REFUSED_BODY_DRAIN_BYTES = 16 * 1_048_576;
+/** How long a refused request's connection stays open, at most, for the client to finish sending and read the answer. */
+export const REFUSAL_LINGER_MS = 10_000;
+/** The wait a 503 for bodies in flight asks for: bodies are read in milliseconds, so the budget frees up fast. */
+export const BODIES_IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
+/** GraphiQL's page has no version in its URL, so a browser keeps it but asks each time (a 304 of a few hundred bytes). */
+const GRAPHIQL_CACHE_CONTROL = 'no-cache';
 
 const GRAPHQL_PATH = '/graphql';
 const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/readyz', '/metrics']);
 /** A caller's request id is kept only if it is short and plain, so it can be logged and echoed safely. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Why a request is answered before anything reads its body. */
+interface Refusal {
+  readonly status: number;
+  readonly code: 'BAD_USER_INPUT' | 'LIMIT_EXCEEDED' | 'INTERNAL';
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /**
  * The gateway's node:http listener.
@@ -29,11 +60,34 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * first kept 98.5%. Everything else goes to the hono app. Both get a request
  * id (the caller's `x-request-id` if it is sane, else a new one), echoed in
  * the response header and on one JSON log line per request.
+ *
+ * Before yoga reads a body, the listener bounds it: a POST needs a
+ * Content-Length no larger than `maxBodyBytes` (411, 413), and the bodies
+ * admitted at once stay within `maxBodyBytesInFlight` (503). A refused client
+ * can always read why (see {@link REFUSED_BODY_DRAIN_BYTES}). GraphiQL's page
+ * is taken from yoga once and served compressed, with an ETag.
  */
 export function createRequestListener(deps: RequestListenerDeps): (request: IncomingMessage, response: ServerResponse) => void {
   // Replacing the global Request/Response (hono's default) would change them under yoga and our fetch calls too.
   const honoListener = getRequestListener(deps.app.fetch, { overrideGlobalObjects: false });
-  const { yoga, metrics, log, maxBodyBytes } = deps;
+  const { yoga, metrics, log, maxBodyBytes, maxBodyBytesInFlight } = deps;
+  let bodyBytesInFlight = 0;
+  let graphiqlPage: Promise<StaticAsset | undefined> | undefined;
+
+  const serveGraphiql = (request: IncomingMessage, response: ServerResponse, context: GatewayServerContext): void => {
+    graphiqlPage ??= renderedGraphiql(yoga, context).catch((error: unknown) => {
+      // Not kept: the next visitor tries again.
+      graphiqlPage = undefined;
+      throw error;
+    });
+    graphiqlPage.then(
+      (page) => (page ? page.serve(request, response) : void yoga.handle(request, response, context)),
+      (error: unknown) => {
+        log.error({ err: error, requestId: context.requestId }, 'GraphiQL page could not be prepared');
+        refuseReadably(request, response, { status: 500, code: 'INTERNAL', message: 'Internal error. Quote the request id when you report it.' }, context.requestId);
+      },
+    );
+  };
 
   return (request, response) => {
     const started = performance.now();
@@ -54,39 +108,100 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       void honoListener(request, response);
       return;
     }
-    const refusal = refuse(request, maxBodyBytes);
-    if (refusal) {
-      request.resume();
-      sendError(response, refusal.status, refusal.code, refusal.message, requestId, refusal.headers);
-      return;
-    }
     // The gateway's logger itself, not a child per request: a line that needs the request id names it.
-    void yoga.handle(request, response, { requestId, log, startedAt: started });
+    const context: GatewayServerContext = { requestId, log, startedAt: started };
+    if (deps.graphiql && asksForGraphiql(request)) return serveGraphiql(request, response, context);
+    const refusal = refuse(request, maxBodyBytes);
+    if (refusal) return refuseReadably(request, response, refusal, requestId);
+    const bodyBytes = declaredLength(request);
+    if (bodyBytes > 0) {
+      if (bodyBytesInFlight + bodyBytes > maxBodyBytesInFlight) {
+        return refuseReadably(request, response, {
+          status: 503,
+          code: 'LIMIT_EXCEEDED',
+          message: 'The gateway is holding as many request bodies as it may at once; try again shortly.',
+          headers: { 'retry-after': String(BODIES_IN_FLIGHT_RETRY_AFTER_SECONDS) },
+        }, requestId);
+      }
+      // Held until the response is done (or the client is gone): the parsed body lives as long as the operation does.
+      bodyBytesInFlight += bodyBytes;
+      response.once('close', () => (bodyBytesInFlight -= bodyBytes));
+    }
+    void yoga.handle(request, response, context);
   };
 }
 
-function refuse(request: IncomingMessage, maxBodyBytes: number): { status: number; code: string; message: string; headers?: Record<string, string> } | undefined {
+function refuse(request: IncomingMessage, maxBodyBytes: number): Refusal | undefined {
   const method = request.method ?? 'GET';
   if (method !== 'GET' && method !== 'POST' && method !== 'OPTIONS') {
     return { status: 405, code: 'BAD_USER_INPUT', message: `${method} is not supported on /graphql; use POST (or GET for queries).`, headers: { allow: 'GET, POST, OPTIONS' } };
   }
   if (method !== 'POST') return undefined;
-  const length = request.headers['content-length'];
-  if (length === undefined) {
+  if (request.headers['content-length'] === undefined) {
     // Without a length the body could only be bounded by reading it here,
     // on the hot path; every HTTP client sends one for a JSON body.
     return { status: 411, code: 'BAD_USER_INPUT', message: 'A POST to /graphql needs a Content-Length header.' };
   }
-  if (Number(length) > maxBodyBytes) {
+  if (declaredLength(request) > maxBodyBytes) {
     return { status: 413, code: 'LIMIT_EXCEEDED', message: `The request body is larger than ${maxBodyBytes} bytes.` };
   }
   return undefined;
 }
 
-function sendError(response: ServerResponse, status: number, code: string, message: string, requestId: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code, requestId } }] });
-  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-  response.end(body);
+/** The body's Content-Length; node's parser has already refused one that is not a number. */
+function declaredLength(request: IncomingMessage): number {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(length) ? length : 0;
+}
+
+/**
+ * Answers a request the gateway will not serve in a way the client can read,
+ * then closes the connection.
+ *
+ * The answer is written at once, but the response is ended only when the
+ * client has finished sending (what it sends is read and dropped), or
+ * {@link REFUSED_BODY_DRAIN_BYTES} were dropped, or {@link REFUSAL_LINGER_MS}
+ * passed. Ending it makes node close the socket, and a socket closed while the
+ * client's bytes still arrive answers them with a reset, which takes the
+ * unread answer with it: under load most refused uploaders saw EPIPE, not 413.
+ */
+function refuseReadably(request: IncomingMessage, response: ServerResponse, refusal: Refusal, requestId: string): void {
+  const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code, requestId } }] });
+  response.writeHead(refusal.status, { ...refusal.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.write(body);
+  let dropped = 0;
+  const close = (): void => {
+    clearTimeout(linger);
+    request.off('data', drop);
+    request.off('end', close);
+    response.end();
+  };
+  const drop = (chunk: Buffer): void => {
+    dropped += chunk.length;
+    if (dropped > REFUSED_BODY_DRAIN_BYTES) close();
+  };
+  const linger = setTimeout(close, REFUSAL_LINGER_MS).unref();
+  response.once('close', () => clearTimeout(linger));
+  request.on('data', drop);
+  request.once('end', close);
+}
+
+/** Yoga renders GraphiQL for a GET that accepts HTML (graphql-yoga's `shouldRenderGraphiQL`). */
+function asksForGraphiql(request: IncomingMessage): boolean {
+  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+}
+
+/**
+ * GraphiQL's page as yoga renders it (its title, the demo's default query),
+ * asked for once: it is the same for every request, and at 9 MB it is worth
+ * compressing once rather than sending whole each time. Undefined if yoga
+ * answers with anything but a page.
+ */
+async function renderedGraphiql(yoga: GatewayYoga, context: GatewayServerContext): Promise<StaticAsset | undefined> {
+  const rendered = await yoga.fetch(`http://gateway${GRAPHQL_PATH}`, { headers: { accept: 'text/html' } }, context);
+  const page = Buffer.from(await rendered.arrayBuffer());
+  if (rendered.status !== 200 || !rendered.headers.get('content-type')?.startsWith('text/html')) return undefined;
+  return createStaticAsset(page, { contentType: 'text/html; charset=utf-8', cacheControl: GRAPHIQL_CACHE_CONTROL });
 }
 
 function pathOf(url: string | undefined): string {
