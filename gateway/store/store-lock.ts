@@ -53,6 +53,12 @@ export interface StoreLock {
  * Takes the lock of the embedded store in `dataDir` (which must exist), or
  * throws {@link StoreLockedError} naming the process that holds it.
  *
+ * PGlite cannot guard its folder itself: PostgreSQL's own `postmaster.pid`
+ * names the pid the WebAssembly build always has (-42), so a second process
+ * takes the first one's file for a stale file of its own, overwrites it,
+ * removes it when it closes — and meanwhile the two write over each other's
+ * pages, losing commits. Hence a lock of our own, taken before PGlite opens.
+ *
  * The file is written aside and hard-linked into place, so it appears
  * whole and only one of any number of racing processes creates it. A lock
  * whose process is gone — its pid no longer runs, the pid now belongs to a
