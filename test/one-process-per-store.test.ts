@@ -134,6 +134,10 @@ describe('one process per embedded store', () => {
     expect(second.stderr).toContain(`serving ${first.url} (STORE_LOCKED)`);
     expect(second.stderr).toContain('stop that process, give this gateway a folder of its own (ISTHMUS_DATA_DIR), or run replicas on PostgreSQL (DATABASE_URL)');
 
+    // A port in use is said in one line too (a gateway of its own, in memory, on the first one's port).
+    const busy = await runIsthmusCli(['start', '--port', String(port), '--host', '127.0.0.1'], { ...env, ISTHMUS_DATA_DIR: ':memory:', ISTHMUS_KEYS_DIR: join(work, 'busy-keys') }, 120_000);
+    expect(busy).toMatchObject({ code: 1, stderr: `isthmus: port ${port} on 127.0.0.1 is in use by another process; choose another with PORT or isthmus start --port (EADDRINUSE)\n` });
+
     // Read-only commands on the live folder are refused in the same words.
     const liveVerify = await runIsthmusCli(['log', 'verify'], env);
     expect(liveVerify.code).toBe(1);
