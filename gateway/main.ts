@@ -25,7 +25,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     process.once('SIGINT', () => stop('SIGINT'));
     return gateway;
   } catch (error) {
-    const refusal = refusalOf(error);
+    const refusal = startRefusal(error);
     if (refusal) {
       process.stderr.write(`isthmus: ${refusal.message}\n`);
       process.exit(refusal.exitCode);
@@ -34,8 +34,12 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   }
 }
 
-/** What to tell the operator about a start-up failure they can act on; undefined for anything else (it keeps its stack). */
-function refusalOf(error: unknown): { readonly message: string; readonly exitCode: number } | undefined {
+/**
+ * What to tell the operator about a start-up failure they can act on, and
+ * the exit code; undefined for anything else (which keeps its stack). For
+ * every process that starts a gateway (`isthmus start`, the demo city).
+ */
+export function startRefusal(error: unknown): { readonly message: string; readonly exitCode: number } | undefined {
   if (error instanceof ConfigError || error instanceof CatalogueError) return { message: error.message, exitCode: EXIT_CONFIG };
   if (error instanceof StoreLockedError) {
     return {
