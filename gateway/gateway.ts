@@ -25,6 +25,8 @@ import { createAgreementRegistry, type AgreementRegistry } from './agreements/ag
 import { startAgreementExpiry, type AgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { openSigningKey } from './auth/signing-key.ts';
+import { recordPublicKeyHistory } from './auth/public-key-history.ts';
+import { GATEWAY_VERSION } from './version.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
@@ -33,11 +35,12 @@ import type { Catalogue } from '../policies/catalogue.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
 export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
+/** Beside it, the public half of every checkpoint key it has held: the published `/.well-known/isthmus-log-jwks.json`. */
+export const ACCESS_LOG_KEY_HISTORY_FILE = 'access-log-jwks.json';
 /** How often old access log months are checked for detaching. */
 const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1_000;
 
-/** The version reported by instances and logs. */
-export const GATEWAY_VERSION = '0.1.0';
+export { GATEWAY_VERSION } from './version.ts';
 
 /** A running gateway. */
 export interface Gateway {
@@ -107,6 +110,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const auth = await createGatewayAuth(config);
     // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
     const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
+    const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
     accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch) });
     await accessLog.ready();
     const writer = accessLog;
@@ -161,7 +165,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
     });
     let draining = false;
-    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, ...auth.wellKnown });
+    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks, ...auth.wellKnown });
     // Mounted before the agreements API: the log is read by citizens too, whom the agreements API turns away.
     app.route(
       '/admin/api',
@@ -194,6 +198,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+    // Only so that a process the embedded store turns away can point here: not worth failing the start for.
+    await store.advertise(url).catch((error: unknown) => log.warn({ err: error }, 'could not record the URL in the embedded store\'s lock'));
     log.info({ url, instanceId, bureaus: [...catalogue.bureaus.keys()], store: store.kind }, 'gateway listening');
     log.flush();
 

@@ -40,39 +40,57 @@ export async function signCheckpoint(signer: CheckpointSigner, claims: Checkpoin
     .sign(signer.privateKey);
 }
 
+/**
+ * What checking one checkpoint found: `VALID`; `UNKNOWN_KEY` (no key has its
+ * kid); `BAD_SIGNATURE` (the key with its kid does not verify the signature,
+ * or does not import); `CLAIMS_DIFFER` (the signature holds, but what it
+ * signed differs from the stored columns).
+ */
+export type CheckpointVerdict = 'VALID' | 'UNKNOWN_KEY' | 'BAD_SIGNATURE' | 'CLAIMS_DIFFER';
+
 /** Checks stored checkpoints against public keys; keys are imported once per kid. */
 export interface CheckpointVerifier {
   /** True when `jws` is signed by the key `kid` names and states exactly `claims`. */
   verify(jws: string, kid: string, claims: CheckpointClaims): Promise<boolean>;
+  /** The same check, saying what failed. */
+  check(jws: string, kid: string, claims: CheckpointClaims): Promise<CheckpointVerdict>;
 }
 
 /**
  * A verifier over the public keys `keyFor` knows. An unknown kid, a bad
  * signature, an algorithm other than the key's, or a payload that differs
- * from the stored columns all give `false`.
+ * from the stored columns all fail.
  */
 export function createCheckpointVerifier(keyFor: (kid: string) => JWK | undefined): CheckpointVerifier {
-  const imported = new Map<string, Promise<{ key: CryptoKey | Uint8Array; alg: string } | undefined>>();
+  const imported = new Map<string, Promise<{ key: CryptoKey | Uint8Array; alg: string } | null | undefined>>();
+  /** Undefined: no such key; null: a key that does not import. */
   const keyOf = (kid: string) => {
     let key = imported.get(kid);
     if (!key) {
       const jwk = keyFor(kid);
       const alg = jwk?.alg ?? DEFAULT_CHECKPOINT_ALG;
-      key = jwk ? importJWK(jwk, alg).then((value) => ({ key: value, alg }), () => undefined) : Promise.resolve(undefined);
+      key = jwk ? importJWK(jwk, alg).then((value) => ({ key: value, alg }), () => null) : Promise.resolve(undefined);
       imported.set(kid, key);
     }
     return key;
   };
+  const check = async (jws: string, kid: string, claims: CheckpointClaims): Promise<CheckpointVerdict> => {
+    const key = await keyOf(kid);
+    if (key === undefined) return 'UNKNOWN_KEY';
+    if (key === null) return 'BAD_SIGNATURE';
+    let verified;
+    try {
+      verified = await compactVerify(jws, key.key, { algorithms: [key.alg] });
+    } catch {
+      return 'BAD_SIGNATURE';
+    }
+    const { payload: signed, protectedHeader } = verified;
+    return protectedHeader.kid === kid && protectedHeader.typ === CHECKPOINT_TYPE && new TextDecoder().decode(signed) === payload(claims) ? 'VALID' : 'CLAIMS_DIFFER';
+  };
   return {
+    check,
     async verify(jws, kid, claims) {
-      const key = await keyOf(kid);
-      if (!key) return false;
-      try {
-        const { payload: signed, protectedHeader } = await compactVerify(jws, key.key, { algorithms: [key.alg] });
-        return protectedHeader.kid === kid && protectedHeader.typ === CHECKPOINT_TYPE && new TextDecoder().decode(signed) === payload(claims);
-      } catch {
-        return false;
-      }
+      return (await check(jws, kid, claims)) === 'VALID';
     },
   };
 }

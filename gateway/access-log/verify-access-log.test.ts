@@ -133,6 +133,20 @@ describe.each(storeTargets())('verifyAccessLog on $name', (target) => {
     expect(problemOf(await verifyAccessLog(store.db, { trustedKeys: [other.publicJwk] }), chainId)).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 10 });
   });
 
+  it('says which is wrong: a key the trusted set lacks, a key that does not verify, a statement that differs from its row', async () => {
+    const { chainId } = await writeChain({ count: 12 });
+    const stranger = await createTestSigner();
+    const unknown = problemOf(await verifyAccessLog(store.db, { trustedKeys: [stranger.publicJwk] }), chainId);
+    expect(unknown).toMatchObject({ kind: 'UNKNOWN_KEY', seq: 10 });
+    expect(unknown!.detail).toBe(`checkpoint at seq 10 is signed with key ${signer.kid}, which the trusted key set does not have`);
+    const impostor = await createTestSigner(signer.kid);
+    const forged = problemOf(await verifyAccessLog(store.db, { trustedKeys: [impostor.publicJwk] }), chainId);
+    expect(forged).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 10, detail: `checkpoint at seq 10: its signature does not verify with key ${signer.kid}` });
+    await tamper(sql`update access_log_checkpoints set signed_at = signed_at + interval '1 second' where chain_id = ${chainId} and seq = 10`);
+    const edited = problemOf(await verifyAccessLog(store.db), chainId);
+    expect(edited).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 10, detail: 'checkpoint at seq 10: the signed statement differs from the stored checkpoint' });
+  });
+
   it('finds a subject removed from the "who read me" index', async () => {
     const { chainId, appended } = await writeChain({ count: 8 });
     await tamper(sql`delete from access_log_subjects where entry_id = ${appended[3]!.id}`);

@@ -17,10 +17,12 @@ export const DEFAULT_VERIFY_PAGE_SIZE = 1_000;
  * - `CHAIN_CUT`: the chain's tail is gone: a valid checkpoint lies beyond
  *   the last entry, or the chain's instance is marked stopped but the chain
  *   does not end at a valid final checkpoint.
- * - `BAD_CHECKPOINT`: a checkpoint's signature does not verify with its key,
- *   its key is unknown, or its payload differs from its columns.
+ * - `BAD_CHECKPOINT`: a checkpoint's signature does not verify with the key
+ *   its kid names, or what it signed differs from its columns.
+ * - `UNKNOWN_KEY`: no key of the set checked against (the trusted JWKS, or the
+ *   log's own key table) has the kid a checkpoint is signed with.
  */
-export type AccessLogProblemKind = 'EDITED' | 'MISSING' | 'CHAIN_CUT' | 'BAD_CHECKPOINT';
+export type AccessLogProblemKind = 'EDITED' | 'MISSING' | 'CHAIN_CUT' | 'BAD_CHECKPOINT' | 'UNKNOWN_KEY';
 
 /** The first problem of one chain (lowest seq). */
 export interface AccessLogProblem {
@@ -103,6 +105,7 @@ export async function verifyAccessLog(db: Kysely<StoreSchema>, options: VerifyAc
         for (const row of await trx.selectFrom('access_log_keys').select(['kid', 'public_jwk']).execute()) keys.set(row.kid, row.public_jwk as JWK);
       }
       const verifier = createCheckpointVerifier((kid) => keys.get(kid));
+      const keySource: AccessLogVerification['keySource'] = options.trustedKeys ? 'trusted' : 'store';
 
       const chainIds = await listChains(trx);
       let entries = 0;
@@ -110,12 +113,12 @@ export async function verifyAccessLog(db: Kysely<StoreSchema>, options: VerifyAc
       const problems: AccessLogProblem[] = [];
       for (const chainId of chainIds) {
         signal?.throwIfAborted();
-        const result = await verifyChain(trx, chainId, verifier, pageSize, signal);
+        const result = await verifyChain(trx, chainId, verifier, keySource, pageSize, signal);
         entries += result.entries;
         checkpoints += result.checkpoints;
         if (result.problem) problems.push(result.problem);
       }
-      return { chains: chainIds.length, entries, checkpoints, problems, keySource: options.trustedKeys ? 'trusted' : 'store' };
+      return { chains: chainIds.length, entries, checkpoints, problems, keySource };
     });
 }
 
@@ -151,6 +154,7 @@ async function verifyChain(
   trx: Transaction<StoreSchema>,
   chainId: string,
   verifier: CheckpointVerifier,
+  keySource: AccessLogVerification['keySource'],
   pageSize: number,
   signal: AbortSignal | undefined,
 ): Promise<ChainResult> {
@@ -208,11 +212,15 @@ async function verifyChain(
   const checkCheckpoint = async (checkpoint: Selectable<AccessLogCheckpointsTable>, bySeq: ReadonlyMap<number, { id: string; hash: string }>) => {
     const seq = Number(checkpoint.seq);
     const entry = bySeq.get(seq);
-    const valid =
-      (seq > 0 || checkpoint.hash === GENESIS_HASH) &&
-      (await verifier.verify(checkpoint.jws, checkpoint.kid, { chainId, seq, hash: checkpoint.hash, signedAt: checkpoint.signed_at, final: checkpoint.final }));
-    if (!valid) {
-      note('BAD_CHECKPOINT', seq, entry?.id ?? null, `checkpoint at seq ${seq} does not verify with key ${checkpoint.kid}`);
+    const verdict =
+      seq === 0 && checkpoint.hash !== GENESIS_HASH
+        ? 'CLAIMS_DIFFER'
+        : await verifier.check(checkpoint.jws, checkpoint.kid, { chainId, seq, hash: checkpoint.hash, signedAt: checkpoint.signed_at, final: checkpoint.final });
+    if (verdict !== 'VALID') {
+      const at = entry?.id ?? null;
+      if (verdict === 'UNKNOWN_KEY') note('UNKNOWN_KEY', seq, at, `checkpoint at seq ${seq} is signed with key ${checkpoint.kid}, which ${keySource === 'trusted' ? 'the trusted key set' : "the log's key table"} does not have`);
+      else if (verdict === 'BAD_SIGNATURE') note('BAD_CHECKPOINT', seq, at, `checkpoint at seq ${seq}: its signature does not verify with key ${checkpoint.kid}`);
+      else note('BAD_CHECKPOINT', seq, at, `checkpoint at seq ${seq}: the signed statement differs from the stored checkpoint`);
       return;
     }
     if (checkpoint.final) finalSeq = Math.max(finalSeq ?? 0, seq);

@@ -4,6 +4,7 @@ import type { BreakerState } from '../../connectors/connector.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GATEWAY_JWKS_PATH } from '../auth/consumer-assertion.ts';
+import { ACCESS_LOG_JWKS_PATH } from '../access-log/access-log-jwks.ts';
 
 /** What the operational routes read. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   readonly devIssuerJwks?: JSONWebKeySet;
   /** The gateway's consumer-assertion key, served at `/.well-known/isthmus-gateway-jwks.json` for bureaus to verify `x-isthmus-consumer`. */
   readonly gatewayJwks?: JSONWebKeySet;
+  /** Every key that has signed access log checkpoints, current first, served at `/.well-known/isthmus-log-jwks.json` for `isthmus log verify --jwks`. */
+  readonly accessLogJwks?: JSONWebKeySet;
 }
 
 /**
@@ -50,9 +53,10 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // Public keys only; a short max-age because verifiers refetch on an unknown kid anyway.
-  const { devIssuerJwks, gatewayJwks } = deps;
+  const { devIssuerJwks, gatewayJwks, accessLogJwks } = deps;
   if (devIssuerJwks) app.get('/.well-known/jwks.json', (c) => c.json(devIssuerJwks, 200, { 'cache-control': 'public, max-age=300' }));
   if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
+  if (accessLogJwks) app.get(ACCESS_LOG_JWKS_PATH, (c) => c.json(accessLogJwks, 200, { 'cache-control': 'public, max-age=300' }));
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((error, c) => {

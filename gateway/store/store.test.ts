@@ -1,5 +1,9 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './store.ts';
+import { acquireStoreLock, STORE_LOCK_FILE } from './store-lock.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { storeTargets } from '../../test/support/test-stores.ts';
 
@@ -60,6 +64,37 @@ describe('store lifecycle', () => {
       await expect(store.ping(500)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: 'the gateway database is unreachable' });
     } finally {
       await store.close();
+    }
+  });
+
+  it('refuses an embedded folder another opener holds before PGlite touches it, and leaves the holder\'s files alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isthmus-store-owner-'));
+    try {
+      const empty = join(dir, 'empty');
+      // A folder locked by someone else: the refused opener creates no database files in it.
+      mkdirSync(empty);
+      const lock = await acquireStoreLock(empty);
+      await expect(openStore({ kind: 'pglite', dataDir: empty })).rejects.toMatchObject({ code: 'STORE_LOCKED', holder: { pid: process.pid } });
+      expect(readdirSync(empty)).toEqual([STORE_LOCK_FILE]);
+      await lock.release();
+
+      // A store in use: PGlite's postmaster.pid (which names the same fake pid in every process, so a second
+      // PGlite would overwrite it and remove it on close) stays as the holder wrote it.
+      const dataDir = join(dir, 'data');
+      const first = await openStore({ kind: 'pglite', dataDir });
+      const postmaster = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8');
+      await first.advertise('http://127.0.0.1:4999');
+      await expect(openStore({ kind: 'pglite', dataDir })).rejects.toThrow(`the embedded store in ${dataDir} is in use by process ${process.pid}`);
+      expect(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8')).toBe(postmaster);
+      await first.migrate();
+      await first.close();
+      expect(existsSync(join(dataDir, STORE_LOCK_FILE))).toBe(false);
+      // Closed, the folder is free again.
+      const again = await openStore({ kind: 'pglite', dataDir });
+      expect(await again.pending()).toEqual([]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

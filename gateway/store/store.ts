@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPglitePool } from './pglite-pool.ts';
 import { migrateToLatest, pendingMigrations } from './migrate.ts';
 import { StoreError } from './store-error.ts';
+import { acquireStoreLock, type StoreLock } from './store-lock.ts';
 import type { StoreSchema } from './store-schema.ts';
 
 /** Connections the gateway keeps to PostgreSQL. */
@@ -23,7 +24,10 @@ export type Unlisten = () => Promise<void>;
 /** Where the gateway keeps its own tables. */
 export type StoreOptions =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
-  /** `dataDir` undefined keeps the embedded database in memory (tests). */
+  /**
+   * `dataDir` undefined keeps the embedded database in memory (tests). A
+   * folder is owned by one process at a time (see `store-lock.ts`).
+   */
   | { readonly kind: 'pglite'; readonly dataDir?: string };
 
 /**
@@ -46,12 +50,21 @@ export interface Store {
    * polls something it can compare.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
+  /**
+   * Records where this process serves in the embedded store's lock, so that
+   * a process it turns away can say where to go instead. Does nothing for
+   * PostgreSQL and in-memory stores, which have no lock.
+   */
+  advertise(url: string): Promise<void>;
+  /** Closes the database, then releases the embedded store's lock (kept if closing failed: the files may still be in use). */
   close(): Promise<void>;
 }
 
 /**
  * Opens the store. Nothing is migrated here: the caller decides whether to
- * migrate or to refuse to start with pending migrations.
+ * migrate or to refuse to start with pending migrations. An embedded store
+ * on disk is locked first: if another process holds it, this rejects with
+ * `StoreLockedError` before PGlite is opened or anything is written.
  *
  * @example
  * const store = await openStore({ kind: 'pglite', dataDir: '.isthmus/data' });
@@ -60,6 +73,7 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   let listenOn: (channel: string, onNotify: (payload: string) => void) => Promise<Unlisten>;
   let dialect: PostgresDialect;
+  let lock: StoreLock | undefined;
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: options.url,
@@ -75,7 +89,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect = new PostgresDialect({ pool });
     listenOn = (channel, onNotify) => listenPostgres(options.url, channel, onNotify);
   } else {
-    const pglite = await openPglite(options.dataDir);
+    if (options.dataDir !== undefined) {
+      await mkdir(options.dataDir, { recursive: true });
+      lock = await acquireStoreLock(options.dataDir);
+    }
+    let pglite: PGlite;
+    try {
+      pglite = await openPglite(options.dataDir);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
     const pool = createPglitePool(pglite);
     dialect = new PostgresDialect({ pool });
     listenOn = (channel, onNotify) => listenPglite(pglite, pool, channel, onNotify);
@@ -111,9 +135,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       listeners.add(unlisten);
       return unlisten;
     },
+    async advertise(url) {
+      await lock?.advertise(url, AbortSignal.timeout(DEFAULT_PING_TIMEOUT_MS));
+    },
     async close() {
       await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
       await db.destroy();
+      await lock?.release();
     },
   };
 }
@@ -191,7 +219,5 @@ async function listenPglite(pglite: PGlite, pool: PostgresPool, channel: string,
 }
 
 async function openPglite(dataDir: string | undefined): Promise<PGlite> {
-  if (dataDir === undefined) return PGlite.create();
-  mkdirSync(dataDir, { recursive: true });
-  return PGlite.create(dataDir);
+  return dataDir === undefined ? PGlite.create() : PGlite.create(dataDir);
 }

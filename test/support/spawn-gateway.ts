@@ -23,12 +23,15 @@ export interface SpawnedGateway {
 }
 
 /**
- * Starts `node gateway/main.ts` with `env` added to this process's
- * environment, and resolves once it logs `gateway listening`. Rejects (and
- * kills the process) if it exits first or takes longer than {@link SPAWN_TIMEOUT_MS}.
+ * Starts `node gateway/main.ts` (or, given `cli`, `node gateway/cli/isthmus.ts
+ * <cli…>`, e.g. `['start', '--port', '5000']`) with `env` added to this
+ * process's environment, and resolves once it logs `gateway listening`.
+ * Rejects (and kills the process) if it exits first or takes longer than
+ * {@link SPAWN_TIMEOUT_MS}.
  */
-export async function spawnGateway(env: Record<string, string>): Promise<SpawnedGateway> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnGateway(env: Record<string, string>, options: { readonly cli?: readonly string[] } = {}): Promise<SpawnedGateway> {
+  const args = options.cli ? [CLI, ...options.cli] : [MAIN];
+  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (line: string) => {
     lines.push(line);

@@ -1,5 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIo } from '../cli-io.ts';
+import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 
 /** Where the CLI finds the gateway when neither `--url` nor `ISTHMUS_URL` says. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:4000';
@@ -26,9 +27,6 @@ interface Subcommand {
   readonly options: Options;
   run(call: AdminCall, values: Values, positionals: readonly string[], io: CliIo): Promise<number>;
 }
-
-/** Bad usage: printed with the subcommand's usage, exit code 2. */
-class UsageError extends Error {}
 
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   list: {
@@ -112,17 +110,17 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     },
     async run(call, values, _positionals, io) {
       for (const flag of ['provider', 'app', 'fields', 'purpose', 'legal-basis', 'row-scope', 'until']) {
-        if (typeof values[flag] !== 'string') throw new UsageError(`--${flag} is required`);
+        if (typeof values[flag] !== 'string') throw new CliUsageError(`--${flag} is required`);
       }
       const masks: Record<string, string> = {};
       for (const mask of (values.mask as string[] | undefined) ?? []) {
         const [coordinate, kind] = mask.split('=');
-        if (!coordinate || !kind) throw new UsageError(`--mask takes Type.field=KIND, e.g. Person.address=ADDRESS (got '${mask}')`);
+        if (!coordinate || !kind) throw new CliUsageError(`--mask takes Type.field=KIND, e.g. Person.address=ADDRESS (got '${mask}')`);
         masks[coordinate] = kind;
       }
       const days = values['disclosure-days'];
       const reason = values['disclosure-reason'];
-      if ((days === undefined) !== (reason === undefined)) throw new UsageError('--disclosure-days and --disclosure-reason go together');
+      if ((days === undefined) !== (reason === undefined)) throw new CliUsageError('--disclosure-days and --disclosure-reason go together');
       const body = {
         consumerApp: values.app,
         providerBureau: values.provider,
@@ -173,7 +171,7 @@ function transitionCommand(step: string, summary: string, needsReason: boolean):
     positionals: ['id'],
     options: { version: { type: 'string' }, ...(needsReason ? { reason: { type: 'string' } } : {}) },
     async run(call, values, [id], io) {
-      if (needsReason && typeof values.reason !== 'string') throw new UsageError('--reason is required: the requester reads it');
+      if (needsReason && typeof values.reason !== 'string') throw new CliUsageError('--reason is required: the requester reads it');
       const body = {
         ...(needsReason ? { reason: values.reason } : {}),
         ...(values.version === undefined ? {} : { version: wholeNumber(String(values.version), '--version') }),
@@ -214,30 +212,30 @@ export const agreementsCommand: CliCommand = async (argv, io) => {
   }
   const command = SUBCOMMANDS[name];
   if (!command) {
-    io.stderr.write(`isthmus agreements: unknown subcommand '${name}'\n\n${usage()}`);
+    io.stderr.write(`isthmus agreements: ${name.startsWith('-') ? `unknown option '${name}'` : `unknown subcommand '${name}'`}\n\n${usage()}`);
     return 2;
   }
   try {
-    const { values, positionals } = parseArgs({ args: [...rest], options: { ...GLOBAL, ...command.options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseCliArgs(rest, { ...GLOBAL, ...command.options }, true);
     if (values.help) {
       io.stdout.write(`usage: isthmus agreements ${command.usage}\n  ${command.summary}\n`);
       return 0;
     }
     if (positionals.length !== command.positionals.length) {
-      throw new UsageError(command.positionals.length === 0 ? `unexpected argument '${positionals[0]}'` : `expected <${command.positionals.join('> <')}>`);
+      throw new CliUsageError(command.positionals.length === 0 ? `unexpected argument '${positionals[0]}'` : `expected <${command.positionals.join('> <')}>`);
     }
     const token = (values.token as string | undefined) ?? io.env.ISTHMUS_TOKEN;
-    if (!token) throw new UsageError('no token: pass --token or set ISTHMUS_TOKEN');
+    if (!token) throw new CliUsageError('no token: pass --token or set ISTHMUS_TOKEN');
     const base = (values.url as string | undefined) ?? io.env.ISTHMUS_URL ?? DEFAULT_GATEWAY_URL;
     let root: URL;
     try {
       root = new URL(ADMIN_API_PATH, base);
     } catch {
-      throw new UsageError(`--url is not a URL: ${base}`);
+      throw new CliUsageError(`--url is not a URL: ${base}`);
     }
     return await command.run(adminCall(root, token, io), values, positionals, io);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
+    if (error instanceof CliUsageError) {
       io.stderr.write(`isthmus agreements ${name}: ${(error as Error).message}\nusage: isthmus agreements ${command.usage}\n`);
       return 2;
     }
@@ -335,12 +333,6 @@ function day(iso: string | undefined): string {
 
 function wholeNumber(value: string, flag: string): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new UsageError(`${flag} must be a whole number`);
+  if (!Number.isSafeInteger(number)) throw new CliUsageError(`${flag} must be a whole number`);
   return number;
-}
-
-/** `parseArgs` reports unknown options and missing values as `ERR_PARSE_ARGS_*` errors: bad usage, not a failure. */
-function isParseArgsError(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -70,7 +72,49 @@ describe('isthmus log on the embedded store', () => {
     writeFileSync(other, JSON.stringify({ keys: [(await createTestSigner(signer.kid)).publicJwk] }));
     const refused = await run(['log', 'verify', '--jwks', other], env);
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/^BAD_CHECKPOINT chain=gw-cli seq=10 entry=/);
+    expect(refused.out).toMatch(/^BAD_CHECKPOINT chain=gw-cli seq=10 entry=\S+: checkpoint at seq 10: its signature does not verify with key /);
+  });
+
+  it('verifies against a JWKS URL, and says in its own words what is wrong with a key set', async () => {
+    const served = new Map<string, { status: number; body: string }>([
+      ['/jwks.json', { status: 200, body: JSON.stringify({ keys: [signer.publicJwk] }) }],
+      ['/gone.json', { status: 404, body: '{}' }],
+    ]);
+    const server: Server = createServer((request, response) => {
+      const answer = served.get(request.url ?? '') ?? { status: 404, body: '' };
+      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await run(['log', 'verify', '--jwks', `${base}/jwks.json`], env)).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n', err: '' });
+
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const stranger = (await createTestSigner()).publicJwk;
+      const cases: readonly [string, string, RegExp][] = [
+        ['an unreachable URL', 'http://127.0.0.1:1/jwks.json', /^isthmus log verify: cannot fetch the JWKS http:\/\/127\.0\.0\.1:1\/jwks\.json \(connection failed\) \(JWKS_UNREACHABLE\)\n$/],
+        ['a URL that answers 404', `${base}/gone.json`, /cannot fetch the JWKS .*\/gone\.json \(HTTP 404\) \(JWKS_UNREACHABLE\)/],
+        ['a file that is not there', join(dir, 'missing.json'), /cannot read the JWKS file .*missing\.json \(no such file\) \(JWKS_UNREACHABLE\)/],
+        ['a file that is not JSON', file('not-json.json', '<html>keys</html>'), /the JWKS .*not-json\.json is not JSON \(JWKS_NOT_JSON\)/],
+        ['JSON that is no key set', file('object.json', '{"kty":"EC"}'), /is not a key set: it has no "keys" array \(JWKS_INVALID\)/],
+        ['an empty key set', file('empty.json', '{"keys":[]}'), /the JWKS .*empty\.json has no keys, so no checkpoint can be checked against it \(JWKS_EMPTY\)/],
+      ];
+      for (const [what, source, message] of cases) {
+        const result = await run(['log', 'verify', '--jwks', source], env);
+        expect({ what, code: result.code, out: result.out }).toEqual({ what, code: 1, out: '' });
+        expect(result.err, what).toMatch(message);
+      }
+
+      // A set without the checkpoints' key: every chain says so, naming the key.
+      const lacking = await run(['log', 'verify', '--jwks', file('lacking.json', JSON.stringify({ keys: [stranger] }))], env);
+      expect(lacking.code).toBe(1);
+      expect(lacking.out).toMatch(new RegExp(`^UNKNOWN_KEY chain=gw-cli seq=10 entry=\\S+: checkpoint at seq 10 is signed with key ${signer.kid}, which the trusted key set does not have\n`));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('exports a time range as JSON lines, in time order', async () => {
@@ -105,17 +149,27 @@ describe('isthmus log on the embedded store', () => {
   });
 
   it('refuses bad usage with exit code 2', async () => {
-    for (const argv of [['log'], ['log', 'nope'], ['log', 'export', '--format', 'jsonl'], ['log', 'export', '--since', 'last week', '--format', 'jsonl'], ['log', 'export', '--since', '2026-01-01', '--format', 'csv'], ['log', 'verify', '--bogus']]) {
+    for (const argv of [['log'], ['log', 'nope'], ['log', 'export', '--format', 'jsonl'], ['log', 'export', '--since', 'last week', '--format', 'jsonl'], ['log', 'export', '--since', '2026-01-01', '--format', 'csv'], ['log', 'verify', '--bogus'], ['log', 'verify', '--jwks'], ['log', '--bogus']]) {
       expect((await run(argv, env)).code, argv.join(' ')).toBe(2);
     }
+    expect((await run(['log', 'verify', '--bogus'], env)).err).toMatch(/^isthmus log: Unknown option '--bogus'\n/);
+    expect((await run(['log', '--bogus'], env)).err).toMatch(/^isthmus log: unknown option '--bogus'\n/);
   });
 
-  it('refuses a data dir a gateway holds open, saying so', async () => {
+  it('refuses a data dir another process holds open, naming it, before opening the database', async () => {
     const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
     try {
-      const result = await run(['log', 'verify'], env);
-      expect(result.code).toBe(1);
-      expect(result.err).toMatch(/locked: a gateway is using it/);
+      await store.advertise('http://127.0.0.1:4999');
+      const verify = await run(['log', 'verify'], env);
+      expect(verify.code).toBe(1);
+      expect(verify.out).toBe('');
+      expect(verify.err).toContain(`isthmus log verify: the embedded store in ${env.ISTHMUS_DATA_DIR} is in use by process ${process.pid} (`);
+      expect(verify.err).toContain('serving http://127.0.0.1:4999 (STORE_LOCKED). The embedded store allows one process at a time: stop that gateway and run this again.\n');
+      const exported = await run(['log', 'export', '--since', '2000-01-01', '--format', 'jsonl'], env);
+      expect(exported.code).toBe(1);
+      expect(exported.err).toContain('or read the entries through its admin API at http://127.0.0.1:4999/admin/api/access-log.');
+      // The holder is unharmed: it still reads and writes its database.
+      expect(await store.pending()).toEqual([]);
     } finally {
       await store.close();
     }

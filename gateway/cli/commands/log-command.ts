@@ -1,28 +1,36 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import type { JWK } from 'jose';
 import type { CliCommand, CliIo } from '../cli-io.ts';
+import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 import { loadConfig } from '../../config/config.ts';
 import { openStore, type Store } from '../../store/store.ts';
+import { StoreLockedError } from '../../store/store-error.ts';
 import { verifyAccessLog } from '../../access-log/verify-access-log.ts';
 import { exportAccessLog } from '../../access-log/export-access-log.ts';
 import { accessLogRecordJson } from '../../access-log/access-log-record.ts';
+import { ACCESS_LOG_JWKS_PATH, AccessLogJwksError, loadAccessLogJwks } from '../../access-log/access-log-jwks.ts';
 
-const USAGE = `usage: isthmus log verify [--jwks <file>]
+const USAGE = `usage: isthmus log verify [--jwks <url or file>]
        isthmus log export --since <ISO date> [--until <ISO date>] --format jsonl
 
 verify   walks every hash chain of the access log and checks its checkpoints;
          prints "ok: N entries in M chains" (exit 0) or the first problem of
          each broken chain with the entry id (exit 1).
-         --jwks  the gateway's published public keys (a JWKS file): checkpoint
-                 signatures are then checked against them rather than against
-                 the keys recorded in the log's own database.
+         --jwks  the gateway's published checkpoint keys, e.g.
+                 http://127.0.0.1:4000${ACCESS_LOG_JWKS_PATH}, or a
+                 copy of them in a file: checkpoint signatures are then
+                 checked against them rather than against the keys recorded
+                 in the log's own database. A key set that cannot be read,
+                 is not JSON or is empty stops the check (exit 1).
 export   streams entries that occurred in [since, until) as JSON lines to stdout.
 
 The log is read from DATABASE_URL, or from the embedded database under
-ISTHMUS_DATA_DIR; the embedded database allows one process at a time, so
-stop the gateway first.
+ISTHMUS_DATA_DIR. One process owns an embedded database at a time: while a
+gateway runs on it, these commands are refused (exit 1) and say which
+process holds it: stop the gateway first (or read entries through its admin
+API, GET /admin/api/access-log).
 `;
 
 /** `isthmus log verify | export`: the operator's tools for the access log. */
@@ -34,23 +42,21 @@ export const logCommand: CliCommand = async (argv, io) => {
   }
   if (sub === 'verify') return verify(rest, io);
   if (sub === 'export') return exportLog(rest, io);
-  io.stderr.write(`isthmus log: unknown subcommand '${sub}'\n\n${USAGE}`);
+  io.stderr.write(`isthmus log: ${sub.startsWith('-') ? `unknown option '${sub}'` : `unknown subcommand '${sub}'`}\n\n${USAGE}`);
   return 2;
 };
 
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parse(argv, { jwks: { type: 'string' }, help: { type: 'boolean' } }, io);
+  const args = parse(argv, { jwks: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, io);
   if (typeof args === 'number') return args;
   let trustedKeys: readonly JWK[] | undefined;
   if (typeof args.jwks === 'string') {
     try {
-      const parsed = JSON.parse(readFileSync(args.jwks, 'utf8')) as { keys?: unknown } | unknown[];
-      const keys = Array.isArray(parsed) ? parsed : parsed.keys;
-      if (!Array.isArray(keys)) throw new Error('no keys');
-      trustedKeys = keys as JWK[];
-    } catch {
-      io.stderr.write(`isthmus log verify: --jwks must name a readable JWKS file ({"keys": [...]})\n`);
-      return 2;
+      trustedKeys = await loadAccessLogJwks(args.jwks, { signal: AbortSignal.timeout(60_000) });
+    } catch (error) {
+      if (!(error instanceof AccessLogJwksError)) throw error;
+      io.stderr.write(`isthmus log verify: ${error.message} (${error.code})\n`);
+      return 1;
     }
   }
   return withStore(io, 'verify', async (store) => {
@@ -69,7 +75,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function exportLog(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parse(argv, { since: { type: 'string' }, until: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean' } }, io);
+  const args = parse(argv, { since: { type: 'string' }, until: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, io);
   if (typeof args === 'number') return args;
   const since = instant(args.since);
   const until = args.until === undefined ? undefined : instant(args.until);
@@ -89,7 +95,11 @@ async function exportLog(argv: readonly string[], io: CliIo): Promise<number> {
   });
 }
 
-/** Opens the store the gateway would use, without migrating it; refuses a data dir a gateway holds. */
+/**
+ * Opens the store the gateway would use, without migrating it. The
+ * embedded store is locked like a gateway locks it: while a gateway runs on
+ * it, this refuses before opening it, naming the gateway.
+ */
 async function withStore(io: CliIo, name: string, run: (store: Store) => Promise<number>): Promise<number> {
   const config = loadConfig(io.env);
   if (!config.databaseUrl) {
@@ -102,17 +112,17 @@ async function withStore(io: CliIo, name: string, run: (store: Store) => Promise
       io.stderr.write(`isthmus log ${name}: no embedded database in ${dir}; set DATABASE_URL or ISTHMUS_DATA_DIR\n`);
       return 1;
     }
-    // PGlite keeps postmaster.pid while a process has the database open, and
-    // does not stop a second process from opening it (which would corrupt it).
-    if (existsSync(join(dir, 'postmaster.pid'))) {
-      io.stderr.write(
-        `isthmus log ${name}: the embedded database in ${dir} is locked: a gateway is using it (the embedded store allows one process at a time). ` +
-          `Stop the gateway and run this again. If no gateway is running, one was not shut down cleanly: remove ${join(dir, 'postmaster.pid')}.\n`,
-      );
-      return 1;
-    }
   }
-  const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, poolSize: 2 } : { kind: 'pglite', dataDir: config.dataDir });
+  let store: Store;
+  try {
+    store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, poolSize: 2 } : { kind: 'pglite', dataDir: config.dataDir });
+  } catch (error) {
+    if (!(error instanceof StoreLockedError)) throw error;
+    // Reading entries works through the running gateway; verifying needs the database itself.
+    const api = name === 'export' && error.holder?.url ? `, or read the entries through its admin API at ${error.holder.url}/admin/api/access-log` : '';
+    io.stderr.write(`isthmus log ${name}: ${error.message} (${error.code}). The embedded store allows one process at a time: stop that gateway and run this again${api}.\n`);
+    return 1;
+  }
   try {
     const pending = await store.pending();
     if (pending.includes('0003-access-log')) {
@@ -125,16 +135,17 @@ async function withStore(io: CliIo, name: string, run: (store: Store) => Promise
   }
 }
 
-function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>, io: CliIo): Record<string, string | boolean | undefined> | number {
+function parse(argv: readonly string[], options: ParseArgsOptionsConfig, io: CliIo): Record<string, string | boolean | undefined> | number {
   try {
-    const values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const values = parseCliArgs(argv, options).values as Record<string, string | boolean | undefined>;
     if (values.help) {
       io.stdout.write(USAGE);
       return 0;
     }
     return values;
   } catch (error) {
-    io.stderr.write(`isthmus log: ${error instanceof Error ? error.message : 'bad arguments'}\n\n${USAGE}`);
+    if (!(error instanceof CliUsageError)) throw error;
+    io.stderr.write(`isthmus log: ${error.message}\n\n${USAGE}`);
     return 2;
   }
 }

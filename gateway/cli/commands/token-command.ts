@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '../../../policies/principal.ts';
 import { loadConfig } from '../../config/config.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, openDevIssuer } from '../../auth/dev-issuer.ts';
 import { MAX_DEV_TOKEN_TTL_SECONDS, parseTtl } from '../../auth/token-ttl.ts';
 import type { CliCommand } from '../cli-io.ts';
+import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 
 /** Life of a token when `--ttl` is not given. */
 export const DEFAULT_TOKEN_TTL = '1h';
@@ -37,25 +37,21 @@ export const tokenCommand: CliCommand = async (argv, io) => {
   };
   let values;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        bureau: { type: 'string' },
-        app: { type: 'string' },
-        user: { type: 'string' },
-        role: { type: 'string', multiple: true },
-        scope: { type: 'string', multiple: true },
-        citizen: { type: 'string' },
-        purpose: { type: 'string' },
-        case: { type: 'string' },
-        ttl: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    ({ values } = parseCliArgs(argv, {
+      bureau: { type: 'string' },
+      app: { type: 'string' },
+      user: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
+      citizen: { type: 'string' },
+      purpose: { type: 'string' },
+      case: { type: 'string' },
+      ttl: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     }));
   } catch (error) {
-    return usage(error instanceof Error ? error.message : 'bad arguments');
+    if (!(error instanceof CliUsageError)) throw error;
+    return usage(error.message);
   }
   if (values.help) {
     io.stdout.write(USAGE);
