@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { createAdminApi } from '../gateway/admin/admin-api.ts';
@@ -118,6 +119,23 @@ describe.each(storeTargets())('admin and access-log APIs refuse malformed input 
     await store?.close();
   });
 
+  it.each(['admin-first', 'log-first'] as const)('serves both APIs whichever is mounted first (%s)', async (order) => {
+    const resident = { ...people.citizen, citizen: '110101199003074578' };
+    const mounted = apisUnder(store, writer, new Map([...tokens, ['resident', resident]]), order, () => FRIDAY);
+    const get = async (token: string, path: string, method = 'GET') => {
+      const response = await mounted.request(`/admin/api${path}`, { method, headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-order' } });
+      return { status: response.status, allow: response.headers.get('allow'), body: (await response.json()) as any };
+    };
+    // A citizen reads the log about themselves, and is turned away from the agreements.
+    expect(await get('resident', '/access-log')).toMatchObject({ status: 200, body: { view: 'citizen' } });
+    expect(await get('resident', '/agreements')).toMatchObject({ status: 403, body: { errors: [{ extensions: { code: 'FORBIDDEN', rule: 'STAFF_ONLY' } }] } });
+    expect(await get('requester', '/agreements')).toMatchObject({ status: 200, body: { agreements: expect.any(Array) } });
+    // What neither API serves: 404, or 405 with what the path takes, in the same shape.
+    expect(await get('operator', '/nowhere')).toMatchObject({ status: 404, body: { errors: [{ extensions: { code: 'NOT_FOUND', reason: 'ROUTE_NOT_FOUND', requestId: 'req-order' } }] } });
+    expect(await get('operator', '/access-log', 'DELETE')).toMatchObject({ status: 405, allow: 'GET, HEAD', body: { errors: [{ extensions: { reason: 'METHOD_NOT_ALLOWED' } }] } });
+    expect(await get('operator', '/audit', 'POST')).toMatchObject({ status: 405, allow: 'GET, HEAD' });
+  });
+
   it.each(Object.entries(CASES))('answers 400 naming the parameter for %s', async (_what, { who, method, path, body, field }) => {
     const before = await store.db.selectFrom('agreement_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const reply = await call(who, method, path.replace(':id', pendingId), body?.(pendingId));
@@ -129,5 +147,184 @@ describe.each(storeTargets())('admin and access-log APIs refuse malformed input 
     expect(reply.text).not.toMatch(/\\u0000|\\ud[89ab]|\\udc/i);
     const after = await store.db.selectFrom('agreement_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
+  });
+});
+
+/** One code unit of text a client might send: any code point, a lone surrogate, a NUL, a control character. */
+const unit = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)) },
+  { weight: 1, arbitrary: fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '%', '"', '\\') },
+);
+/** A uuid with one character changed, dropped or added: it matches the uuid alphabet, or nearly. */
+const nearUuid = fc.tuple(fc.uuid(), fc.nat(35), fc.constantFrom('-', 'g', 'A', '0', '', '00')).map(([uuid, at, put]) => uuid.slice(0, at) + put + uuid.slice(at + 1));
+const hugeNumber = fc.oneof(fc.constantFrom(2 ** 31, 2 ** 53, -(2 ** 31) - 1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2), fc.double({ noNaN: true }), fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(Number));
+const instantText = fc.oneof(
+  fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((at) => at.toISOString()),
+  fc.constantFrom('0000-01-01', '9999-12-31T23:59:59Z', '2026-02-30', '2026-03-01T25:00:00Z', '+275760-09-13T00:00:00.000Z', 'yesterday'),
+);
+/** Text a client might send for any parameter: arbitrary, with NULs and lone surrogates, huge numbers, near-uuids, instants. */
+const text = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit, maxLength: 40 }) },
+  { weight: 1, arbitrary: hugeNumber.map(String) },
+  { weight: 1, arbitrary: nearUuid },
+  { weight: 1, arbitrary: instantText },
+  { weight: 1, arbitrary: fc.string({ unit, minLength: 300, maxLength: 2_000 }) },
+);
+const toCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+/** Cursors: what the APIs hand out, with every part replaced by something a client made up. */
+const cursor = fc.oneof(
+  text,
+  fc.tuple(fc.oneof(instantText, text), fc.oneof(nearUuid, text, fc.uuid())).map(toCursor),
+  fc.oneof(hugeNumber, fc.integer()).map((id) => toCursor([id])),
+  fc.jsonValue().map(toCursor),
+);
+/** A JSON value a client might put in a body property. */
+const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 5, arbitrary: text },
+  { weight: 1, arbitrary: hugeNumber },
+  { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5) },
+  { weight: 1, arbitrary: fc.array(text, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('Person.name', 'Person.address', 'days', 'legalReason', 'legalBasis'), text, { maxKeys: 3 }) },
+);
+
+/** Some of the named properties, each either a sound value or a made-up one; the made-up ones are what must not come back. */
+function some<T extends Record<string, unknown>>(sound: T, made: fc.Arbitrary<unknown> = jsonValue): fc.Arbitrary<{ values: Partial<Record<keyof T, unknown>>; madeUp: unknown[] }> {
+  const keys = Object.keys(sound) as (keyof T & string)[];
+  return fc.tuple(...keys.map(() => fc.oneof(fc.constant({ kind: 'omit' as const }), fc.constant({ kind: 'sound' as const }), made.map((value) => ({ kind: 'made' as const, value }))))).map((choices) => {
+    const values: Partial<Record<keyof T, unknown>> = {};
+    const madeUp: unknown[] = [];
+    choices.forEach((choice, index) => {
+      const key = keys[index]!;
+      if (choice.kind === 'sound') values[key] = sound[key];
+      if (choice.kind === 'made') {
+        values[key] = choice.value;
+        madeUp.push(choice.value);
+      }
+    });
+    return { values, madeUp };
+  });
+}
+
+interface MadeRequest {
+  readonly who: keyof typeof people;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: unknown;
+  /** Every value the client made up: none may be quoted back in a refusal. */
+  readonly madeUp: readonly unknown[];
+}
+
+/**
+ * Percent-encoding that, unlike `encodeURIComponent`, also takes a lone
+ * surrogate: as the bytes a careless client would send for it (WTF-8).
+ */
+function percentEncode(text: string): string {
+  let encoded = '';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    encoded +=
+      code >= 0xd800 && code <= 0xdfff
+        ? [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)].map((byte) => `%${byte.toString(16).toUpperCase()}`).join('')
+        : encodeURIComponent(char);
+  }
+  return encoded;
+}
+
+const query = (values: Record<string, unknown>) =>
+  Object.entries(values)
+    .map(([name, value]) => `${name}=${percentEncode(String(value))}`)
+    .join('&');
+
+/** Requests to every route of the two APIs, with any of their query parameters, path parameters and body properties made up. */
+function requests(pendingId: () => string): fc.Arbitrary<MadeRequest> {
+  const pathId = fc.oneof(fc.constant(undefined), text);
+  const idOf = (made: string | undefined) => percentEncode(made ?? pendingId());
+  const sound = requestBody();
+  return fc.oneof(
+    some({ status: 'PENDING', provider: 'public-security', consumer: 'human-resources-social-security', overdue: 'true', limit: '5', cursor: '' }, fc.oneof(text, cursor)).map(({ values, madeUp }) => ({
+      who: 'operator' as const,
+      method: 'GET' as const,
+      path: `/agreements?${query(values)}`,
+      madeUp,
+    })),
+    some({ actor: 'u-wang', agreement: 'agr-1', bureau: 'public-security', from: '2026-03-01T00:00:00Z', until: '2026-04-01T00:00:00Z', limit: '5', cursor: '' }, fc.oneof(text, cursor)).map(
+      ({ values, madeUp }) => ({ who: 'operator' as const, method: 'GET' as const, path: `/audit?${query(values)}`, madeUp }),
+    ),
+    pathId.map((made) => ({ who: 'operator' as const, method: 'GET' as const, path: `/agreements/${idOf(made)}`, madeUp: made === undefined ? [] : [made] })),
+    some({ ...sound, submit: true }).map(({ values, madeUp }) => ({ who: 'requester' as const, method: 'POST' as const, path: '/agreements', body: values, madeUp })),
+    fc.tuple(pathId, fc.constantFrom('submit', 'approve', 'reject', 'revoke'), some({ reason: 'Addresses are not needed for this check.', version: 1 })).map(([made, step, { values, madeUp }]) => ({
+      who: 'providerOfficer' as const,
+      method: 'POST' as const,
+      path: `/agreements/${idOf(made)}/${step}`,
+      body: values,
+      madeUp: made === undefined ? madeUp : [...madeUp, made],
+    })),
+    fc
+      .tuple(some({ variables: { id: '1' }, purpose: 'pension-eligibility-check' }), some({ legalBasis: sound.legalBasis, validUntil: '2026-12-01T00:00:00Z' }), fc.option(text, { nil: undefined }))
+      .map(([{ values, madeUp }, draft, operationName]) => ({
+        who: 'requester' as const,
+        method: 'POST' as const,
+        path: '/explain',
+        // The document and its operation name are GraphQL's, whose errors quote them ("no operation named …") as
+        // /graphql's do: they are made up too, but not held to the rule of not being quoted.
+        body: { query: 'query Q($id: ID!) { person(idNumber: $id) { name } }', ...values, ...(operationName === undefined ? {} : { operationName }), draft: draft.values },
+        madeUp: [...madeUp, ...draft.madeUp],
+      })),
+    some({ from: '2026-03-01', until: '2026-04-01T00:00:00Z', consumer: 'market-supervision', provider: 'public-security', purpose: 'licence', subject: 'person:1', outcome: 'ALLOWED', limit: '5', cursor: '' }, fc.oneof(text, cursor)).map(
+      ({ values, madeUp }) => ({ who: 'operator' as const, method: 'GET' as const, path: `/access-log?${query(values)}`, madeUp }),
+    ),
+  );
+}
+
+/** The forms a made-up value takes in a JSON answer: as it is, and JSON-escaped. Short ones are left out: "ANY" or "1" may well be in any answer. */
+function quoted(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(quoted);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(quoted);
+  const textOf = typeof value === 'string' ? value : String(value);
+  return textOf.length < 8 ? [] : [textOf, JSON.stringify(textOf).slice(1, -1)];
+}
+
+describe.each(storeTargets())('admin and access-log APIs over made-up input on $name', (target) => {
+  let store: Store;
+  let writer: AccessLogWriter;
+  let app: Hono;
+  let pendingId = '';
+  const tokens = new Map<string, Principal>(Object.entries(people));
+
+  beforeAll(async () => {
+    store = await target.open();
+    writer = createAccessLogWriter({ db: store.db, chainId: `gw-${randomUUID()}`, signer: await createTestSigner() });
+    app = apisUnder(store, writer, tokens, 'log-first', () => FRIDAY);
+    const created = await app.request('/admin/api/agreements', {
+      method: 'POST',
+      headers: { authorization: 'Bearer requester', 'content-type': 'application/json' },
+      body: JSON.stringify({ ...requestBody(), submit: true }),
+    });
+    pendingId = ((await created.json()) as { agreement: { id: string } }).agreement.id;
+  });
+  afterAll(async () => {
+    await writer?.close();
+    await store?.close();
+  });
+
+  it('never answers 5xx, always in the one error shape, and never quotes a made-up value back in a refusal', { timeout: 120_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(requests(() => pendingId), async (request) => {
+        const response = await app.request(`/admin/api${request.path}`, {
+          method: request.method,
+          headers: { authorization: `Bearer ${request.who}`, ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        });
+        const answer = await response.text();
+        expect(response.status, answer).toBeLessThan(500);
+        if (response.status < 400) return;
+        const body = JSON.parse(answer) as { errors: { message: string; extensions: { code: string; requestId: string } }[] };
+        expect(body.errors).toHaveLength(1);
+        expect(body.errors[0]!.extensions).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
+        for (const value of request.madeUp) for (const form of quoted(value)) expect(answer, `quotes ${JSON.stringify(value)}`).not.toContain(form);
+      }),
+      { numRuns: 400 },
+    );
   });
 });
