@@ -30,7 +30,6 @@ import { GATEWAY_VERSION } from './version.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
-import { isAuthError } from './auth/auth-error.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
@@ -166,26 +165,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     });
     let draining = false;
     const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks, ...auth.wellKnown });
-    // Mounted before the agreements API: the log is read by citizens too, whom the agreements API turns away.
-    app.route(
-      '/admin/api',
-      createAccessLogApi({
-        db: store.db,
-        writer,
-        authenticate: async (request) => {
-          try {
-            return await authenticateRequest(request.headers, auth.verifier, request.signal);
-          } catch (error) {
-            if (isAuthError(error)) return undefined;
-            throw error;
-          }
-        },
-      }),
-    );
+    // Each API owns only its own paths under the prefix, so their order does not matter.
+    const authenticateApiCaller = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
     app.route(
       '/admin/api',
       createAdminApi({
-        authenticate: (request) => authenticateRequest(request.headers, auth.verifier, request.signal),
+        authenticate: authenticateApiCaller,
         agreements,
         catalogue,
         workingDaysToReply: config.agreementReplyWorkingDays,
@@ -194,6 +179,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         onChange: () => agreementRegistry.refresh(),
       }),
     );
+    app.route('/admin/api', createAccessLogApi({ db: store.db, writer, authenticate: authenticateApiCaller, log }));
     server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes, maxBodyBytesInFlight: config.maxBodyBytesInFlight, graphiql: config.graphiql }));
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;

@@ -334,10 +334,11 @@ function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue): Life
   for (const [index, coordinate] of agreement.fields.entries()) {
     const at = `fields[${index}]`;
     if (typeof coordinate !== 'string' || !COORDINATE.test(coordinate)) return badInput(at, 'each field is a coordinate Type.field, e.g. Person.name');
+    const field = catalogue.fields.get(coordinate);
+    // Named back only once it is the catalogue's: a coordinate the caller made up is not quoted.
+    if (!field) return badInput(at, `${at} is not a field of the catalogue`);
     if (seen.has(coordinate)) return badInput(at, `${coordinate} is listed twice`);
     seen.add(coordinate);
-    const field = catalogue.fields.get(coordinate);
-    if (!field) return badInput(at, `${coordinate} is not in the catalogue`);
     if (field.bureau !== provider) return badInput(at, `${coordinate} is provided by '${field.bureau}', not by '${provider}'`);
     if (field.category === 'NONE') return badInput(at, `${coordinate} is of sharing category NONE (不予共享) and never leaves '${provider}'`);
   }

@@ -540,7 +540,7 @@ describe('the access log of a running gateway', () => {
       const pryingId = `citizen-pry-${randomUUID()}`;
       const prying = await readLog({ ...headers.citizenMe!, 'x-request-id': pryingId }, { subject: `person:${other.idNumber}` });
       expect(prying.status).toBe(403);
-      expect(prying.body.error.code).toBe('FORBIDDEN');
+      expect(prying.body.errors[0].extensions.code).toBe('FORBIDDEN');
 
       // Reading the log is itself logged: the citizen's read, naming the viewer and the subject it disclosed.
       const logRead = await entryOf(citizenReadId);

@@ -117,12 +117,12 @@ describe('the agreement lifecycle on a running gateway', () => {
     // The requester cannot decide on their own request: not as a developer of the consumer…
     const byRequester = await admin(gateway, 'POST', `/agreements/${HOUSING_LOAN}/approve`, housingFundDeveloper, {});
     expect(byRequester.status).toBe(403);
-    expect(byRequester.body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'PROVIDER_DATA_OFFICER' });
+    expect(byRequester.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', rule: 'PROVIDER_DATA_OFFICER' });
     // …nor when the same person also holds a data officer's post at the provider (separation of duties).
     const seconded = bearer(await testCity.token({ bureau: HRSS, app: 'isthmus-console', user: 'zhao.qiang@housing-fund', roles: ['data_officer'], ttl: '10m' }));
     const ownRequest = await admin(gateway, 'POST', `/agreements/${HOUSING_LOAN}/approve`, seconded, {});
     expect(ownRequest.status).toBe(403);
-    expect(ownRequest.body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'SEPARATION_OF_DUTIES' });
+    expect(ownRequest.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', rule: 'SEPARATION_OF_DUTIES' });
     expect((await admin(gateway, 'GET', `/agreements/${HOUSING_LOAN}`, hrssOfficer)).body.agreement.status).toBe('PENDING');
     expect((await read()).result.body.data).toEqual({ person: { socialInsurance: null } });
 

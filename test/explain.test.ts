@@ -68,7 +68,7 @@ describe('explain: what a query needs, before it is run', () => {
   it('refuses a query that does not validate, naming the problem', async () => {
     const response = await explain({ query: '{ person(idNumber: "1") { nickname } }' }, developer);
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'query', message: expect.stringContaining('nickname') } });
+    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringContaining('nickname'), extensions: { code: 'BAD_USER_INPUT', field: 'query' } }] });
   });
 
   it('accepts and refuses a purpose or case id exactly as /graphql does: the same rule, in one place', async () => {

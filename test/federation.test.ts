@@ -228,7 +228,7 @@ describe('bad input', () => {
   it('unknown routes → 404 JSON', async () => {
     const response = await fetch(`${testCity.gateway.url}/nowhere`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND', requestId: response.headers.get('x-request-id') } }] });
   });
 });
 

@@ -160,9 +160,9 @@ describe('the HTTP edge', () => {
     ['reads only once it has sent everything', uploadThenRead],
   ] as const)('a refused upload, from a client that %s', (_client, upload) => {
     it.each([
-      ['with a Content-Length over the limit', false, 413, 'LIMIT_EXCEEDED'],
-      ['chunked, with no Content-Length', true, 411, 'BAD_USER_INPUT'],
-    ] as const)(`is answered readably for each of ${CONCURRENT_UPLOADS} concurrent uploads %s`, async (_kind, chunked, status, code) => {
+      ['with a Content-Length over the limit', false, 413, 'LIMIT_EXCEEDED', 'BODY_TOO_LARGE'],
+      ['chunked, with no Content-Length', true, 411, 'BAD_USER_INPUT', 'LENGTH_REQUIRED'],
+    ] as const)(`is answered readably for each of ${CONCURRENT_UPLOADS} concurrent uploads %s`, async (_kind, chunked, status, code, reason) => {
       const outcomes = await Promise.all(Array.from({ length: CONCURRENT_UPLOADS }, () => upload(city.gateway.url, REFUSED_UPLOAD_BYTES, chunked)));
       expect(tally(outcomes)).toEqual({ [`${status} ${code}`]: CONCURRENT_UPLOADS });
       for (const outcome of outcomes) {
@@ -170,7 +170,7 @@ describe('the HTTP edge', () => {
         expect(outcome.headers['content-type']).toMatch(/^application\/json/);
         expect(outcome.headers.connection).toBe('close');
         const error = errorOf(outcome.body)!;
-        expect(error.extensions).toEqual({ code, requestId: outcome.headers['x-request-id'] });
+        expect(error.extensions).toEqual({ code, reason, requestId: outcome.headers['x-request-id'] });
         expect(error.message).toMatch(/Content-Length|larger than 65536 bytes/);
       }
     });
@@ -253,7 +253,7 @@ describe('the HTTP edge', () => {
       const refused = await post(20_000);
       expect(refused).toMatchObject({ status: 503, headers: { 'retry-after': '1', 'content-type': expect.stringMatching(/^application\/json/) } });
       if ('error' in refused) return;
-      expect(errorOf(refused.body)).toEqual({ message: expect.stringContaining('try again'), extensions: { code: 'LIMIT_EXCEEDED', requestId: refused.headers['x-request-id'] } });
+      expect(errorOf(refused.body)).toEqual({ message: expect.stringContaining('try again'), extensions: { code: 'LIMIT_EXCEEDED', reason: 'BODIES_IN_FLIGHT', requestId: refused.headers['x-request-id'] } });
       expectData(await post(1_000));
 
       for (const outcome of await Promise.all(holders.map((holder) => holder.send()))) expectData(outcome);

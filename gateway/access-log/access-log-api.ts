@@ -1,52 +1,67 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { AccessLogEntryInput, AccessOutcome, DataSubject } from './access-log-entry.ts';
-import { AccessLogBadQueryError, AccessLogError, AccessLogForbiddenError } from './access-log-error.ts';
+import { AccessLogError, AccessLogForbiddenError } from './access-log-error.ts';
 import { readAccessLog, type AccessLogFilters, type AccessLogPageRequest, type AccessLogReadResult } from './access-log-reader.ts';
 import type { AccessLogWriter } from './access-log-writer.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { Principal } from '../../policies/principal.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { requestIdOf } from '../errors/request-id.ts';
+import { apiRoutes } from '../http/api-routes.ts';
+import { authenticateCaller, type Authenticate } from '../http/authenticate-caller.ts';
+import { onlyKnownNames } from '../http/only-known-names.ts';
+import { parseInstant } from '../http/parse-instant.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 
 /** What the access log API needs from the gateway. */
 export interface AccessLogApiDeps {
   /**
    * Verifies the request's token. Resolves to the caller, or to undefined
-   * when there is no usable token (401). A rejection whose `code` is
-   * `UNAUTHENTICATED` is also a 401; any other rejection is a 500.
+   * when there is no usable token (401); rejects with an auth error, which
+   * keeps its code (401, or 503 when the issuer's keys are away).
    */
-  readonly authenticate: (request: Request) => Promise<Principal | undefined>;
+  readonly authenticate: Authenticate;
   readonly db: Kysely<StoreSchema>;
   /** Where the read of the log is itself recorded, before the answer leaves. */
   readonly writer: Pick<AccessLogWriter, 'append'>;
   readonly now?: () => Date;
+  /** Where failures of ours (5xx) are logged. */
+  readonly log?: Pick<Logger, 'error'>;
 }
 
-const QUERY_PARAMETERS: ReadonlySet<string> = new Set(['from', 'until', 'consumer', 'provider', 'purpose', 'subject', 'outcome', 'after', 'limit']);
+const QUERY_PARAMETERS: readonly string[] = ['from', 'until', 'consumer', 'provider', 'purpose', 'subject', 'outcome', 'cursor', 'limit'];
 const OUTCOMES: ReadonlySet<string> = new Set<AccessOutcome>(['ALLOWED', 'PARTIAL', 'DENIED', 'FAILED']);
+/** The API has no request bodies; anything sent is refused before it is read. */
+const MAX_BODY_BYTES = 1;
 
 /**
- * `GET /access-log`, to be mounted under `/admin/api`:
+ * `GET /access-log`, to be mounted under `/admin/api` (beside the admin API,
+ * in either order: each owns only its own paths):
  *
- * `?from=&until=` (ISO instants), `consumer=`, `provider=`, `purpose=`,
- * `subject=person:<id>|enterprise:<id>`, `outcome=`, `limit=` (≤ 500),
- * `after=` (the previous page's `nextCursor`). Unknown parameters are a 400:
- * an auditor's typo must not silently widen the result.
+ * `?from=&until=` (ISO 8601 dates or instants), `consumer=`, `provider=`,
+ * `purpose=`, `subject=person:<id>|enterprise:<id>`, `outcome=`,
+ * `limit=` (≤ 500), `cursor=` (the previous page's `nextCursor`). Unknown
+ * parameters are a 400: an auditor's typo must not silently widen the result.
  *
  * The route reads as: authenticate → validate → authorize and load (by
  * role, see `readAccessLog`) → record the read as a `LOG_READ` entry naming
  * the viewer and every data subject shown, and wait for its commit → answer.
- * No log, no data: if the entry cannot be committed the answer is 503.
- * Refusals of an authenticated caller are logged too (`outcome: DENIED`).
+ * No log, no data: if the entry cannot be committed the answer is 503 with
+ * `retry-after`. Refusals of an authenticated caller are logged too
+ * (`outcome: DENIED`).
  *
- * Answers `{ view, items, nextCursor? }`; errors `{ error: { code, message } }`
- * with `UNAUTHENTICATED` (401), `BAD_USER_INPUT` (400), `FORBIDDEN` (403),
+ * Answers `{ view, items, nextCursor? }`; errors in the shape of GraphQL
+ * errors, `{ errors: [{ message, extensions: { code, requestId, reason?, field? } }] }`:
+ * `UNAUTHENTICATED` (401), `BAD_USER_INPUT` (400, naming the parameter;
+ * 405 for another method), `FORBIDDEN` (403), `INTERNAL` with reason
  * `ACCESS_LOG_UNAVAILABLE` (503).
  *
  * @example
- * adminApi.route('/', createAccessLogApi({ authenticate, db: store.db, writer }));
+ * app.route('/admin/api', createAccessLogApi({ authenticate, db: store.db, writer }));
  */
 export function createAccessLogApi(deps: AccessLogApiDeps): Hono {
   if (typeof deps.authenticate !== 'function' || !deps.db || typeof deps.writer?.append !== 'function') {
@@ -54,66 +69,45 @@ export function createAccessLogApi(deps: AccessLogApiDeps): Hono {
   }
   const now = deps.now ?? (() => new Date());
   const app = new Hono();
+  const routes = apiRoutes(app, { maxBodyBytes: MAX_BODY_BYTES, ...(deps.log ? { log: deps.log } : {}) });
 
-  app.get('/access-log', async (c) => {
+  routes.on('GET', '/access-log', async (c) => {
     const started = performance.now();
     const at = now();
     const signal = c.req.raw.signal;
-
-    let viewer: Principal | undefined;
-    try {
-      viewer = await deps.authenticate(c.req.raw);
-    } catch (error) {
-      if (codeOf(error) !== 'UNAUTHENTICATED') throw error;
-    }
-    if (!viewer) return problem(c, 401, 'UNAUTHENTICATED', 'a valid bearer token is required');
-
+    const viewer = await authenticateCaller(deps.authenticate, c.req.raw);
     const raw = c.req.query();
-    let request: { filters: AccessLogFilters; page: AccessLogPageRequest };
-    try {
-      request = parseQuery(raw);
-    } catch (error) {
-      if (error instanceof AccessLogBadQueryError) return problem(c, 400, 'BAD_USER_INPUT', error.message);
-      throw error;
-    }
+    const request = parseQuery(raw);
 
-    const record = (outcome: 'ALLOWED' | 'DENIED', shown: AccessLogReadResult | undefined, reason?: string) =>
-      deps.writer.append(
-        logReadEntry({
-          viewer: viewer!,
-          requestId: requestIdOf(c),
-          at,
-          durationMs: performance.now() - started,
-          path: new URL(c.req.url).pathname,
-          query: raw,
-          outcome,
-          shown,
-          ...(reason !== undefined && { reason }),
-        }),
-        signal,
-      );
+    const record = async (outcome: 'ALLOWED' | 'DENIED', shown: AccessLogReadResult | undefined, reason?: string) => {
+      const entry = logReadEntry({
+        viewer,
+        requestId: requestIdOf(c.req.raw),
+        at,
+        durationMs: performance.now() - started,
+        path: new URL(c.req.url).pathname,
+        query: raw,
+        outcome,
+        shown,
+        ...(reason !== undefined && { reason }),
+      });
+      try {
+        await deps.writer.append(entry, signal);
+      } catch (error) {
+        // Whatever kept the entry out (a failed batch, a closed writer), the read is not shown.
+        if (error instanceof AccessLogError) throw new ApiError('ACCESS_LOG_UNAVAILABLE', 'the access log could not record this read, so nothing is shown; try again shortly', { cause: error });
+        throw error;
+      }
+    };
 
     let result: AccessLogReadResult;
     try {
       result = await readAccessLog(deps.db, viewer, request.filters, request.page, { now: at, signal });
     } catch (error) {
-      if (error instanceof AccessLogBadQueryError) return problem(c, 400, 'BAD_USER_INPUT', error.message);
-      if (!(error instanceof AccessLogForbiddenError)) throw error;
-      try {
-        await record('DENIED', undefined, error.message);
-      } catch (logError) {
-        if (logError instanceof AccessLogError) return problem(c, 503, 'ACCESS_LOG_UNAVAILABLE', 'the access log is unavailable; try again later');
-        throw logError;
-      }
-      return problem(c, 403, 'FORBIDDEN', error.message);
-    }
-
-    try {
-      await record('ALLOWED', result);
-    } catch (error) {
-      if (error instanceof AccessLogError) return problem(c, 503, 'ACCESS_LOG_UNAVAILABLE', 'the access log is unavailable; try again later');
+      if (error instanceof AccessLogForbiddenError) await record('DENIED', undefined, error.message);
       throw error;
     }
+    await record('ALLOWED', result);
     return c.json({ view: result.view, items: result.items, ...(result.nextCursor && { nextCursor: result.nextCursor }) });
   });
 
@@ -121,39 +115,32 @@ export function createAccessLogApi(deps: AccessLogApiDeps): Hono {
 }
 
 function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessLogFilters; page: AccessLogPageRequest } {
-  for (const name of Object.keys(query)) if (!QUERY_PARAMETERS.has(name)) throw new AccessLogBadQueryError(name, 'is not a parameter of /access-log');
-  const instant = (name: string): Date | undefined => {
-    const value = query[name];
-    if (value === undefined) return undefined;
-    // Date-only or full ISO 8601; `Date` alone would also take "May 5" and friends.
-    const date = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? new Date(value) : new Date(Number.NaN);
-    if (Number.isNaN(date.getTime())) throw new AccessLogBadQueryError(name, 'must be an ISO 8601 date or instant');
-    return date;
-  };
+  onlyKnownNames(query, QUERY_PARAMETERS, { top: 'query' });
+  const instant = (name: string): Date | undefined => (query[name] === undefined ? undefined : parseInstant(query[name], name));
   const text = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;
-    if (value === '') throw new AccessLogBadQueryError(name, 'must not be empty');
+    if (value === '') throw bad(name, `${name} must not be empty`);
     return value;
   };
   let subject: DataSubject | undefined;
   const rawSubject = text('subject');
   if (rawSubject !== undefined) {
     const match = /^(person|enterprise):(.+)$/.exec(rawSubject);
-    if (!match) throw new AccessLogBadQueryError('subject', 'must be person:<id> or enterprise:<id>');
+    if (!match) throw bad('subject', 'subject must be person:<id> or enterprise:<id>');
     subject = { kind: match[1] as DataSubject['kind'], id: match[2]! };
   }
   const outcome = text('outcome');
-  if (outcome !== undefined && !OUTCOMES.has(outcome)) throw new AccessLogBadQueryError('outcome', `must be one of ${[...OUTCOMES].join(', ')}`);
+  if (outcome !== undefined && !OUTCOMES.has(outcome)) throw bad('outcome', `outcome must be one of ${[...OUTCOMES].join(', ')}`);
   const rawLimit = text('limit');
-  if (rawLimit !== undefined && !/^\d{1,6}$/.test(rawLimit)) throw new AccessLogBadQueryError('limit', 'must be a whole number');
+  if (rawLimit !== undefined && !/^\d{1,6}$/.test(rawLimit)) throw bad('limit', 'limit must be a whole number');
 
   const from = instant('from');
   const until = instant('until');
   const consumer = text('consumer');
   const provider = text('provider');
   const purpose = text('purpose');
-  const after = text('after');
+  const cursor = text('cursor');
   return {
     filters: {
       ...(from && { from }),
@@ -164,8 +151,12 @@ function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessL
       ...(subject && { subject }),
       ...(outcome !== undefined && { outcome: outcome as AccessOutcome }),
     },
-    page: { ...(after !== undefined && { after }), ...(rawLimit !== undefined && { limit: Number(rawLimit) }) },
+    page: { ...(cursor !== undefined && { cursor }), ...(rawLimit !== undefined && { limit: Number(rawLimit) }) },
   };
+}
+
+function bad(field: string, message: string): ApiError {
+  return new ApiError('BAD_USER_INPUT', message, { field });
 }
 
 /**
@@ -214,18 +205,4 @@ function logReadEntry(read: {
     operationName: 'GET /access-log',
     outcome: read.outcome,
   };
-}
-
-/** The gateway's request id when its listener set one, else a fresh one; bounded, since a client may send the header. */
-function requestIdOf(c: Context): string {
-  const header = c.req.header('x-request-id');
-  return header && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
-}
-
-function problem(c: Context, status: 400 | 401 | 403 | 503, code: string, message: string) {
-  return c.json({ error: { code, message } }, status);
-}
-
-function codeOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
 }

@@ -123,18 +123,18 @@ describe.each(storeTargets())('access log reader on $name', (target) => {
 
   it('pages with an opaque cursor, without repeats or gaps', async () => {
     const first = await read(operator, seeded, { limit: 2 });
-    const second = await read(operator, seeded, { limit: 2, after: first.nextCursor });
-    const third = await read(operator, seeded, { limit: 2, after: second.nextCursor });
+    const second = await read(operator, seeded, { limit: 2, cursor: first.nextCursor });
+    const third = await read(operator, seeded, { limit: 2, cursor: second.nextCursor });
     expect([names(first), names(second), names(third)]).toEqual([['e5', 'e4'], ['e3', 'e2'], ['e1']]);
     expect(third.nextCursor).toBeUndefined();
     const citizenFirst = await read(citizen(B), seeded, { limit: 1 });
-    expect(names(await read(citizen(B), seeded, { limit: 1, after: citizenFirst.nextCursor }))).toEqual(['e1']);
-    await expect(read(operator, seeded, { after: 'not-a-cursor' })).rejects.toMatchObject({ code: 'ACCESS_LOG_BAD_QUERY' });
+    expect(names(await read(citizen(B), seeded, { limit: 1, cursor: citizenFirst.nextCursor }))).toEqual(['e1']);
+    await expect(read(operator, seeded, { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'ACCESS_LOG_BAD_QUERY', parameter: 'cursor' });
     await expect(read(operator, seeded, { limit: 501 })).rejects.toMatchObject({ code: 'ACCESS_LOG_BAD_QUERY' });
   });
 
   describe('GET /access-log', () => {
-    const tokens: Record<string, Principal> = { operator, ps: officerOf(PS), citizenA: citizen(A), developer };
+    const tokens: Record<string, Principal> = { operator, ps: officerOf(PS), citizenA: citizen(A), citizenB: citizen(B), developer };
     const api = () => createAccessLogApi({ db: store.db, writer, authenticate: async (request) => tokens[request.headers.get('authorization')?.replace(/^Bearer /, '') ?? ''] });
     const get = (query: string, token?: string, requestId: string = randomUUID()) =>
       api().request(`/access-log${query}`, { headers: { ...(token && { authorization: `Bearer ${token}` }), 'x-request-id': requestId } });
@@ -144,22 +144,50 @@ describe.each(storeTargets())('access log reader on $name', (target) => {
     it('answers 401 without a token', async () => {
       const response = await get(`?${window}`);
       expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' } }] });
     });
 
-    it('answers 400 to an unknown parameter or a malformed value', async () => {
-      for (const query of ['?provder=x', '?from=yesterday', '?outcome=MAYBE', '?subject=A', '?limit=-1', '?after=zzz']) {
-        const response = await get(query, 'operator');
+    it('answers 400 to an unknown parameter or a malformed value, naming the parameter', async () => {
+      const requestId = `req-${randomUUID()}`;
+      for (const [query, field] of [
+        ['?provder=x', 'provder'],
+        ['?from=yesterday', 'from'],
+        ['?outcome=MAYBE', 'outcome'],
+        ['?subject=A', 'subject'],
+        ['?limit=-1', 'limit'],
+        ['?cursor=zzz', 'cursor'],
+        // The old, undocumented name of the cursor: one name only.
+        ['?after=zzz', 'after'],
+      ] as const) {
+        const response = await get(query, 'operator', requestId);
         expect(response.status, query).toBe(400);
-        expect(await response.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT' } });
+        expect(await response.json(), query).toMatchObject({ errors: [{ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT', field, requestId } }] });
       }
+    });
+
+    it('pages with the nextCursor it answered, as ?cursor=', async () => {
+      // Citizen B, whose own reads of the log are about B alone: the other tests' views stay as they are.
+      const page = async (query: string) => (await (await get(`?${window}&limit=1${query}`, 'citizenB')).json()) as { items: { id: string }[]; nextCursor?: string };
+      const first = await page('');
+      expect(first.items.map((item) => item.id)).toEqual([ids.e5]);
+      const second = await page(`&cursor=${encodeURIComponent(first.nextCursor!)}`);
+      expect(second.items.map((item) => item.id)).toEqual([ids.e1]);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('answers another method with 405 and Allow', async () => {
+      const response = await api().request('/access-log', { method: 'POST', headers: { authorization: 'Bearer operator', 'content-length': '0' } });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, HEAD');
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', reason: 'METHOD_NOT_ALLOWED' } }] });
     });
 
     it('refuses a developer with 403 and logs the refused attempt', async () => {
       const requestId = `req-${randomUUID()}`;
       const response = await get(`?${window}`, 'developer', requestId);
       expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN', reason: 'ACCESS_LOG_FORBIDDEN', requestId } }] });
       const [entry] = await logReadOf(requestId);
       expect(entry).toMatchObject({ action: 'LOG_READ', outcome: 'DENIED', consumer_bureau: MS, subjects: [] });
     });
@@ -195,8 +223,9 @@ describe.each(storeTargets())('access log reader on $name', (target) => {
       await closed.close();
       const response = await createAccessLogApi({ db: store.db, writer: closed, authenticate: async () => operator }).request(`/access-log?${window}`);
       expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
       const body = await response.text();
-      expect(body).toContain('ACCESS_LOG_UNAVAILABLE');
+      expect(JSON.parse(body)).toMatchObject({ errors: [{ extensions: { code: 'INTERNAL', reason: 'ACCESS_LOG_UNAVAILABLE' } }] });
       expect(body).not.toContain(ids.e1!);
     });
   });

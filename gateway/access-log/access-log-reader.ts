@@ -28,9 +28,9 @@ export interface AccessLogFilters {
   readonly outcome?: AccessOutcome;
 }
 
-/** Keyset pagination, newest first: pass the last page's `nextCursor` as `after`. */
+/** Keyset pagination, newest first: pass the last page's `nextCursor` as `cursor`. */
 export interface AccessLogPageRequest {
-  readonly after?: string;
+  readonly cursor?: string;
   /** Default {@link DEFAULT_READ_PAGE_SIZE}, at most {@link MAX_READ_PAGE_SIZE}. */
   readonly limit?: number;
 }
@@ -118,7 +118,7 @@ export async function readAccessLog(
   checkFilters(filters);
   const limit = page.limit ?? DEFAULT_READ_PAGE_SIZE;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_READ_PAGE_SIZE) throw new AccessLogBadQueryError('limit', `must be a whole number from 1 to ${MAX_READ_PAGE_SIZE}`);
-  const after = page.after === undefined ? undefined : decodeCursor(page.after);
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
 
   let subject = filters.subject;
   if (view === 'citizen') {
@@ -213,7 +213,7 @@ function aboutSubject(subject: DataSubject, filters: AccessLogFilters, after: { 
 function checkFilters(filters: AccessLogFilters): void {
   for (const name of ['from', 'until'] as const) {
     const value = filters[name];
-    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) throw new AccessLogBadQueryError(name, 'must be a valid date');
+    if (value !== undefined && !(value instanceof Date && storableInstant(value))) throw new AccessLogBadQueryError(name, 'must be a valid date in the years 1–9999');
   }
   for (const name of ['consumer', 'provider', 'purpose'] as const) {
     const value = filters[name];
@@ -231,15 +231,29 @@ function encodeCursor(occurredAt: Date, id: string): string {
   return Buffer.from(JSON.stringify([occurredAt.toISOString(), id])).toString('base64url');
 }
 
+/** An entry id as the writer draws them (`randomUUID`): the cursor's id goes to a `uuid` column, which refuses anything else. */
+const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Only what {@link encodeCursor} writes: anything else would reach PostgreSQL as a uuid or a timestamp it cannot read. */
 function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
+  let key: unknown;
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const occurredAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(occurredAt.getTime())) return { occurredAt, id };
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    key = undefined;
   }
-  throw new AccessLogBadQueryError('after', 'is not a cursor this API returned');
+  if (Array.isArray(key) && key.length === 2) {
+    const [at, id] = key as [unknown, unknown];
+    const occurredAt = typeof at === 'string' ? new Date(at) : new Date(Number.NaN);
+    if (typeof id === 'string' && ENTRY_ID.test(id) && storableInstant(occurredAt) && occurredAt.toISOString() === at) return { occurredAt, id };
+  }
+  throw new AccessLogBadQueryError('cursor', 'is not a cursor this API returned');
+}
+
+/** A date PostgreSQL's timestamptz holds as JavaScript wrote it. */
+function storableInstant(at: Date): boolean {
+  const year = at.getUTCFullYear();
+  return !Number.isNaN(at.getTime()) && year >= 1 && year <= 9999;
 }
 
 function distinct(values: readonly string[]): readonly string[] {

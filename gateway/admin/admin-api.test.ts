@@ -33,6 +33,13 @@ interface Reply {
   body: any;
 }
 
+/** The one error of a refusal, flattened: its message beside its extensions (`code`, `field`, `rule`, `requestId`). */
+function refusal(reply: Reply): Record<string, unknown> {
+  expect(reply.body.errors, JSON.stringify(reply.body)).toHaveLength(1);
+  const [{ message, extensions }] = reply.body.errors;
+  return { message, ...extensions };
+}
+
 describe.each(storeTargets())('admin API on $name', (target) => {
   let store: Store;
   let app: Hono<any>;
@@ -109,13 +116,47 @@ describe.each(storeTargets())('admin API on $name', (target) => {
   it('answers 401 without a valid token, 503 when keys are unavailable, 403 to citizens', async () => {
     const missing = await call(undefined, 'GET', '/agreements');
     expect(missing.status).toBe(401);
-    expect(missing.body.error).toEqual({ code: 'UNAUTHENTICATED', message: 'no bearer token' });
+    // The shape of GraphQL errors, with the auth module's code as the reason and the request's id.
+    expect(missing.body).toEqual({ errors: [{ message: 'no bearer token', extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING', requestId: expect.any(String) } }] });
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
     expect((await app.request('/agreements', { headers: { authorization: 'Bearer forged' } })).status).toBe(401);
-    expect((await call('keys-down' as Who, 'GET', '/agreements')).status).toBe(503);
+    const keysDown = await call('keys-down' as Who, 'GET', '/agreements');
+    expect(keysDown.status).toBe(503);
+    expect(keysDown.headers.get('retry-after')).toBe('5');
+    expect(refusal(keysDown)).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'KEYS_UNAVAILABLE' });
     const citizen = await call('citizen', 'GET', '/agreements');
     expect(citizen.status).toBe(403);
-    expect(citizen.body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'STAFF_ONLY' });
+    expect(refusal(citizen)).toMatchObject({ code: 'FORBIDDEN', rule: 'STAFF_ONLY' });
+  });
+
+  it('answers every refusal in one shape: 405 with Allow, 411, 413, 404, with the request id', async () => {
+    const shapeOf = async (response: Response) => {
+      const body = (await response.json()) as any;
+      expect(body.errors).toHaveLength(1);
+      return { status: response.status, ...body.errors[0].extensions };
+    };
+    const headers = { authorization: 'Bearer operator', 'x-request-id': 'req-shape-1' };
+    // The method is refused before anything else, the token included.
+    const put = await app.request('/agreements', { method: 'PUT' });
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(await shapeOf(put)).toMatchObject({ status: 405, code: 'BAD_USER_INPUT', reason: 'METHOD_NOT_ALLOWED' });
+    const deleted = await app.request('/agreements/agr-1', { method: 'DELETE', headers });
+    expect(deleted.headers.get('allow')).toBe('GET, HEAD');
+    expect(await shapeOf(deleted)).toEqual({ status: 405, code: 'BAD_USER_INPUT', reason: 'METHOD_NOT_ALLOWED', requestId: 'req-shape-1' });
+    expect((await app.request('/agreements/agr-1/approve', { method: 'GET', headers })).headers.get('allow')).toBe('POST');
+
+    const chunked = await app.request('/agreements', { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' }, body: JSON.stringify(requestBody()) });
+    expect(await shapeOf(chunked)).toMatchObject({ status: 411, code: 'BAD_USER_INPUT', reason: 'LENGTH_REQUIRED' });
+    const huge = JSON.stringify({ ...requestBody(), legalBasis: 'x'.repeat(70_000) });
+    const declared = await app.request('/agreements', { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(huge)) }, body: huge });
+    expect(await shapeOf(declared)).toMatchObject({ status: 413, code: 'LIMIT_EXCEEDED', reason: 'BODY_TOO_LARGE' });
+    // No length given (a request made in-process): the body is still read only up to the bound.
+    expect(await shapeOf(await app.request('/agreements', { method: 'POST', headers, body: huge }))).toMatchObject({ status: 413, code: 'LIMIT_EXCEEDED' });
+
+    const nowhere = await app.request('/agreements/agr-1/frobnicate', { method: 'POST', headers });
+    expect(await shapeOf(nowhere)).toEqual({ status: 404, code: 'NOT_FOUND', reason: 'ROUTE_NOT_FOUND', requestId: 'req-shape-1' });
+    // Without a request id of the caller's, the answer still names one.
+    expect((await shapeOf(await app.request('/agreements'))).requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('separates duties: neither the requester, nor the consumer officer, nor a provider developer approves', async () => {
@@ -129,7 +170,7 @@ describe.each(storeTargets())('admin API on $name', (target) => {
     ] as const) {
       const reply = await call(who, 'POST', `/agreements/${id}/approve`);
       expect(reply.status, who).toBe(403);
-      expect(reply.body.error, who).toMatchObject({ code: 'FORBIDDEN', rule });
+      expect(refusal(reply), who).toMatchObject({ code: 'FORBIDDEN', rule });
     }
     const still = await call('requester', 'GET', `/agreements/${id}`);
     expect(still.body.agreement.status).toBe('PENDING');
@@ -139,11 +180,11 @@ describe.each(storeTargets())('admin API on $name', (target) => {
   it('refuses a NONE field at submission, naming it, and a field of another bureau', async () => {
     const none = await call('requester', 'POST', '/agreements', { ...requestBody({ fields: ['Person.name', 'Person.householdId'], masks: {} }), submit: true });
     expect(none.status).toBe(400);
-    expect(none.body.error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fields[1]' });
-    expect(none.body.error.message).toContain('Person.householdId');
+    expect(refusal(none)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fields[1]' });
+    expect(refusal(none).message).toContain('Person.householdId');
     const foreign = await call('requester', 'POST', '/agreements', { ...requestBody({ fields: ['Person.name', 'Enterprise.registeredCapital'], masks: {} }), submit: true });
     expect(foreign.status).toBe(400);
-    expect(foreign.body.error).toMatchObject({ field: 'fields[1]', message: "Enterprise.registeredCapital is provided by 'market-supervision', not by 'public-security'" });
+    expect(refusal(foreign)).toMatchObject({ field: 'fields[1]', message: "Enterprise.registeredCapital is provided by 'market-supervision', not by 'public-security'" });
   });
 
   it.each([
@@ -157,8 +198,8 @@ describe.each(storeTargets())('admin API on $name', (target) => {
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const reply = await call('requester', 'POST', '/agreements', body);
     expect(reply.status).toBe(400);
-    expect(reply.body.error.code).toBe('BAD_USER_INPUT');
-    expect(reply.body.error.field).toBe(field);
+    expect(refusal(reply).code).toBe('BAD_USER_INPUT');
+    expect(refusal(reply).field).toBe(field);
   });
 
   it('requires reasons to reject, and shows them to the requester', async () => {
@@ -166,7 +207,7 @@ describe.each(storeTargets())('admin API on $name', (target) => {
     const id = await requested();
     const bare = await call('providerOfficer', 'POST', `/agreements/${id}/reject`, {});
     expect(bare.status).toBe(400);
-    expect(bare.body.error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(refusal(bare)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
     const reason = 'Addresses are not needed to check pension eligibility; ask for Person.name only.';
     const rejected = await call('providerOfficer', 'POST', `/agreements/${id}/reject`, { reason });
     expect(rejected.status).toBe(200);
@@ -194,7 +235,7 @@ describe.each(storeTargets())('admin API on $name', (target) => {
     const id = await requested();
     const stale = await call('providerOfficer', 'POST', `/agreements/${id}/approve`, { version: 7 });
     expect(stale.status).toBe(409);
-    expect(stale.body.error.code).toBe('CONFLICT');
+    expect(refusal(stale).code).toBe('CONFLICT');
     expect((await call('providerOfficer', 'POST', `/agreements/${id}/approve`, { version: 1 })).status).toBe(200);
     const twice = await call('otherProviderOfficer', 'POST', `/agreements/${id}/approve`);
     expect(twice.status).toBe(409);
@@ -213,7 +254,7 @@ describe.each(storeTargets())('admin API on $name', (target) => {
     const providers = await call('providerDeveloper', 'GET', '/agreements?status=PENDING&limit=200');
     expect(providers.body.agreements.map((agreement: any) => agreement.id)).toContain(id);
     expect((await call('operator', 'GET', '/agreements/agr-nope')).status).toBe(404);
-    expect((await call('operator', 'GET', '/agreements?status=LIVE')).body.error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'status' });
+    expect(refusal(await call('operator', 'GET', '/agreements?status=LIVE'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'status' });
   });
 
   it('pages the listing with an opaque cursor', async () => {
@@ -224,14 +265,14 @@ describe.each(storeTargets())('admin API on $name', (target) => {
     expect(first.body.agreements).toHaveLength(1);
     const second = await call('operator', 'GET', `/agreements?limit=1&cursor=${first.body.nextCursor}`);
     expect(second.body.agreements[0].id).not.toBe(first.body.agreements[0].id);
-    expect((await call('operator', 'GET', '/agreements?cursor=garbage')).body.error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'cursor' });
+    expect(refusal(await call('operator', 'GET', '/agreements?cursor=garbage'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'cursor' });
   });
 
   it('keeps the audit to data officers of the bureau and operators', async () => {
-    expect((await call('requester', 'GET', '/audit')).body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'AUDIT_ROLE' });
-    expect((await call('providerOfficer', 'GET', '/audit?bureau=market-supervision')).body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'OWN_BUREAU' });
+    expect(refusal(await call('requester', 'GET', '/audit'))).toMatchObject({ code: 'FORBIDDEN', rule: 'AUDIT_ROLE' });
+    expect(refusal(await call('providerOfficer', 'GET', '/audit?bureau=market-supervision'))).toMatchObject({ code: 'FORBIDDEN', rule: 'OWN_BUREAU' });
     expect((await call('bystander', 'GET', '/audit')).body.events).toEqual([]);
-    expect((await call('providerOfficer', 'GET', '/audit?from=yesterday')).body.error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
+    expect(refusal(await call('providerOfficer', 'GET', '/audit?from=yesterday'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
     const window = await call('operator', 'GET', '/audit?from=2026-03-06T10:00:00Z&until=2026-03-06T10:00:01Z&limit=200');
     expect(window.body.events.length).toBeGreaterThan(0);
     expect(window.body.events.every((event: any) => event.at === FRIDAY.toISOString())).toBe(true);

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { explainOperation } from './explain-operation.ts';
 import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.ts';
 import type { AgreementsInForce, Enforcer } from '../../policies/enforce.ts';
-import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Agreement } from '../../policies/agreement.ts';
 import {
   approveAgreement,
@@ -19,9 +18,11 @@ import {
 } from '../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { Principal } from '../../policies/principal.ts';
-import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import type { AgreementStore, StoredAgreementEvent } from '../agreements/agreement-store.ts';
 import type { Logger } from '../observability/logger.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { apiRoutes } from '../http/api-routes.ts';
+import { authenticateCaller } from '../http/authenticate-caller.ts';
 import { AdminApiError } from './admin-error.ts';
 import {
   parseAgreementRequest,
@@ -42,7 +43,7 @@ const WORKING_DAYS_RANGE = [1, 65] as const;
 
 /** What the admin API needs. */
 export interface AdminApiDeps {
-  /** Verifies the request's credentials; rejects with a coded error (`TOKEN_MISSING`, …) when it cannot. */
+  /** Verifies the request's credentials; rejects with an auth error (`TOKEN_MISSING`, `KEYS_UNAVAILABLE`, …) when it cannot. */
   readonly authenticate: (request: Request) => Promise<Principal>;
   readonly agreements: AgreementStore;
   readonly catalogue: Catalogue;
@@ -71,8 +72,10 @@ export const DEFAULT_DRAFT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1_000;
 
 /**
  * The admin API for sharing agreements, a hono app the gateway mounts at
- * `/admin/api`. JSON in and out; every refusal is
- * `{ error: { code, message, field?, rule? } }` with 400, 401, 403, 404 or 409.
+ * `/admin/api`. JSON in and out; every refusal is in the shape of GraphQL
+ * errors, `{ errors: [{ message, extensions: { code, requestId, reason?, field?, rule? } }] }`,
+ * with the status of the gateway's error table: 400, 401, 403, 404, 405
+ * (with `Allow`), 409, 411, 413, 503 (with `retry-after`).
  *
  * - `GET /agreements?status&provider&consumer&overdue&limit&cursor`
  * - `GET /agreements/:id` — with its history
@@ -100,26 +103,19 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
 
   const app = new Hono<AdminEnv>();
 
-  // auth: every route needs a principal of the staff (not a citizen app).
-  app.use('*', async (c, next) => {
-    const principal = await authenticated(authenticate, c.req.raw);
+  // auth: every route needs a principal of the staff (not a citizen app). Only on this API's own paths:
+  // the access-log API, mounted at the same prefix, serves citizens too.
+  const staffOnly: MiddlewareHandler<AdminEnv> = async (c, next) => {
+    const principal = await authenticateCaller(authenticate, c.req.raw);
     if (!principal.roles.some((role) => role === 'developer' || role === 'data_officer' || role === 'operator')) {
-      throw new AdminApiError('FORBIDDEN', 'the admin API is for developers, data officers and operators', { rule: 'STAFF_ONLY' });
+      throw new ApiError('FORBIDDEN', 'the admin API is for developers, data officers and operators', { rule: 'STAFF_ONLY' });
     }
     c.set('principal', principal);
     await next();
-  });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: DEFAULT_ADMIN_MAX_BODY_BYTES,
-      onError: () => {
-        throw new AdminApiError('LIMIT_EXCEEDED', `the request body is larger than ${DEFAULT_ADMIN_MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  };
+  const routes = apiRoutes(app, { maxBodyBytes: DEFAULT_ADMIN_MAX_BODY_BYTES, guard: staffOnly, ...(deps.log ? { log: deps.log } : {}) });
 
-  app.get('/agreements', async (c) => {
+  routes.on('GET', '/agreements', async (c) => {
     const principal = c.get('principal');
     const filter = parseListQuery(c.req.query());
     const at = now();
@@ -127,15 +123,15 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     return c.json({ agreements: page.items.map((agreement) => present(agreement, at)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
   });
 
-  app.get('/agreements/:id', async (c) => {
+  routes.on('GET', '/agreements/:id', async (c) => {
     const principal = c.get('principal');
-    const found = await agreements.get(c.req.param('id'));
-    if (!found || !canSee(principal, found.agreement)) throw notFound(c.req.param('id'));
+    const found = await agreements.get(c.req.param('id') ?? '');
+    if (!found || !canSee(principal, found.agreement)) throw notFound();
     const at = now();
     return c.json({ agreement: present(found.agreement, at), events: found.events.map(presentEvent) });
   });
 
-  app.post('/agreements', async (c) => {
+  routes.on('POST', '/agreements', async (c) => {
     const principal = c.get('principal');
     const input = parseAgreementRequest(parseBody(await c.req.text()));
     const at = now();
@@ -156,9 +152,9 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       const expected = parseExpectedVersion(body);
       const id = c.req.param('id') ?? '';
       const found = await agreements.get(id);
-      if (!found || !canSee(principal, found.agreement)) throw notFound(id);
+      if (!found || !canSee(principal, found.agreement)) throw notFound();
       if (expected !== undefined && expected !== found.agreement.version) {
-        throw new AdminApiError('CONFLICT', `agreement ${id} is at version ${found.agreement.version}, not ${expected}; reload it and decide again`);
+        throw new ApiError('CONFLICT', `agreement ${found.agreement.id} is at version ${found.agreement.version}, not the version you gave; reload it and decide again`);
       }
       const at = now();
       const result = decide(found.agreement, principal, input, at);
@@ -167,25 +163,25 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       await deps.onChange?.();
       return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) });
     };
-  app.post('/agreements/:id/submit', transition(parseNoInput, (agreement, principal, input, at) => submitAgreement(agreement, principal, input, at, catalogue, settings)));
-  app.post('/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approveAgreement(agreement, principal, input, at, catalogue)));
-  app.post('/agreements/:id/reject', transition(parseReason, rejectAgreement));
-  app.post('/agreements/:id/revoke', transition(parseReason, revokeAgreement));
+  routes.on('POST', '/agreements/:id/submit', transition(parseNoInput, (agreement, principal, input, at) => submitAgreement(agreement, principal, input, at, catalogue, settings)));
+  routes.on('POST', '/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approveAgreement(agreement, principal, input, at, catalogue)));
+  routes.on('POST', '/agreements/:id/reject', transition(parseReason, rejectAgreement));
+  routes.on('POST', '/agreements/:id/revoke', transition(parseReason, revokeAgreement));
 
-  app.get('/audit', async (c) => {
+  routes.on('GET', '/audit', async (c) => {
     const principal = c.get('principal');
     const filter = parseAuditQuery(c.req.query());
     if (!isOperator(principal) && !principal.roles.includes('data_officer')) {
-      throw new AdminApiError('FORBIDDEN', 'the audit is for data officers and operators', { rule: 'AUDIT_ROLE' });
+      throw new ApiError('FORBIDDEN', 'the audit is for data officers and operators', { rule: 'AUDIT_ROLE' });
     }
     if (!isOperator(principal) && filter.bureau !== undefined && filter.bureau !== principal.bureau) {
-      throw new AdminApiError('FORBIDDEN', `you may audit only agreements of your bureau '${principal.bureau}'`, { rule: 'OWN_BUREAU' });
+      throw new ApiError('FORBIDDEN', `you may audit only agreements of your bureau '${principal.bureau}'`, { rule: 'OWN_BUREAU' });
     }
     const page = await agreements.audit({ ...filter, ...(isOperator(principal) ? {} : { bureau: principal.bureau }) });
     return c.json({ events: page.items.map(presentEvent), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
   });
 
-  app.post('/explain', async (c) => {
+  routes.on('POST', '/explain', async (c) => {
     if (!deps.explain) throw new AdminApiError('NOT_FOUND', 'explain is not available on this server');
     const principal = c.get('principal');
     const input = parseExplainRequest(parseBody(await c.req.text()));
@@ -231,16 +227,6 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     return c.json({ explain: report, drafts }, 201);
   });
 
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
-  app.onError((error, c) => {
-    const refusal = toAdminError(error);
-    if (refusal.code === 'INTERNAL') deps.log?.error({ err: error }, 'unexpected error in the admin API');
-    if (refusal.code === 'UNAUTHENTICATED') c.header('www-authenticate', 'Bearer');
-    return c.json(
-      { error: { code: refusal.code, message: refusal.message, ...(refusal.field ? { field: refusal.field } : {}), ...(refusal.rule ? { rule: refusal.rule } : {}) } },
-      refusal.status,
-    );
-  });
   return app;
 }
 
@@ -263,17 +249,6 @@ function presentEvent(event: StoredAgreementEvent): StoredAgreementEvent {
   return event;
 }
 
-async function authenticated(authenticate: AdminApiDeps['authenticate'], request: Request): Promise<Principal> {
-  try {
-    return await authenticate(request);
-  } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
-    // Auth errors carry a code and a message written for the token's holder; anything else is a fault of ours.
-    if (typeof code !== 'string') throw error;
-    if (code === 'KEYS_UNAVAILABLE') throw new AdminApiError('UPSTREAM_UNAVAILABLE', 'the token issuer’s keys cannot be fetched now; try again shortly', { cause: error });
-    throw new AdminApiError('UNAUTHENTICATED', error instanceof Error && error.message ? error.message : 'a valid bearer token is required', { cause: error });
-  }
-}
 
 function isOperator(principal: Principal): boolean {
   return principal.roles.includes('operator');
@@ -284,21 +259,14 @@ function canSee(principal: Principal, agreement: Agreement): boolean {
   return isOperator(principal) || principal.bureau === agreement.consumerBureau || principal.bureau === agreement.providerBureau;
 }
 
-/** Hidden and missing agreements look the same, so ids of other bureaus' agreements cannot be probed. */
-function notFound(id: string): AdminApiError {
-  return new AdminApiError('NOT_FOUND', `no agreement ${JSON.stringify(id.slice(0, 80))} that you can see`);
+/**
+ * Hidden and missing agreements look the same, so ids of other bureaus' agreements cannot be probed;
+ * the id is not quoted back (a caller may have put anything in it).
+ */
+function notFound(): ApiError {
+  return new ApiError('NOT_FOUND', 'no agreement with this id that you can see');
 }
 
-function refused(result: Extract<LifecycleResult, { ok: false }>): AdminApiError {
-  return new AdminApiError(result.code, result.message, { ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
-}
-
-function toAdminError(error: unknown): AdminApiError {
-  if (error instanceof AdminApiError) return error;
-  if (error instanceof AgreementStoreError) {
-    return error.code === 'CONFLICT'
-      ? new AdminApiError('CONFLICT', error.message, { cause: error })
-      : new AdminApiError('BAD_USER_INPUT', error.message, { field: 'cursor', cause: error });
-  }
-  return new AdminApiError('INTERNAL', 'Internal error. Quote the request id when you report it.', { cause: error });
+function refused(result: Extract<LifecycleResult, { ok: false }>): ApiError {
+  return new ApiError(result.code, result.message, { ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
 }

@@ -3,20 +3,25 @@ import type { AgreementRequestInput, ReasonInput } from '../../policies/agreemen
 import type { MaskKind } from '../../policies/catalogue.ts';
 import type { AgreementAuditFilter, AgreementListFilter } from '../agreements/agreement-store.ts';
 import { MAX_PAGE_SIZE } from '../agreements/agreement-store.ts';
-import { AdminApiError } from './admin-error.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { checkWellFormedInput } from '../http/check-well-formed-input.ts';
+import { onlyKnownNames as only } from '../http/only-known-names.ts';
+import { parseInstant } from '../http/parse-instant.ts';
 
 /**
  * The shapes the admin API accepts, checked before anything is loaded: a
- * wrong type or an unknown property is a 400 naming it. Whether the values
- * make sense (a field of the catalogue, a window of sane length) is the
- * lifecycle's call, which names the field the same way.
+ * wrong type, an unknown property, text PostgreSQL cannot hold (a NUL, a
+ * lone surrogate) or an instant it cannot read is a 400 naming it, and the
+ * value is never quoted back. Whether the values make sense (a field of the
+ * catalogue, a window of sane length) is the lifecycle's call, which names
+ * the field the same way.
  */
 
 /** A request body as the caller sent it: a JSON object, or nothing. */
 export type Body = Readonly<Record<string, unknown>>;
 
 const STATUSES: readonly AgreementStatus[] = ['DRAFT', 'PENDING', 'ACTIVE', 'REVOKED', 'EXPIRED', 'REJECTED'];
-const REQUEST_KEYS = new Set([
+const REQUEST_KEYS: readonly string[] = [
   'consumerBureau',
   'consumerApp',
   'providerBureau',
@@ -30,30 +35,29 @@ const REQUEST_KEYS = new Set([
   'validUntil',
   'disclosureDelay',
   'submit',
-]);
+];
 
-/** Parses a JSON body text; empty means `{}`. */
+/** Parses a JSON body text; empty means `{}`. Every string in it, property names too, must be text PostgreSQL can hold. */
 export function parseBody(text: string): Body {
   if (text.trim() === '') return {};
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new AdminApiError('BAD_USER_INPUT', 'the request body is not valid JSON');
+    throw new ApiError('BAD_USER_INPUT', 'the request body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminApiError('BAD_USER_INPUT', 'the request body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('BAD_USER_INPUT', 'the request body must be a JSON object');
+  checkWellFormedInput(value, '');
   return value as Body;
 }
 
 /** The body of `POST /agreements`. */
 export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, 'id'> {
-  for (const key of Object.keys(body)) {
-    if (!REQUEST_KEYS.has(key)) throw bad(key, `unknown property '${key}'; expected ${[...REQUEST_KEYS].join(', ')}`);
-  }
+  only(body, REQUEST_KEYS, { top: 'body' });
   const masks = body.masks === undefined ? undefined : record(body.masks, 'masks');
   const delay = body.disclosureDelay === undefined ? undefined : record(body.disclosureDelay, 'disclosureDelay');
   if (delay) {
-    for (const key of Object.keys(delay)) if (key !== 'days' && key !== 'legalReason') throw bad(`disclosureDelay.${key}`, 'disclosureDelay has only days and legalReason');
+    only(delay, ['days', 'legalReason'], { within: 'disclosureDelay' });
   }
   return {
     ...optional('consumerBureau', body.consumerBureau),
@@ -65,8 +69,8 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
     legalBasis: text(body.legalBasis, 'legalBasis'),
     rowScope: oneOf(body.rowScope, 'rowScope', ['ANY', 'SELF'] as const),
     ...optional('scope', body.scope),
-    validFrom: text(body.validFrom, 'validFrom'),
-    validUntil: text(body.validUntil, 'validUntil'),
+    validFrom: isoInstant(body.validFrom, 'validFrom'),
+    validUntil: isoInstant(body.validUntil, 'validUntil'),
     ...(delay ? { disclosureDelay: { days: integer(delay.days, 'disclosureDelay.days'), legalReason: text(delay.legalReason, 'disclosureDelay.legalReason') } } : {}),
     ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
   };
@@ -74,13 +78,13 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
 
 /** The body of `reject` and `revoke`. */
 export function parseReason(body: Body): ReasonInput {
-  only(body, ['reason', 'version']);
+  only(body, ['reason', 'version'], { top: 'body' });
   return { reason: text(body.reason, 'reason') };
 }
 
 /** The body of `submit` and `approve`: nothing but an optional version. */
 export function parseNoInput(body: Body): Record<string, never> {
-  only(body, ['version']);
+  only(body, ['version'], { top: 'body' });
   return {};
 }
 
@@ -91,7 +95,7 @@ export function parseExpectedVersion(body: Body): number | undefined {
 
 /** Query of `GET /agreements`. */
 export function parseListQuery(query: Readonly<Record<string, string>>): AgreementListFilter {
-  only(query, ['status', 'provider', 'consumer', 'overdue', 'limit', 'cursor']);
+  only(query, ['status', 'provider', 'consumer', 'overdue', 'limit', 'cursor'], { top: 'query' });
   return {
     ...(query.status === undefined ? {} : { status: oneOf(query.status, 'status', STATUSES) }),
     ...(query.provider === undefined ? {} : { provider: query.provider }),
@@ -103,13 +107,13 @@ export function parseListQuery(query: Readonly<Record<string, string>>): Agreeme
 
 /** Query of `GET /audit`. */
 export function parseAuditQuery(query: Readonly<Record<string, string>>): AgreementAuditFilter {
-  only(query, ['actor', 'agreement', 'bureau', 'from', 'until', 'limit', 'cursor']);
+  only(query, ['actor', 'agreement', 'bureau', 'from', 'until', 'limit', 'cursor'], { top: 'query' });
   return {
     ...(query.actor === undefined ? {} : { actor: query.actor }),
     ...(query.agreement === undefined ? {} : { agreementId: query.agreement }),
     ...(query.bureau === undefined ? {} : { bureau: query.bureau }),
-    ...(query.from === undefined ? {} : { from: instant(query.from, 'from') }),
-    ...(query.until === undefined ? {} : { until: instant(query.until, 'until') }),
+    ...(query.from === undefined ? {} : { from: parseInstant(query.from, 'from') }),
+    ...(query.until === undefined ? {} : { until: parseInstant(query.until, 'until') }),
     ...limitAndCursor(query),
   };
 }
@@ -121,10 +125,6 @@ function limitAndCursor(query: Readonly<Record<string, string>>): { limit?: numb
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw bad('limit', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
   }
   return { ...(limit === undefined ? {} : { limit }), ...(query.cursor === undefined ? {} : { cursor: query.cursor }) };
-}
-
-function only(value: Readonly<Record<string, unknown>>, keys: readonly string[]): void {
-  for (const key of Object.keys(value)) if (!keys.includes(key)) throw bad(key, `unknown property '${key}'; expected ${keys.join(', ')}`);
 }
 
 function text(value: unknown, field: string): string {
@@ -161,14 +161,13 @@ function oneOf<T extends string>(value: unknown, field: string, allowed: readonl
   return value as T;
 }
 
-function instant(value: string, field: string): Date {
-  const at = Date.parse(value);
-  if (!Number.isFinite(at)) throw bad(field, `${field} must be an ISO 8601 instant, e.g. 2026-03-01T00:00:00Z`);
-  return new Date(at);
+/** An instant as PostgreSQL will read it the same way: checked, then written out in full (`2026-03-01T00:00:00.000Z`). */
+function isoInstant(value: unknown, field: string): string {
+  return parseInstant(text(value, field), field).toISOString();
 }
 
-function bad(field: string, message: string): AdminApiError {
-  return new AdminApiError('BAD_USER_INPUT', message, { field });
+function bad(field: string, message: string): ApiError {
+  return new ApiError('BAD_USER_INPUT', message, { field });
 }
 
 /** The body of `POST /explain`. */
@@ -181,23 +180,23 @@ export interface ExplainRequest {
   readonly draft?: { readonly legalBasis: string; readonly validUntil?: string };
 }
 
-const EXPLAIN_KEYS = new Set(['query', 'variables', 'operationName', 'purpose', 'draft']);
+const EXPLAIN_KEYS: readonly string[] = ['query', 'variables', 'operationName', 'purpose', 'draft'];
 
 /** Parses the body of `POST /explain`. */
 export function parseExplainRequest(body: Body): ExplainRequest {
-  for (const key of Object.keys(body)) {
-    if (!EXPLAIN_KEYS.has(key)) throw bad(key, `unknown property '${key}'; expected ${[...EXPLAIN_KEYS].join(', ')}`);
-  }
+  only(body, EXPLAIN_KEYS, { top: 'body' });
   const variables = body.variables === undefined || body.variables === null ? undefined : record(body.variables, 'variables');
   const draft = body.draft === undefined ? undefined : record(body.draft, 'draft');
   if (draft) {
-    for (const key of Object.keys(draft)) if (key !== 'legalBasis' && key !== 'validUntil') throw bad(`draft.${key}`, 'draft has only legalBasis and validUntil');
+    only(draft, ['legalBasis', 'validUntil'], { within: 'draft' });
   }
   return {
     query: text(body.query, 'query'),
     ...(variables ? { variables } : {}),
     ...optional('operationName', body.operationName),
     ...optional('purpose', body.purpose),
-    ...(draft ? { draft: { legalBasis: text(draft.legalBasis, 'draft.legalBasis'), ...optional('validUntil', draft.validUntil) } } : {}),
+    ...(draft
+      ? { draft: { legalBasis: text(draft.legalBasis, 'draft.legalBasis'), ...(draft.validUntil === undefined ? {} : { validUntil: isoInstant(draft.validUntil, 'draft.validUntil') }) } }
+      : {}),
   };
 }

@@ -362,17 +362,24 @@ function decodeCursor(cursor: string): unknown {
   }
 }
 
+/** Largest `agreement_events.id` (an `integer` column): a larger cursor would fail in PostgreSQL, not here. */
+const MAX_EVENT_ID = 2 ** 31 - 1;
+
+/** Only what {@link encodeCursor} wrote: an instant as `toISOString` spells it and an id PostgreSQL can hold as text. */
 function decodeListCursor(cursor: string): [Date, string] {
   const key = decodeCursor(cursor);
-  if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'string' && Number.isFinite(Date.parse(key[0]))) {
-    return [new Date(key[0]), key[1]];
+  if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'string') {
+    const [at, id] = key as [string, string];
+    const createdAt = new Date(at);
+    const year = createdAt.getUTCFullYear();
+    if (!Number.isNaN(year) && year >= 1 && year <= 9999 && createdAt.toISOString() === at && id.isWellFormed() && !id.includes('\u0000')) return [createdAt, id];
   }
   throw new AgreementStoreError('BAD_CURSOR', 'the cursor is not one this listing handed out');
 }
 
 function decodeAuditCursor(cursor: string): number {
   const key = decodeCursor(cursor);
-  if (Array.isArray(key) && key.length === 1 && Number.isSafeInteger(key[0])) return key[0] as number;
+  if (Array.isArray(key) && key.length === 1 && Number.isSafeInteger(key[0]) && key[0] >= 1 && key[0] <= MAX_EVENT_ID) return key[0] as number;
   throw new AgreementStoreError('BAD_CURSOR', 'the cursor is not one this listing handed out');
 }
 

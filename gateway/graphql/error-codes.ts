@@ -1,27 +1,21 @@
 import { GraphQLError } from 'graphql';
 import { findConnectorError } from '../../connectors/connector-error.ts';
+import { answerHeaders, answerOf, httpStatusOf, isErrorCode, reasonOf, type ErrorCode, type GatewayErrorCode } from '../errors/error-table.ts';
+import { INTERNAL_MESSAGE, moduleErrorOf } from '../errors/to-api-error.ts';
 
-/** Every `extensions.code` a client can see, so a `switch` over them is exhaustive. */
-export type GatewayErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'LIMIT_EXCEEDED' | 'UPSTREAM_UNAVAILABLE' | 'INTERNAL';
+export type { GatewayErrorCode } from '../errors/error-table.ts';
+
+const GATEWAY_CODES: readonly GatewayErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'LIMIT_EXCEEDED', 'UPSTREAM_UNAVAILABLE', 'INTERNAL'];
 
 /**
- * The one table from error code to HTTP status. Field-level failures
+ * The HTTP status of each GraphQL client code, as the gateway's one error
+ * table (`gateway/errors/error-table.ts`) gives it. Field-level failures
  * (`FORBIDDEN` on some fields, `UPSTREAM_UNAVAILABLE`) travel with a 200 and a
  * partial result; the status here applies when the whole request fails.
  */
-export const HTTP_STATUS: Readonly<Record<GatewayErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  BAD_USER_INPUT: 400,
-  LIMIT_EXCEEDED: 400,
-  UPSTREAM_UNAVAILABLE: 200,
-  INTERNAL: 500,
-};
+export const HTTP_STATUS: Readonly<Record<GatewayErrorCode, number>> = Object.fromEntries(GATEWAY_CODES.map((code) => [code, httpStatusOf(code)])) as Record<GatewayErrorCode, number>;
 
-const CLIENT_CODES = new Set<string>(Object.keys(HTTP_STATUS));
-
-/** Codes that graphql-yoga and graphql-js put on a client's own mistakes. */
-const CLIENT_MISTAKES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
+const CLIENT_CODES: ReadonlySet<string> = new Set(GATEWAY_CODES);
 
 /**
  * Turns any error that reached the GraphQL layer into what the client may
@@ -41,6 +35,9 @@ export function toClientError(error: unknown): GraphQLError {
     });
   }
   if (!graphqlError) return internal(at);
+  // A coded error of one of the gateway's modules, thrown by a plugin or resolver: the table says what the client sees.
+  const moduleError = isUnexpected(graphqlError) ? fromModuleError(graphqlError.originalError, at, graphqlError.path !== undefined) : undefined;
+  if (moduleError) return moduleError;
 
   const code = graphqlError.extensions?.code;
   const http = graphqlError.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
@@ -50,18 +47,40 @@ export function toClientError(error: unknown): GraphQLError {
     if (http === undefined && graphqlError.path) return graphqlError;
     // A field-level error (it has a path) rides along a partial result: it sets no status of its own.
     const { http: _ignored, ...extensions } = graphqlError.extensions;
-    const status = http?.status ?? (graphqlError.path ? undefined : HTTP_STATUS[code as GatewayErrorCode]);
+    const status = http?.status ?? (graphqlError.path ? undefined : httpStatusOf(code as GatewayErrorCode));
     return new GraphQLError(graphqlError.message, { ...at, extensions: { ...extensions, ...(status !== undefined ? { http: httpOf(status, http?.headers) } : {}) } });
   }
-  const clientMistake = (typeof code === 'string' && CLIENT_MISTAKES.has(code)) || (http?.status !== undefined && http.status >= 400 && http.status < 500);
+  const clientMistake = (isErrorCode(code) && answerOf(code).code === 'BAD_USER_INPUT') || (http?.status !== undefined && http.status >= 400 && http.status < 500);
   if (clientMistake || (code === undefined && !isUnexpected(graphqlError))) {
-    const status = http?.status ?? (graphqlError.path ? undefined : 400);
+    const status = http?.status ?? (graphqlError.path ? undefined : isErrorCode(code) ? httpStatusOf(code) : 400);
     return new GraphQLError(withoutValues(graphqlError.message), {
       ...at,
       extensions: { code: 'BAD_USER_INPUT', ...(status ? { http: httpOf(status, http?.headers) } : {}) },
     });
   }
   return internal(at);
+}
+
+/**
+ * An error that ends the whole GraphQL request, answered as the error table
+ * says for `code`: the client code, the module's code as `reason`, the status
+ * and its headers. Plugins raise these instead of choosing statuses.
+ *
+ * @example
+ * throw requestError('TOKEN_EXPIRED', 'The token has expired.'); // UNAUTHENTICATED, reason TOKEN_EXPIRED, 401 + www-authenticate
+ */
+export function requestError(code: ErrorCode, message: string, extensions: Readonly<Record<string, unknown>> = {}): GraphQLError {
+  const answer = answerOf(code);
+  const reason = reasonOf(code);
+  const headers = answerHeaders(answer);
+  return new GraphQLError(message, {
+    extensions: {
+      code: answer.code,
+      ...(reason !== undefined ? { reason } : {}),
+      ...extensions,
+      http: httpOf(answer.status, Object.keys(headers).length > 0 ? { ...headers } : undefined),
+    },
+  });
 }
 
 /**
@@ -85,7 +104,31 @@ function isUnexpected(error: GraphQLError): boolean {
 }
 
 function internal(at: object): GraphQLError {
-  return new GraphQLError('Internal error. Quote the request id when you report it.', { ...at, extensions: { code: 'INTERNAL' } });
+  return new GraphQLError(INTERNAL_MESSAGE, { ...at, extensions: { code: 'INTERNAL' } });
+}
+
+/**
+ * An `AccessLogError`, `StoreError`, `AuthError`, … (or an `ApiError`) that
+ * reached the GraphQL layer: its client code, its module code as `reason`,
+ * and the status and headers of the error table, unless it belongs to a
+ * field. Undefined for anything else, which stays `INTERNAL`.
+ */
+function fromModuleError(original: unknown, at: object, onField: boolean): GraphQLError | undefined {
+  const refusal = moduleErrorOf(original);
+  if (!refusal) return undefined;
+  const answer = refusal.answer;
+  if (answer.status === 500) return internal(at);
+  const reason = reasonOf(refusal.code);
+  const headers = answerHeaders(answer);
+  return new GraphQLError(refusal.message, {
+    ...at,
+    extensions: {
+      code: answer.code,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(refusal.field !== undefined ? { field: refusal.field } : {}),
+      ...(onField ? {} : { http: httpOf(answer.status, Object.keys(headers).length > 0 ? { ...headers } : undefined) }),
+    },
+  });
 }
 
 /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { print, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AccessLogEntryInput } from '../access-log/access-log-entry.ts';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
 import type { GatewayContext } from './gateway-context.ts';
+import { requestError } from './error-codes.ts';
 
 /** What the access log plugin needs. */
 export interface AccessLogPluginOptions {
@@ -55,9 +56,7 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
             setResult({
               data: null,
               errors: [
-                new GraphQLError('The access log could not record this read, so no data is released. Try again shortly.', {
-                  extensions: { code: 'INTERNAL', reason: 'ACCESS_LOG_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '2' } } },
-                }),
+                requestError('ACCESS_LOG_UNAVAILABLE', 'The access log could not record this read, so no data is released. Try again shortly.'),
               ],
             });
           }

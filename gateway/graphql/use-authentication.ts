@@ -1,10 +1,10 @@
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { GatewayContext } from './gateway-context.ts';
+import { requestError } from './error-codes.ts';
 
 /**
  * Resolves the caller's identity once per request, before the request body
@@ -25,14 +25,8 @@ export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContex
         principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
       } catch (error) {
         if (!isAuthError(error)) throw error;
-        const unavailable = error.code === 'KEYS_UNAVAILABLE';
-        throw new GraphQLError(error.message, {
-          extensions: {
-            code: 'UNAUTHENTICATED',
-            reason: error.code,
-            http: unavailable ? { status: 503, headers: { 'retry-after': '5' } } : { status: 401, headers: { 'www-authenticate': 'Bearer' } },
-          },
-        });
+        // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away.
+        throw requestError(error.code, error.message);
       }
     },
     onContextBuilding({ context, extendContext }) {

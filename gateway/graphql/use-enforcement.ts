@@ -5,6 +5,8 @@ import type { UpstreamFailure } from '../../policies/access-record.ts';
 import type { AgreementsInForce, Enforcer, RequestProblem, WithheldField } from '../../policies/enforce.ts';
 import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.ts';
 import type { GatewayContext } from './gateway-context.ts';
+import { requestError } from './error-codes.ts';
+import { httpStatusOf } from '../errors/error-table.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
@@ -56,7 +58,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
           return;
         case 'refused':
           extendContext({ enforcement: enforced.decided, accessRecord: enforced.record });
-          setResultAndStopExecution({ data: null, errors: enforced.withheld.map((withheld) => withheldError(withheld, 403)) });
+          setResultAndStopExecution({ data: null, errors: enforced.withheld.map((withheld) => withheldError(withheld, httpStatusOf('FORBIDDEN'))) });
           return;
         case 'execute':
           extendContext({ enforcement: enforced.decided });
@@ -90,7 +92,7 @@ function upstreamFailures(errors: readonly GraphQLError[]): UpstreamFailure[] {
 }
 
 function problemError(problem: RequestProblem): GraphQLError {
-  return new GraphQLError(problem.message, { extensions: { code: problem.code, reason: problem.reason, http: { status: 400 } } });
+  return requestError(problem.code, problem.message, { reason: problem.reason });
 }
 
 /** A withheld field as a GraphQL error at its path; `status` when it refuses the whole operation. */

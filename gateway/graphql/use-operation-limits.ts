@@ -1,5 +1,6 @@
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { requestError } from './error-codes.ts';
 
 /** Limits on the shape of one operation. */
 export interface OperationLimits {
@@ -68,5 +69,5 @@ function depthOf(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, 
 }
 
 function limitError(message: string, limit: string, max: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: 400 } } });
+  return requestError('LIMIT_EXCEEDED', message, { limit, max });
 }

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GATEWAY_JWKS_PATH } from '../auth/consumer-assertion.ts';
 import { ACCESS_LOG_JWKS_PATH } from '../access-log/access-log-jwks.ts';
+import { apiErrorHandler, apiNotFound } from './api-routes.ts';
 
 /** What the operational routes read. */
 export interface AppDeps {
@@ -58,10 +59,8 @@ export function createApp(deps: AppDeps): Hono {
   if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
   if (accessLogJwks) app.get(ACCESS_LOG_JWKS_PATH, (c) => c.json(accessLogJwks, 200, { 'cache-control': 'public, max-age=300' }));
 
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
-  app.onError((error, c) => {
-    deps.log.error({ err: error }, 'unexpected error in an HTTP route');
-    return c.json({ error: { code: 'INTERNAL', message: 'Internal error. Quote the request id when you report it.' } }, 500);
-  });
+  // The same shape as every JSON API's errors: the sub-apps mounted here answer their own; these catch the rest.
+  app.notFound(apiNotFound);
+  app.onError(apiErrorHandler(deps.log));
   return app;
 }

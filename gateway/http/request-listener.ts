@@ -7,6 +7,10 @@ import { REQUEST_ID_HEADER, type GatewayServerContext } from '../graphql/gateway
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createStaticAsset, type StaticAsset } from './static-asset.ts';
+import { ApiError } from '../errors/api-error.ts';
+import { errorHeaders, errorPayload } from '../errors/error-response.ts';
+import { SAFE_REQUEST_ID } from '../errors/request-id.ts';
+import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
 
 /** What the node:http listener dispatches to. */
 export interface RequestListenerDeps {
@@ -34,24 +38,11 @@ export interface RequestListenerDeps {
 export const REFUSED_BODY_DRAIN_BYTES = 16 * 1_048_576;
 /** How long a refused request's connection stays open, at most, for the client to finish sending and read the answer. */
 export const REFUSAL_LINGER_MS = 10_000;
-/** The wait a 503 for bodies in flight asks for: bodies are read in milliseconds, so the budget frees up fast. */
-export const BODIES_IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
 /** GraphiQL's page has no version in its URL, so a browser keeps it but asks each time (a 304 of a few hundred bytes). */
 const GRAPHIQL_CACHE_CONTROL = 'no-cache';
 
 const GRAPHQL_PATH = '/graphql';
 const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/readyz', '/metrics']);
-/** A caller's request id is kept only if it is short and plain, so it can be logged and echoed safely. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Why a request is answered before anything reads its body. */
-interface Refusal {
-  readonly status: number;
-  readonly code: 'BAD_USER_INPUT' | 'LIMIT_EXCEEDED' | 'INTERNAL';
-  readonly message: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
 /**
  * The gateway's node:http listener.
  *
@@ -84,7 +75,7 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       (page) => (page ? page.serve(request, response) : void yoga.handle(request, response, context)),
       (error: unknown) => {
         log.error({ err: error, requestId: context.requestId }, 'GraphiQL page could not be prepared');
-        refuseReadably(request, response, { status: 500, code: 'INTERNAL', message: 'Internal error. Quote the request id when you report it.' }, context.requestId);
+        refuseReadably(request, response, new ApiError('INTERNAL', INTERNAL_MESSAGE), context.requestId);
       },
     );
   };
@@ -116,12 +107,8 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
     const bodyBytes = declaredLength(request);
     if (bodyBytes > 0) {
       if (bodyBytesInFlight + bodyBytes > maxBodyBytesInFlight) {
-        return refuseReadably(request, response, {
-          status: 503,
-          code: 'LIMIT_EXCEEDED',
-          message: 'The gateway is holding as many request bodies as it may at once; try again shortly.',
-          headers: { 'retry-after': String(BODIES_IN_FLIGHT_RETRY_AFTER_SECONDS) },
-        }, requestId);
+        const busy = new ApiError('BODIES_IN_FLIGHT', 'The gateway is holding as many request bodies as it may at once; try again shortly.');
+        return refuseReadably(request, response, busy, requestId);
       }
       // Held until the response is done (or the client is gone): the parsed body lives as long as the operation does.
       bodyBytesInFlight += bodyBytes;
@@ -131,19 +118,20 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
   };
 }
 
-function refuse(request: IncomingMessage, maxBodyBytes: number): Refusal | undefined {
+/** Why a request is answered before anything reads its body, if it is. */
+function refuse(request: IncomingMessage, maxBodyBytes: number): ApiError | undefined {
   const method = request.method ?? 'GET';
   if (method !== 'GET' && method !== 'POST' && method !== 'OPTIONS') {
-    return { status: 405, code: 'BAD_USER_INPUT', message: `${method} is not supported on /graphql; use POST (or GET for queries).`, headers: { allow: 'GET, POST, OPTIONS' } };
+    return new ApiError('METHOD_NOT_ALLOWED', `${method} is not supported on /graphql; use POST (or GET for queries).`, { allow: ['GET', 'POST', 'OPTIONS'] });
   }
   if (method !== 'POST') return undefined;
   if (request.headers['content-length'] === undefined) {
     // Without a length the body could only be bounded by reading it here,
     // on the hot path; every HTTP client sends one for a JSON body.
-    return { status: 411, code: 'BAD_USER_INPUT', message: 'A POST to /graphql needs a Content-Length header.' };
+    return new ApiError('LENGTH_REQUIRED', 'A POST to /graphql needs a Content-Length header.');
   }
   if (declaredLength(request) > maxBodyBytes) {
-    return { status: 413, code: 'LIMIT_EXCEEDED', message: `The request body is larger than ${maxBodyBytes} bytes.` };
+    return new ApiError('BODY_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes.`);
   }
   return undefined;
 }
@@ -165,9 +153,9 @@ function declaredLength(request: IncomingMessage): number {
  * client's bytes still arrive answers them with a reset, which takes the
  * unread answer with it: under load most refused uploaders saw EPIPE, not 413.
  */
-function refuseReadably(request: IncomingMessage, response: ServerResponse, refusal: Refusal, requestId: string): void {
-  const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code, requestId } }] });
-  response.writeHead(refusal.status, { ...refusal.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+function refuseReadably(request: IncomingMessage, response: ServerResponse, refusal: ApiError, requestId: string): void {
+  const body = JSON.stringify(errorPayload(refusal, requestId));
+  response.writeHead(refusal.status, { ...errorHeaders(refusal), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.write(body);
   let dropped = 0;
   const close = (): void => {

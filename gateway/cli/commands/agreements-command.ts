@@ -271,10 +271,12 @@ function adminCall(root: URL, token: string, io: CliIo): AdminCall {
       parsed = undefined;
     }
     if (response.ok && parsed !== undefined) return { ok: true, body: parsed };
-    const error = parsed?.error;
-    if (error && typeof error.code === 'string') {
-      const details = [error.field ? `field ${error.field}` : '', error.rule ? `rule ${error.rule}` : ''].filter(Boolean).join(', ');
-      io.stderr.write(`${error.code}: ${error.message}${details ? ` (${details})` : ''}\n`);
+    // The admin API answers in the shape of GraphQL errors: { errors: [{ message, extensions: { code, field?, rule? } }] }.
+    const error = parsed?.errors?.[0];
+    const extensions = error?.extensions;
+    if (extensions && typeof extensions.code === 'string') {
+      const details = [extensions.field ? `field ${extensions.field}` : '', extensions.rule ? `rule ${extensions.rule}` : ''].filter(Boolean).join(', ');
+      io.stderr.write(`${extensions.code}: ${error.message}${details ? ` (${details})` : ''}\n`);
     } else {
       io.stderr.write(`isthmus agreements: the gateway answered HTTP ${response.status} without an error body\n`);
     }
