@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.isthmus/**'],
+    // In CI, refuse to run without DATABASE_URL: its PostgreSQL cases would all be skipped.
+    globalSetup: ['test/support/ci-database-check.ts'],
     // Each file starts its own bureau servers and databases on free ports, so
     // files run in parallel; two workers match the 2-core machines we run on.
     pool: 'forks',

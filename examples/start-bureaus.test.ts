@@ -3,14 +3,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCity } from './data/generate-city.ts';
 import { startDemoBureaus, type DemoBureaus } from './start-bureaus.ts';
+import { describeEachStore } from '../test/support/describe-each-store.ts';
 
 const city = generateCity({ seed: 14, persons: 120, enterprises: 20 });
 const REQUEST_TIMEOUT_MS = 5_000;
 
-const stores: [string, string | undefined][] = [['PGlite', undefined]];
-if (process.env['DATABASE_URL']) stores.push(['PostgreSQL', process.env['DATABASE_URL']]);
-
-describe.each(stores)('startDemoBureaus with HRSS on %s', (_store, databaseServerUrl) => {
+// PGlite and the PostgreSQL server of DATABASE_URL (skipped without it).
+describeEachStore('startDemoBureaus with HRSS on $name', ({ serverUrl: databaseServerUrl }) => {
   let bureaus: DemoBureaus;
 
   beforeAll(async () => {

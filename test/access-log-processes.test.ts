@@ -8,8 +8,9 @@ import { demoCity } from '../examples/data/generate-city.ts';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
-import { createScratchDatabase } from './support/test-stores.ts';
+import { createScratchDatabase, storeTargets } from './support/test-stores.ts';
 import { spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
+import { waitFor } from './support/wait-for.ts';
 import { HRSS } from './support/upstream-calls.ts';
 
 /**
@@ -28,6 +29,8 @@ const serverUrl = process.env.DATABASE_URL;
 const CROSS_BUREAU = 'query Registry($id: ID!, $code: ID!) { person(idNumber: $id) { idNumber } enterprise(creditCode: $code) { name status } }';
 
 interface LoadResult {
+  /** Requests sent so far. */
+  sent: number;
   /** `x-request-id` of every 200 response whose headers reached the client. */
   readonly received: string[];
   /** Responses with another status. */
@@ -42,7 +45,7 @@ interface LoadResult {
  * per client, or `maxMs` have passed — whichever comes first.
  */
 function runLoad(options: { urls: readonly string[]; token: string; clients: number; maxRequests: number; maxMs: number; stop?: () => boolean }): { result: LoadResult; done: Promise<void> } {
-  const result: LoadResult = { received: [], otherStatus: new Map(), failed: 0 };
+  const result: LoadResult = { sent: 0, received: [], otherStatus: new Map(), failed: 0 };
   const started = performance.now();
   const done = Promise.all(
     Array.from({ length: options.clients }, async (_, client) => {
@@ -52,6 +55,7 @@ function runLoad(options: { urls: readonly string[]; token: string; clients: num
         const person = city.persons[(client * 131 + index * 7) % city.persons.length]!;
         const enterprise = city.enterprises[(client * 61 + index * 3) % city.enterprises.length]!;
         try {
+          result.sent += 1;
           const response = await fetch(`${url}/graphql`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
@@ -161,13 +165,11 @@ describe('the access log across gateway processes', () => {
     expect(finals.map((checkpoint) => checkpoint.chain_id).sort()).toEqual([first!.instanceId, second!.instanceId].sort());
   });
 
-  it('a gateway killed with SIGKILL under load loses no entry of any response a client received', { timeout: 240_000 }, async () => {
+  for (const target of storeTargets()) it.skipIf(!target.available)(`a gateway killed with SIGKILL under load loses no entry of any response a client received (${target.name})`, { timeout: 240_000 }, async () => {
     // PostgreSQL: a scratch database. PGlite: a data dir on disk, reopened after the kill.
-    const dataDir = serverUrl ? undefined : mkdtempSync(join(tmpdir(), 'isthmus-crash-'));
-    const scratch = serverUrl ? await createScratchDatabase(serverUrl, 'isthmus_crash') : undefined;
-    if (scratch) cleanups.push(() => scratch.drop());
-    if (dataDir) cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const gateway = await spawnGateway(gatewayEnv(scratch ? { DATABASE_URL: scratch.url } : { ISTHMUS_DATA_DIR: dataDir! }));
+    const database = await target.gatewayDatabase({ prefix: 'isthmus_crash', onDisk: true });
+    cleanups.push(() => database.drop());
+    const gateway = await spawnGateway(gatewayEnv(database.env));
     spawned.push(gateway);
 
     // Warm-up, counted like the rest: the first requests compile the query plans.
@@ -175,26 +177,36 @@ describe('the access log across gateway processes', () => {
     await warmUp.done;
     expect(warmUp.result.received.length).toBe(20);
 
-    // On PostgreSQL the kill is made to land while log commits are in flight: for its last
-    // 0.8 s an admin connection holds a lock that makes the log's INSERTs wait (well under the
-    // writer's 5 s deadline). A gateway that answered before its entry was committed would
-    // then have sent 200s whose entries die with it, and this test would see them missing.
-    // PGlite is inside the gateway process, out of the test's reach: there the kill lands
-    // wherever the load happens to be.
-    const lockHolder = scratch ? new pg.Client({ connectionString: scratch.url }) : undefined;
+    // On PostgreSQL the kill is made to land while log commits are in flight: an admin
+    // connection holds a lock that makes the log's INSERTs wait (the writer's deadline is 5 s),
+    // and the kill comes once they wait and every client has a request out. A gateway that
+    // answered before its entry was committed would then have sent 200s whose entries die
+    // with it, and this test would see them missing. PGlite is inside the gateway process,
+    // out of the test's reach: there the kill lands wherever the load happens to be.
+    const lockHolder = database.url ? new pg.Client({ connectionString: database.url }) : undefined;
     await lockHolder?.connect();
     if (lockHolder) cleanups.push(() => lockHolder.end().catch(() => undefined));
 
-    // 16 clients for about 2 s, then SIGKILL while their requests are in flight.
+    // 16 clients until 100 responses have come back, then SIGKILL while their requests are in flight.
+    const clients = 16;
     let killed = false;
-    const load = runLoad({ urls: [gateway.url], token, clients: 16, maxRequests: 2_000, maxMs: 15_000, stop: () => killed });
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const load = runLoad({ urls: [gateway.url], token, clients, maxRequests: 2_000, maxMs: 60_000, stop: () => killed });
+    await waitFor(() => load.result.received.length >= 100, { what: '100 responses under load', timeoutMs: 60_000 });
+    let receivedBeforeHold = load.result.received.length;
     if (lockHolder) {
       await lockHolder.query('begin');
       await lockHolder.query('lock table access_log in exclusive mode');
+      receivedBeforeHold = load.result.received.length;
+      await waitFor(
+        async () => {
+          const waiting = await lockHolder.query<{ n: number }>("select count(*)::int as n from pg_locks where relation = 'access_log'::regclass and not granted");
+          return waiting.rows[0]!.n > 0;
+        },
+        { what: 'a log commit waits for the lock' },
+      );
+      const answered = () => load.result.received.length + load.result.failed + [...load.result.otherStatus.values()].reduce((sum, n) => sum + n, 0);
+      await waitFor(() => load.result.sent - answered() >= clients, { what: 'every client waits for an answer' });
     }
-    const receivedBeforeHold = load.result.received.length;
-    await new Promise((resolve) => setTimeout(resolve, 800));
     const receivedDuringHold = load.result.received.length - receivedBeforeHold;
     gateway.child.kill('SIGKILL');
     killed = true;
@@ -204,7 +216,7 @@ describe('the access log across gateway processes', () => {
     await load.done;
 
     const received = [...warmUp.result.received, ...load.result.received];
-    const store = scratch ? await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 }) : await openStore({ kind: 'pglite', dataDir: dataDir! });
+    const store = database.url ? await openStore({ kind: 'postgres', url: database.url, poolSize: 2 }) : await openStore({ kind: 'pglite', dataDir: database.dataDir! });
     try {
       const missing = await missingEntries(store, received);
       const entries = Number((await store.db.selectFrom('access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);

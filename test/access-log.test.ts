@@ -9,7 +9,7 @@ import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import type { DevTokenClaims } from '../gateway/auth/dev-issuer.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
-import { createScratchDatabase } from './support/test-stores.ts';
+import { describeEachStore } from './support/describe-each-store.ts';
 import { runIsthmusCli } from './support/spawn-gateway.ts';
 import { bearer, HRSS } from './support/upstream-calls.ts';
 
@@ -17,8 +17,8 @@ import { bearer, HRSS } from './support/upstream-calls.ts';
  * Issue #4 end to end: the access log as the running gateway writes it for
  * real requests over HTTP (real bureaus, real signed tokens, the demo's
  * agreements), read back from its store, through `GET /admin/api/access-log`
- * and by `isthmus log verify`. One city serves the whole file, on PGlite, or
- * on a scratch database of `DATABASE_URL`'s server when it is set.
+ * and by `isthmus log verify`. One city per store target serves the file:
+ * PGlite, and a scratch database of `DATABASE_URL`'s server (skipped without it).
  *
  * Every test makes the requests it looks at and finds their entries by the
  * response's `x-request-id`, so tests do not depend on each other's entries.
@@ -55,10 +55,10 @@ interface Reply {
 /** One access log row as stored, columns as the store returns them. */
 type Row = Record<string, any>;
 
-describe('the access log of a running gateway', () => {
+describeEachStore('the access log of a running gateway, store on $name', (target) => {
   let testCity: TestCity;
-  /** With DATABASE_URL: the gateway's database, so the test can take it away and edit it as a superuser. */
-  let scratch: { url: string; drop(): Promise<void> } | undefined;
+  /** PostgreSQL: the gateway's database, so the test can take it away and edit it as a superuser. */
+  let scratch: { readonly url: string } | undefined;
   const headers: Record<string, Record<string, string>> = {};
 
   async function tokenHeaders(claims: Omit<DevTokenClaims, 'ttl'>, extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -66,8 +66,8 @@ describe('the access log of a running gateway', () => {
   }
 
   beforeAll(async () => {
-    scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'isthmus_access_log') : undefined;
-    testCity = await startTestCity(scratch ? { DATABASE_URL: scratch.url } : {});
+    testCity = await startTestCity({}, { store: target });
+    scratch = testCity.database.url === undefined ? undefined : { url: testCity.database.url };
     headers.marketSupervision = await tokenHeaders({ bureau: 'market-supervision', app: 'licensing-portal', user: 'qian.li@market-supervision', roles: ['developer'] });
     headers.publicSecurity = await tokenHeaders({ bureau: 'public-security', app: 'household-registry', user: 'wang.lei@public-security', roles: ['developer'] });
     headers.housingFund = await tokenHeaders(
@@ -85,7 +85,6 @@ describe('the access log of a running gateway', () => {
   }, 180_000);
   afterAll(async () => {
     await testCity?.close();
-    await scratch?.drop();
   });
 
   /** POSTs to /graphql; `operationName` goes in the body only when given, as most clients leave it out. */
@@ -314,7 +313,7 @@ describe('the access log of a running gateway', () => {
     async function takeStoreAway(): Promise<() => Promise<void>> {
       if (scratch) {
         const name = new URL(scratch.url).pathname.slice(1);
-        const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        const admin = new pg.Client({ connectionString: target.serverUrl });
         await admin.connect();
         try {
           await admin.query(`alter database ${name} allow_connections false`);

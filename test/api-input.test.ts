@@ -1,7 +1,7 @@
 import { createEnforcer } from '../policies/enforce.ts';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { createAdminApi } from '../gateway/admin/admin-api.ts';
 import { createAccessLogApi } from '../gateway/access-log/access-log-api.ts';
@@ -14,7 +14,7 @@ import type { Store } from '../gateway/store/store.ts';
 import type { Principal } from '../policies/principal.ts';
 import { createTestSigner } from './support/access-log-fixtures.ts';
 import { demoCatalogue, people, requestBody } from './support/agreement-fixtures.ts';
-import { storeTargets } from './support/test-stores.ts';
+import { describeEachStore } from './support/describe-each-store.ts';
 import { demoClientSchema } from './support/policy-fixtures.ts';
 
 /** Friday 6 March 2026, 10:00 UTC: inside the fixtures' validity window. */
@@ -91,7 +91,7 @@ function apisUnder(store: Store, writer: AccessLogWriter, tokens: ReadonlyMap<st
   return app;
 }
 
-describe.each(storeTargets())('admin and access-log APIs refuse malformed input on $name', (target) => {
+describeEachStore('admin and access-log APIs refuse malformed input on $name', (target) => {
   let store: Store;
   let writer: AccessLogWriter;
   let app: Hono;
@@ -286,7 +286,7 @@ function quoted(value: unknown): string[] {
   return textOf.length < 8 ? [] : [textOf, JSON.stringify(textOf).slice(1, -1)];
 }
 
-describe.each(storeTargets())('admin and access-log APIs over made-up input on $name', (target) => {
+describeEachStore('admin and access-log APIs over made-up input on $name', (target) => {
   let store: Store;
   let writer: AccessLogWriter;
   let app: Hono;

@@ -2,7 +2,8 @@
  * One suite that every connector kind runs, each against its real demo bureau
  * system: public security's GraphQL service, market supervision's REST API,
  * and the social security bureau's PostgreSQL tables (on PGlite always, and on
- * the PostgreSQL server of `DATABASE_URL` when it is set).
+ * the PostgreSQL server of `DATABASE_URL`; without it those cases are declared
+ * skipped, so the summary counts them).
  */
 import { readFileSync } from 'node:fs';
 import { execute, parse, type ExecutionResult } from 'graphql';
@@ -23,8 +24,10 @@ import { startMarketSupervision } from '../examples/market-supervision/market-su
 import { startPublicSecurity } from '../examples/public-security/public-security-server.ts';
 import { buildBureauSchema } from '../gateway/catalogue/bureau-schema.ts';
 import { startLatencyProxy } from './support/latency-proxy.ts';
+import { storeTargets, type StoreTarget } from './support/test-stores.ts';
 
 const CITY = demoCity();
+const [pglite, postgres] = storeTargets() as [StoreTarget, StoreTarget];
 // Generous enough for a cold first query on a busy 2-core machine, short enough to keep the suite quick.
 const TIMEOUT_MS = 500;
 /** Well past the timeout, so a slow call surely times out. */
@@ -65,6 +68,8 @@ interface Scenario {
 
 interface ContractCase {
   readonly name: string;
+  /** False when this machine cannot run the case (PostgreSQL without `DATABASE_URL`): declared skipped. */
+  readonly available: boolean;
   readonly kind: ConnectorKind;
   readonly bureau: string;
   readonly maxConcurrency: number;
@@ -119,11 +124,13 @@ async function sqlUpstream(city: City, serverUrl?: string): Promise<Upstream> {
 const representatives = [...new Set(CITY.enterprises.map((enterprise) => enterprise.legalRepresentativeId))];
 const insured = new Map(CITY.insuranceAccounts.map((account) => [account.idNumber, account]));
 
-function sqlCase(name: string, maxConcurrency: number, serverUrl?: string): ContractCase {
+function sqlCase(name: string, maxConcurrency: number, target: StoreTarget): ContractCase {
+  const { serverUrl } = target;
   const withAccount = CITY.persons.filter((person) => insured.has(person.idNumber)).map((person) => person.idNumber);
   const withoutAccount = CITY.persons.filter((person) => !insured.has(person.idNumber)).map((person) => person.idNumber);
   return {
     name,
+    available: target.available,
     kind: 'sql',
     bureau: 'human-resources-social-security',
     maxConcurrency,
@@ -159,6 +166,7 @@ function sqlCase(name: string, maxConcurrency: number, serverUrl?: string): Cont
 const CASES: ContractCase[] = [
   {
     name: 'graphql (public security)',
+    available: true,
     kind: 'graphql',
     bureau: 'public-security',
     maxConcurrency: 4,
@@ -174,6 +182,7 @@ const CASES: ContractCase[] = [
   },
   {
     name: 'rest (market supervision)',
+    available: true,
     kind: 'rest',
     bureau: 'market-supervision',
     maxConcurrency: 4,
@@ -196,8 +205,8 @@ const CASES: ContractCase[] = [
       };
     },
   },
-  sqlCase('sql (PGlite)', 1),
-  ...(process.env.DATABASE_URL ? [sqlCase('sql (PostgreSQL)', 4, process.env.DATABASE_URL)] : []),
+  sqlCase('sql (PGlite)', 1, pglite),
+  sqlCase('sql (PostgreSQL)', 4, postgres),
 ];
 
 /** Runs one operation through a connector's subschema, as one execution with its own context. */
@@ -229,7 +238,7 @@ async function failureOf(connector: Connector, scenario: Scenario): Promise<Conn
   return found[0]!;
 }
 
-describe.each(CASES)('connector contract: $name', (contract) => {
+for (const contract of CASES) describe.skipIf(!contract.available)(`connector contract: ${contract.name}`, () => {
   let upstream: Upstream;
   let connector: Connector;
   let calls: UpstreamCall[];
@@ -298,11 +307,11 @@ describe.each(CASES)('connector contract: $name', (contract) => {
     upstream.setLatency(LATENCY_MS);
     try {
       for (let attempt = 0; attempt < FAILURE_THRESHOLD; attempt += 1) {
-        const started = performance.now();
         const error = await failureOf(connector, scenario);
+        // The guard gave up on its own timer (it does so whether or not the call heeds
+        // its signal: upstream-guard.test.ts, on a clock the test moves); how soon is bench/'s to measure.
         expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', bureau: contract.bureau, failure: 'timeout' });
-        // Bounded by the timeout, not by the bureau's latency.
-        expect(performance.now() - started).toBeLessThan(LATENCY_MS);
+        expect(calls.at(-1)?.outcome).toBe('timeout');
       }
       expect(connector.breakerState()).toBe('open');
 
@@ -469,7 +478,7 @@ describe('graphql connector, beyond the contract', () => {
   });
 });
 
-describe.each(CASES.filter((contract) => contract.kind === 'sql'))('sql connector, beyond the contract: $name', (contract) => {
+for (const contract of CASES.filter((candidate) => candidate.kind === 'sql')) describe.skipIf(!contract.available)(`sql connector, beyond the contract: ${contract.name}`, () => {
   let upstream: Upstream;
   beforeAll(async () => {
     upstream = await contract.start(CITY);

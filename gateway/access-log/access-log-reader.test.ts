@@ -6,7 +6,7 @@ import { createAccessLogApi } from './access-log-api.ts';
 import type { AccessLogEntryInput } from './access-log-entry.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { Store } from '../store/store.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestSigner, sampleEntry } from '../../test/support/access-log-fixtures.ts';
 
 const A = '110101199003074578';
@@ -26,7 +26,7 @@ const officerOf = (bureau: string) => principal({ roles: ['data_officer'], burea
 const citizen = (id: string) => principal({ roles: ['citizen'], bureau: 'one-stop-service', app: 'citizen-app', citizen: id });
 const developer = principal({ roles: ['developer'], bureau: MS });
 
-describe.each(storeTargets())('access log reader on $name', (target) => {
+describeEachStore('access log reader on $name', (target) => {
   let store: Store;
   let writer: AccessLogWriter;
   const base = new Date(Date.now() - 60 * 60_000);

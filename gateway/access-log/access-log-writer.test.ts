@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAccessLogWriter, type AccessLogBatchReport } from './access-log-writer.ts';
 import { GENESIS_HASH, hashAccessLogRecord, recordFromRow } from './access-log-record.ts';
 import { ensurePartitions } from './ensure-partitions.ts';
 import type { CheckpointSigner } from './access-log-checkpoint.ts';
 import type { Store } from '../store/store.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestSigner, sampleEntry } from '../../test/support/access-log-fixtures.ts';
 
-describe.each(storeTargets())('access log writer on $name', (target) => {
+describeEachStore('access log writer on $name', (target) => {
   let store: Store;
   let signer: CheckpointSigner;
   beforeAll(async () => {

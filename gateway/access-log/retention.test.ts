@@ -7,7 +7,7 @@ import { verifyAccessLog } from './verify-access-log.ts';
 import { monthOf } from './ensure-partitions.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestSigner, sampleEntry } from '../../test/support/access-log-fixtures.ts';
 
 const DAY = 86_400_000;
@@ -32,7 +32,7 @@ describe('ISTHMUS_LOG_RETENTION_DAYS', () => {
   });
 });
 
-describe.each(storeTargets())('detachExpiredPartitions on $name', (target) => {
+describeEachStore('detachExpiredPartitions on $name', (target) => {
   let store: Store;
   const now = new Date();
   const old = new Date(now.getTime() - 400 * DAY);

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAccessLogWriter, type AppendedEntry } from './access-log-writer.ts';
 import { verifyAccessLog, type AccessLogVerification } from './verify-access-log.ts';
 import { hashAccessLogRecord, recordFromRow } from './access-log-record.ts';
 import { signCheckpoint, type CheckpointSigner } from './access-log-checkpoint.ts';
 import type { Store } from '../store/store.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestSigner, sampleEntry } from '../../test/support/access-log-fixtures.ts';
 
-describe.each(storeTargets())('verifyAccessLog on $name', (target) => {
+describeEachStore('verifyAccessLog on $name', (target) => {
   let store: Store;
   let signer: CheckpointSigner;
   beforeAll(async () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { Store } from '../store/store.ts';
 import type { Principal } from '../../policies/principal.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { demoCatalogue, people, principal, requestBody } from '../../test/support/agreement-fixtures.ts';
 import { createAgreementStore } from '../agreements/agreement-store.ts';
 import { createAdminApi } from './admin-api.ts';
@@ -40,7 +40,7 @@ function refusal(reply: Reply): Record<string, unknown> {
   return { message, ...extensions };
 }
 
-describe.each(storeTargets())('admin API on $name', (target) => {
+describeEachStore('admin API on $name', (target) => {
   let store: Store;
   let app: Hono<any>;
   let clock = FRIDAY;

@@ -1,14 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Store } from '../store/store.ts';
 import type { Agreement } from '../../policies/agreement.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
-import { storeActive, within } from '../../test/support/agreement-fixtures.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
+import { storeActive } from '../../test/support/agreement-fixtures.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { createAgreementStore, type AgreementStore } from './agreement-store.ts';
 import { startAgreementExpiry } from './agreement-expiry.ts';
 
 const created = new Date('2026-03-06T10:00:00Z');
 
-describe.each(storeTargets())('agreement expiry on $name', (target) => {
+describeEachStore('agreement expiry on $name', (target) => {
   let store: Store;
   let agreements: AgreementStore;
   beforeAll(async () => {
@@ -25,7 +26,7 @@ describe.each(storeTargets())('agreement expiry on $name', (target) => {
     const heard: Agreement[] = [];
     const expiry = startAgreementExpiry({ agreements, intervalMs: 50, now: () => new Date('2026-04-01T00:00:00Z'), onExpired: (list) => heard.push(...list) });
     try {
-      await within(5_000, () => heard.some((agreement) => agreement.id === 'agr-exp-due'));
+      await waitFor(() => heard.some((agreement) => agreement.id === 'agr-exp-due'), { what: 'the sweep reports agr-exp-due expired' });
       expect(heard.map((agreement) => agreement.id)).not.toContain('agr-exp-later');
       expect((await agreements.get('agr-exp-due'))?.agreement.status).toBe('EXPIRED');
       expect((await agreements.get('agr-exp-later'))?.agreement.status).toBe('ACTIVE');

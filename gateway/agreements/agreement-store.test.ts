@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
-import { demoCatalogue, people, requestBody, storeActive, storePending, within } from '../../test/support/agreement-fixtures.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
+import { demoCatalogue, people, requestBody, storeActive, storePending } from '../../test/support/agreement-fixtures.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { approveAgreement, rejectAgreement, requestAgreement, revokeAgreement, submitAgreement } from '../../policies/agreement-lifecycle.ts';
 import { AGREEMENTS_CHANNEL, createAgreementStore, type AgreementStore } from './agreement-store.ts';
 
@@ -10,7 +11,7 @@ const catalogue = demoCatalogue();
 /** Friday 6 March 2026, 10:00 UTC. */
 const friday = new Date('2026-03-06T10:00:00Z');
 
-describe.each(storeTargets())('agreement store on $name', (target) => {
+describeEachStore('agreement store on $name', (target) => {
   let store: Store;
   let agreements: AgreementStore;
   beforeAll(async () => {
@@ -152,13 +153,15 @@ describe.each(storeTargets())('agreement store on $name', (target) => {
     try {
       await storePending(agreements, 'agr-notify', friday);
       const version = await agreements.setVersion();
-      await within(2_000, () => heard.includes(String(version)));
+      await waitFor(() => heard.includes(String(version)), { what: 'the change is announced' });
       // A change that fails (a duplicate id) rolls back, and with it its notification.
       const again = requestAgreement(people.requester, { ...requestBody(), id: 'agr-notify' }, friday, catalogue);
       if (!again.ok) throw new Error(again.message);
       await expect(agreements.create(again)).rejects.toMatchObject({ code: 'CONFLICT' });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(heard).toEqual([String(version)]);
+      // Notifications arrive in commit order: once one sent after the failed change is heard, its own would have been too.
+      await sql`select pg_notify(${AGREEMENTS_CHANNEL}, 'after-the-failed-change')`.execute(store.db);
+      await waitFor(() => heard.includes('after-the-failed-change'), { what: 'the notification sent after the failed change is heard' });
+      expect(heard).toEqual([String(version), 'after-the-failed-change']);
       expect(await agreements.setVersion()).toBe(version);
     } finally {
       await unlisten();

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { startJwksServer, type JwksServer } from '../../test/support/jwks-server.ts';
+import { settleWithin } from '../../test/support/wait-for.ts';
 import { AuthError, isAuthError, type AuthErrorCode } from './auth-error.ts';
 import { authenticateRequest, readBearerToken } from './authenticate-request.ts';
 import { defineIssuer, type IssuerConfig } from './issuer-config.ts';
@@ -401,10 +402,12 @@ describe('keys out of reach', () => {
     expect(failed.message).toContain(jwks.url);
 
     jwks.setBehaviour('hang');
-    const started = performance.now();
-    const hung = await refusal(verifierFor([remoteIssuer(jwks.url)], { fetchTimeoutMs: 200 }).verify(token), 'KEYS_UNAVAILABLE');
+    // The endpoint never answers: that the refusal comes at all is the verifier's own timeout at work.
+    const hung = await refusal(
+      settleWithin(verifierFor([remoteIssuer(jwks.url)], { fetchTimeoutMs: 200 }).verify(token), { what: 'verifying against a JWKS endpoint that never answers' }),
+      'KEYS_UNAVAILABLE',
+    );
     expect(hung.message).toContain('within 200 ms');
-    expect(performance.now() - started).toBeLessThan(5_000);
 
     const closedUrl = jwks.url;
     await jwks.close();

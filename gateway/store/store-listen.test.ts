@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openStore, type Store } from './store.ts';
-import { createScratchDatabase, storeTargets } from '../../test/support/test-stores.ts';
-import { within } from '../../test/support/agreement-fixtures.ts';
+import { createScratchDatabase } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
-describe.each(storeTargets())('store.listen on $name', (target) => {
+describeEachStore('store.listen on $name', (target) => {
   let store: Store;
   beforeAll(async () => {
     store = await target.open();
@@ -18,7 +19,7 @@ describe.each(storeTargets())('store.listen on $name', (target) => {
     const unlisten = await store.listen('isthmus_listen_test', (payload) => heard.push(payload));
     await sql`select pg_notify('isthmus_listen_test', 'one')`.execute(store.db);
     await sql`select pg_notify('isthmus_other_channel', 'not for us')`.execute(store.db);
-    await within(2_000, () => heard.length === 1);
+    await waitFor(() => heard.length === 1, { what: 'the notification on our channel is heard' });
     await unlisten();
     await sql`select pg_notify('isthmus_listen_test', 'two')`.execute(store.db);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -49,7 +50,7 @@ describe.each(storeTargets())('store.listen on $name', (target) => {
     const unlisten = await listening;
     try {
       await sql`select pg_notify('isthmus_listen_rollback', 'after')`.execute(store.db);
-      await within(2_000, () => heard.includes('after'));
+      await waitFor(() => heard.includes('after'), { what: 'the notification after the rollback is heard' });
     } finally {
       await unlisten();
     }
@@ -80,7 +81,7 @@ describe.runIf(process.env.DATABASE_URL)('store.listen on PostgreSQL across proc
     const unlisten = await reader.listen('isthmus_listen_cut', (payload) => heard.push(payload));
     try {
       await sql`select pg_notify('isthmus_listen_cut', 'before')`.execute(writer.db);
-      await within(2_000, () => heard.includes('before'));
+      await waitFor(() => heard.includes('before'), { what: 'the other pool\'s notification is heard' });
 
       const killed = await sql<{ pid: number }>`
         select pg_terminate_backend(pid) as pid from pg_stat_activity
@@ -88,10 +89,13 @@ describe.runIf(process.env.DATABASE_URL)('store.listen on PostgreSQL across proc
       expect(killed.rows).toHaveLength(1);
 
       // Keep notifying until the re-established LISTEN hears one (it reconnects after about a second).
-      await within(5_000, async () => {
-        await sql`select pg_notify('isthmus_listen_cut', 'after')`.execute(writer.db);
-        return heard.includes('after');
-      });
+      await waitFor(
+        async () => {
+          await sql`select pg_notify('isthmus_listen_cut', 'after')`.execute(writer.db);
+          return heard.includes('after');
+        },
+        { what: 'the re-established LISTEN hears a notification', intervalMs: 100 },
+      );
     } finally {
       await unlisten();
     }

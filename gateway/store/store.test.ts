@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './store.ts';
 import { acquireStoreLock, STORE_LOCK_FILE } from './store-lock.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { storeTargets } from '../../test/support/test-stores.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
 
-describe.each(storeTargets())('store on $name', (target) => {
+describeEachStore('store on $name', (target) => {
   let store: Store;
   beforeAll(async () => {
     store = await target.open();

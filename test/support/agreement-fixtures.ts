@@ -67,13 +67,3 @@ export async function storeActive(store: AgreementStore, id: string, now: Date, 
   await store.transition(approved);
   return approved.agreement;
 }
-
-/** Waits until `check` holds, polling every 10 ms, or fails after `withinMs`; returns the time it took. */
-export async function within(withinMs: number, check: () => boolean | Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return performance.now() - started;
-}

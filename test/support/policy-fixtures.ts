@@ -26,7 +26,12 @@ import type { Principal } from '../../policies/principal.ts';
  * builders for principals and agreements.
  */
 
-/** The client-facing schema of the demo city, as the stitched gateway serves it. */
+/**
+ * The client-facing schema of the demo city, as the stitched gateway serves
+ * it, kept by hand so that the policy tests read without a gateway.
+ * `policy-fixtures.test.ts` stitches `schemas/` as the gateway does and fails
+ * when the two differ in any type or field a query can reach.
+ */
 export const DEMO_CLIENT_SDL = /* GraphQL */ `
   type Query {
     person(idNumber: ID!): Person

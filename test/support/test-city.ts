@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { startDemoBureaus, type DemoBureaus } from '../../examples/start-bureaus.ts';
 import { loadConfig } from '../../gateway/config/config.ts';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
-import { createScratchDatabase } from './test-stores.ts';
+import { defaultStoreTarget, type GatewayDatabase, type StoreTarget } from './test-stores.ts';
 import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreements.ts';
 import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
@@ -12,6 +12,8 @@ import { GATEWAY_JWKS_PATH } from '../../gateway/auth/consumer-assertion.ts';
 export interface TestCity {
   readonly gateway: Gateway;
   readonly bureaus: DemoBureaus;
+  /** The gateway's own database (its store), made for this city and dropped by `close()`. */
+  readonly database: GatewayDatabase;
   /** JSON log lines the gateway wrote. */
   readonly logs: readonly Record<string, unknown>[];
   /**
@@ -36,18 +38,36 @@ export interface GraphqlReply {
   readonly body: { data?: any; errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[] };
 }
 
+/** Options of {@link startTestCity}. */
+export interface TestCityOptions {
+  /**
+   * The gateway's store: a fresh database of this target. Default
+   * {@link defaultStoreTarget}: PostgreSQL when `DATABASE_URL` is set, else
+   * PGlite; a suite about the store itself runs once per target
+   * (`describeEachStore`) and passes each.
+   */
+  readonly store?: StoreTarget;
+}
+
 /**
  * Starts the three demo bureaus and a gateway in front of them, all on free
  * ports, the HTTP bureaus trusting the gateway (they refuse calls without its
- * consumer assertion; `bureaus.trustGateway(undefined)` lifts that). With
- * `DATABASE_URL` set, the gateway's store and the social security bureau's
- * tables live in scratch databases on that PostgreSQL server; otherwise both
- * are embedded PGlite in memory.
+ * consumer assertion; `bureaus.trustGateway(undefined)` lifts that). The
+ * gateway's store is a fresh database of `options.store`; the social security
+ * bureau's tables live in a scratch database on `DATABASE_URL`'s server when
+ * it is set, else in embedded PGlite. `env` is added to the gateway's
+ * configuration last.
  */
-export async function startTestCity(env: Record<string, string> = {}): Promise<TestCity> {
+export async function startTestCity(env: Record<string, string> = {}, options: TestCityOptions = {}): Promise<TestCity> {
   const serverUrl = process.env.DATABASE_URL;
   const bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
-  const scratch = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
+  let database: GatewayDatabase;
+  try {
+    database = await (options.store ?? defaultStoreTarget()).gatewayDatabase({ prefix: 'isthmus_city' });
+  } catch (error) {
+    await bureaus.close();
+    throw error;
+  }
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -61,9 +81,8 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
       loadConfig({
         PORT: '0',
         LOG_LEVEL: 'info',
-        ISTHMUS_DATA_DIR: ':memory:',
         ISTHMUS_DEV_ISSUER: 'true',
-        ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+        ...database.env,
         ...bureaus.env,
         ...env,
       }),
@@ -71,7 +90,7 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
     );
   } catch (error) {
     await bureaus.close();
-    await scratch?.drop();
+    await database.drop();
     throw error;
   }
   // As in the demo: once the gateway serves its key, the HTTP bureaus answer only what comes through it.
@@ -88,12 +107,13 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
   } catch (error) {
     await gateway.close();
     await bureaus.close();
-    await scratch?.drop();
+    await database.drop();
     throw error;
   }
   return {
     gateway,
     bureaus,
+    database,
     logs,
     token,
     reviewer,
@@ -115,7 +135,7 @@ export async function startTestCity(env: Record<string, string> = {}): Promise<T
     async close() {
       await gateway.close();
       await bureaus.close();
-      await scratch?.drop();
+      await database.drop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Store } from '../../store/store.ts';
 import type { Principal } from '../../../policies/principal.ts';
-import { storeTargets } from '../../../test/support/test-stores.ts';
+import { describeEachStore } from '../../../test/support/describe-each-store.ts';
 import { demoCatalogue, people, principal } from '../../../test/support/agreement-fixtures.ts';
 import { createAgreementStore } from '../../agreements/agreement-store.ts';
 import { createAdminApi } from '../../admin/admin-api.ts';
@@ -34,7 +34,7 @@ async function isthmus(argv: readonly string[], env: Record<string, string | und
   return { code, stdout, stderr };
 }
 
-describe.each(storeTargets())('isthmus agreements against a running server, store on $name', (target) => {
+describeEachStore('isthmus agreements against a running server, store on $name', (target) => {
   let store: Store;
   let server: Server;
   let url: string;
