@@ -1,44 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import type { DestinationStream } from 'pino';
-import type { BreakerState, Connector } from '../connectors/connector.ts';
-import { createConnector } from '../connectors/create-connector.ts';
-import type { GatewayConfig } from './config/config.ts';
-import { loadCatalogue } from './catalogue/load-catalogue.ts';
-import { stitchBureaus } from './graphql/stitch-bureaus.ts';
-import { createGatewayYoga } from './graphql/yoga.ts';
-import { createEnforcer } from '../policies/enforce.ts';
-import { createApp } from './http/app.ts';
-import { createRequestListener } from './http/request-listener.ts';
-import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { openStore, type Store } from './store/store.ts';
-import { createGatewayAuth } from './auth/create-gateway-auth.ts';
-import { CONSUMER_ASSERTION_HEADER } from './auth/consumer-assertion.ts';
-import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
-import { authenticateRequest } from './auth/authenticate-request.ts';
-import type { DevIssuer } from './auth/dev-issuer.ts';
-import { createAgreementStore, type AgreementStore } from './agreements/agreement-store.ts';
-import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
-import { startAgreementExpiry, type AgreementExpiry } from './agreements/agreement-expiry.ts';
-import { createAdminApi } from './admin/admin-api.ts';
-import { openSigningKey } from './auth/signing-key.ts';
-import { recordPublicKeyHistory } from './auth/public-key-history.ts';
-import { GATEWAY_VERSION } from './version.ts';
-import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
-import { createAccessLogApi } from './access-log/access-log-api.ts';
-import { detachExpiredPartitions } from './access-log/retention.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
+import type { GatewayConfig } from './config/config.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Store } from './store/store.ts';
+import type { DevIssuer } from './auth/dev-issuer.ts';
+import type { AgreementStore } from './agreements/agreement-store.ts';
+import type { AgreementRegistry } from './agreements/agreement-registry.ts';
+import type { AccessLogWriter } from './access-log/access-log-writer.ts';
+import { openGatewayResources, type OpenGatewayResourcesOptions } from './gateway-resources.ts';
+import { createGatewayHandler, type GatewayHandlerOptions } from './gateway-handler.ts';
 
-/** File of the key that signs access log checkpoints, under the keys folder. */
-export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
-/** Beside it, the public half of every checkpoint key it has held: the published `/.well-known/isthmus-log-jwks.json`. */
-export const ACCESS_LOG_KEY_HISTORY_FILE = 'access-log-jwks.json';
-/** How often old access log months are checked for detaching. */
-const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1_000;
-
+export { ACCESS_LOG_KEY_FILE, ACCESS_LOG_KEY_HISTORY_FILE } from './gateway-resources.ts';
 export { GATEWAY_VERSION } from './version.ts';
 
 /** A running gateway. */
@@ -64,129 +38,42 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Extra wiring for tests and the demo. */
-export interface StartGatewayOptions {
-  /** Where JSON logs go; stdout by default. */
-  readonly logDestination?: DestinationStream;
+/** Extra wiring for tests, the demo and the bench. */
+export interface StartGatewayOptions extends OpenGatewayResourcesOptions {
   /** The query GraphiQL opens with (the demo fills in one of its residents). */
   readonly graphiqlQuery?: string;
   /**
-   * For benchmarks only, never from configuration: switches a stage off to
-   * measure what it costs. Enforcement off also means no access log entries.
+   * For benchmarks only, never from configuration: which plugins run
+   * (`createGatewayHandler`'s option), to measure what a stage costs.
    */
-  readonly benchmark?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
+  readonly plugins?: GatewayHandlerOptions['plugins'];
 }
 
 /**
- * The composition root: opens and migrates the store, loads the catalogue,
- * connects every bureau, stitches the graph, builds the yoga instance once,
- * and listens. Fails fast, with a message naming the setting or file, on bad
- * configuration or an invalid catalogue.
+ * The composition root: opens the gateway's resources
+ * (`openGatewayResources`: catalogue, store, access log, agreements,
+ * connectors, stitched schema), builds its handler over them
+ * (`createGatewayHandler`: yoga once, the routes) and listens. Fails fast,
+ * with a message naming the setting or file, on bad configuration or an
+ * invalid catalogue, having closed whatever it had opened.
  *
  * @example
  * const gateway = await startGateway(loadConfig(process.env));
  * process.once('SIGTERM', () => gateway.close());
  */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<Gateway> {
-  const log = createLogger(config.logLevel, options.logDestination);
-  const { catalogue, schemas } = loadCatalogue({ dir: config.schemasDir, env: config.env });
-  const metrics = createMetrics();
-
-  const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
-  const connectors = new Map<string, Connector>();
+  const resources = await openGatewayResources(config, options);
+  const { log, store, instanceId } = resources;
   let server: Server | undefined;
-  let registry: AgreementRegistry | undefined;
-  let expiry: AgreementExpiry | undefined;
-  let accessLog: AccessLogWriter | undefined;
-  let retention: NodeJS.Timeout | undefined;
   try {
-    const applied = await store.migrate();
-    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
-    const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`;
-    const now = new Date();
-    await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
-
-    const auth = await createGatewayAuth(config);
-    // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
-    const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
-    const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
-    accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch) });
-    await accessLog.ready();
-    const writer = accessLog;
-    retention = setInterval(() => {
-      detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
-        log.warn({ err: error }, 'access log retention failed; will try again'),
-      );
-    }, RETENTION_SWEEP_MS).unref();
-    const agreements = createAgreementStore(store.db);
-    registry = await createAgreementRegistry({
-      agreements,
-      listen: store.listen,
-      onError: (error) => log.warn({ err: error }, 'agreement refresh failed; keeping the last snapshot'),
-    });
-    const agreementRegistry = registry;
-    expiry = startAgreementExpiry({
-      agreements,
-      onExpired: (expired) => log.info({ agreements: expired.map((agreement) => agreement.id) }, 'agreements expired'),
-      onError: (error) => log.warn({ err: error }, 'agreement expiry sweep failed'),
-    });
-    for (const bureau of catalogue.bureaus.values()) {
-      const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
-      connectors.set(
-        bureau.id,
-        createConnector(kind, {
-          bureau: bureau.id,
-          url,
-          schema: schemas.get(bureau.id)!,
-          limits: { timeoutMs, maxConcurrency, breaker },
-          observe: metrics.observeUpstream,
-          upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
-        }),
-      );
-    }
-    const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()]));
-    metrics.trackBreakers(breakers);
-
-    const schema = stitchBureaus(catalogue, connectors);
-    // One enforcer for /graphql and explain, so that explain can never tell a developer something /graphql would not do.
-    const enforcer = createEnforcer({ schema, catalogue, denyWholeOperation: config.denyWholeOperation });
-    const yoga = createGatewayYoga({
-      schema,
-      log,
-      limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
-      verifier: auth.verifier,
-      stages: { enforcement: options.benchmark?.enforcement ?? true, accessLog: options.benchmark?.accessLog ?? true },
-      enforcement: { enforcer, agreements: () => agreementRegistry.current() },
-      consumerAssertions: auth.consumerAssertions,
-      httpBureaus: new Set([...connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
-      accessLog: { writer },
-      graphiql: config.graphiql,
-      ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
-    });
-    let draining = false;
-    const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks, ...auth.wellKnown });
-    // Each API owns only its own paths under the prefix, so their order does not matter.
-    const authenticateApiCaller = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
-    app.route(
-      '/admin/api',
-      createAdminApi({
-        authenticate: authenticateApiCaller,
-        agreements,
-        catalogue,
-        workingDaysToReply: config.agreementReplyWorkingDays,
-        log,
-        explain: { enforcer, inForce: () => agreementRegistry.current() },
-        onChange: () => agreementRegistry.refresh(),
-      }),
-    );
-    app.route('/admin/api', createAccessLogApi({ db: store.db, writer, authenticate: authenticateApiCaller, log }));
-    server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes, maxBodyBytesInFlight: config.maxBodyBytesInFlight, graphiql: config.graphiql }));
+    const handler = createGatewayHandler(resources, options);
+    server = createServer({ keepAliveTimeout: 5_000 }, handler.listener);
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
     // Only so that a process the embedded store turns away can point here: not worth failing the start for.
     await store.advertise(url).catch((error: unknown) => log.warn({ err: error }, 'could not record the URL in the embedded store\'s lock'));
-    log.info({ url, instanceId, bureaus: [...catalogue.bureaus.keys()], store: store.kind }, 'gateway listening');
+    log.info({ url, instanceId, bureaus: [...resources.catalogue.bureaus.keys()], store: store.kind }, 'gateway listening');
     log.flush();
 
     let closing: Promise<void> | undefined;
@@ -194,24 +81,20 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     return {
       url,
       instanceId,
-      catalogue,
+      catalogue: resources.catalogue,
       store,
-      metrics,
+      metrics: resources.metrics,
       log,
-      agreements,
-      agreementRegistry,
-      devIssuer: auth.devIssuer,
-      accessLog: writer,
+      agreements: resources.agreements,
+      agreementRegistry: resources.agreementRegistry,
+      devIssuer: resources.auth.devIssuer,
+      accessLog: resources.accessLog,
       close() {
         closing ??= (async () => {
-          draining = true;
+          handler.startDraining();
           await drain(listening, config.shutdownTimeoutMs, log);
-          clearInterval(retention);
-          // Every entry of a response already sent is committed; close() adds the chain's final checkpoint.
-          await accessLog?.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly'));
-          expiry?.close();
-          await registry?.close();
-          await closeAll(connectors, store);
+          // Every response has been sent, so every entry of one is committed; the resources close in reverse.
+          await resources[Symbol.asyncDispose]();
           log.info({ instanceId }, 'gateway stopped');
           log.flush();
         })();
@@ -220,11 +103,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     };
   } catch (error) {
     server?.close();
-    clearInterval(retention);
-    await accessLog?.close().catch(() => {});
-    expiry?.close();
-    await registry?.close();
-    await closeAll(connectors, store);
+    await resources[Symbol.asyncDispose]();
     throw error;
   }
 }
@@ -255,9 +134,4 @@ async function drain(server: Server, timeoutMs: number, log: Logger): Promise<vo
     server.closeAllConnections();
     await closed;
   }
-}
-
-async function closeAll(connectors: ReadonlyMap<string, Connector>, store: Store): Promise<void> {
-  await Promise.allSettled([...connectors.values()].map((connector) => connector.close()));
-  await store.close();
 }

@@ -77,7 +77,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
   {
     name: 'isthmus-no-log',
     variant: 'mixed',
-    description: 'Isthmus with the access log switched off (startGateway benchmark option): what the log costs',
+    description: 'Isthmus with the access log switched off (the plugins option of startGateway): what the log costs',
     baseline: 'stitch-bare',
     readsSql: true,
     inDefaultRun: false,

@@ -2,7 +2,8 @@ import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
 import { sampleResident } from '../../examples/demo-city.ts';
 import { loadConfig } from '../../gateway/config/config.ts';
 import { PURPOSE_HEADER } from '../../gateway/graphql/use-enforcement.ts';
-import { startGateway } from '../../gateway/gateway.ts';
+import { startGateway, type StartGatewayOptions } from '../../gateway/gateway.ts';
+import { inLifeOrder } from '../../gateway/graphql/gateway-plugins.ts';
 import { createScratchDatabase } from '../../test/support/test-stores.ts';
 import { catalogueSettings } from './catalogue-settings.ts';
 import { BENCH_CONSUMERS, seedBenchAgreements } from './seed-bench-agreements.ts';
@@ -14,7 +15,7 @@ export interface StartIsthmusOptions {
   readonly quiet?: boolean;
   /**
    * Stages switched off to see what each costs (`startGateway`'s
-   * `benchmark` option): the `isthmus-no-*` systems. Everything is on by default.
+   * `plugins` option): the `isthmus-no-*` systems. Everything is on by default.
    */
   readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
 }
@@ -64,7 +65,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
         ...(options.quiet ? { LOG_LEVEL: 'silent' } : {}),
         ...settings.env,
       }),
-      options.stages ? { benchmark: options.stages } : {},
+      options.stages ? { plugins: withStages(options.stages) } : {},
     );
     // The catalogue is read once, at start: a temporary schemas copy can go.
     settings.dispose();
@@ -93,4 +94,17 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
     await store?.drop();
     throw error;
   }
+}
+
+/**
+ * The gateway's plugins with the stages switched off left out. Without
+ * enforcement there is no consumer identity to sign and no record to log.
+ */
+function withStages(stages: NonNullable<StartIsthmusOptions['stages']>): NonNullable<StartGatewayOptions['plugins']> {
+  return ({ accessLog, enforcement, consumerIdentity, ...always }) =>
+    inLifeOrder({
+      ...always,
+      ...(stages.accessLog !== false ? { accessLog } : {}),
+      ...(stages.enforcement !== false ? { enforcement, consumerIdentity } : {}),
+    });
 }

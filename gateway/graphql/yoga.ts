@@ -1,30 +1,16 @@
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { GatewayPlugin } from './gateway-plugins.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { toClientError } from './error-codes.ts';
-import { useOperationLimits, type OperationLimits } from './use-operation-limits.ts';
-import { useClientErrors } from './use-client-errors.ts';
-import { useAuthentication } from './use-authentication.ts';
-import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
-import { useConsumerIdentity } from './use-consumer-identity.ts';
-import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
-import type { TokenVerifier } from '../auth/verify-token.ts';
-import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
 
 /** What the GraphQL endpoint is built from. */
 export interface GatewayYogaOptions {
   readonly schema: GraphQLSchema;
   readonly log: Logger;
-  readonly limits: OperationLimits;
-  readonly verifier: TokenVerifier;
-  readonly enforcement: EnforcementOptions;
-  readonly consumerAssertions: ConsumerAssertionSigner;
-  /** Bureaus reached over HTTP, whose calls carry the signed consumer identity. */
-  readonly httpBureaus: ReadonlySet<string>;
-  readonly accessLog: AccessLogPluginOptions;
-  /** Stages that benchmarks may switch off to measure their cost; both on in every real gateway. */
-  readonly stages: { readonly enforcement: boolean; readonly accessLog: boolean };
+  /** In the order of a query's life: {@link inLifeOrder} of the gateway's plugins (`gateway-plugins.ts`). */
+  readonly plugins: readonly GatewayPlugin[];
   readonly graphiql: boolean;
   /** The query GraphiQL opens with; {@link GRAPHIQL_DEFAULT_QUERY} unless given. */
   readonly graphiqlQuery?: string;
@@ -46,23 +32,10 @@ query PersonAcrossBureaus($idNumber: ID!) {
 export type GatewayYoga = YogaServerInstance<GatewayServerContext, GatewayContext>;
 
 /**
- * The gateway's GraphQL endpoint: one yoga instance, built once at start-up.
- *
- * Plugin order is the order of a query's life:
- * 1. authentication — before the body is parsed, so strangers learn nothing;
- * 2. limits — refuse oversized operations during validation, before any work;
- * 3. access log — registered before enforcement so that its after-hook sees every
- *    outcome, refusals included; it appends the record enforcement built and holds
- *    the response until the entry is committed;
- * 4. enforcement — the adapter over `policies/enforce.ts`: plan, decide, prune denied
- *    fields, then shape and mask the result and build the access record;
- * 5. consumer identity — sign who is asking for each bureau the allowed part touches,
- *    after enforcement so denied bureaus are not even told;
- * 6. client errors — every error gets its code, status and the request id, last.
- * Each fills its part of the one request context (`gateway-context.ts`) through
- * yoga's `extendContext`, for the ones after it.
- * Errors are mapped to the gateway's codes in `maskError` (see `error-codes.ts`),
- * so nothing unexpected reaches a client with its detail.
+ * The gateway's GraphQL endpoint: one yoga instance, built once at start-up,
+ * running the plugins it is given (see `gateway-plugins.ts` for their order
+ * and why). Errors are mapped to the gateway's codes in `maskError` (see
+ * `error-codes.ts`), so nothing unexpected reaches a client with its detail.
  */
 export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
   const { log } = options;
@@ -100,12 +73,6 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
         return client;
       },
     },
-    plugins: [
-      useAuthentication(options.verifier),
-      useOperationLimits(options.limits),
-      ...(options.stages.accessLog ? [useAccessLog(options.accessLog)] : []),
-      ...(options.stages.enforcement ? [useEnforcement(options.enforcement), useConsumerIdentity(options.consumerAssertions, options.httpBureaus)] : []),
-      useClientErrors(),
-    ],
+    plugins: [...options.plugins],
   });
 }

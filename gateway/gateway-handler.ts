@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hono } from 'hono';
+import type { BreakerState } from '../connectors/connector.ts';
+import type { GatewayResources } from './gateway-resources.ts';
+import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlugins } from './graphql/gateway-plugins.ts';
+import { createGatewayYoga } from './graphql/yoga.ts';
+import { createApp } from './http/app.ts';
+import { createRequestListener } from './http/request-listener.ts';
+import { authenticateRequest } from './auth/authenticate-request.ts';
+import { createAdminApi } from './admin/admin-api.ts';
+import { createAccessLogApi } from './access-log/access-log-api.ts';
+
+/** Options of {@link createGatewayHandler}. */
+export interface GatewayHandlerOptions {
+  /** The query GraphiQL opens with (the demo fills in one of its residents). */
+  readonly graphiqlQuery?: string;
+  /**
+   * Which of the gateway's plugins run, in which order: {@link inLifeOrder}
+   * of all of them unless given. Only a benchmark that measures what a stage
+   * costs passes fewer.
+   */
+  readonly plugins?: (all: GatewayPlugins) => readonly GatewayPlugin[];
+}
+
+/** What serves a gateway's requests, built from its resources. */
+export interface GatewayHandler {
+  /** The node:http listener: `/graphql` to yoga, everything else to hono. */
+  readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Everything but `/graphql`, for tests that call `app.request()` in-process. */
+  readonly app: Hono;
+  /** From now on `/readyz` answers not ready, so load balancers stop sending traffic. */
+  startDraining(): void;
+}
+
+/**
+ * The gateway's HTTP surface over resources already open: the yoga
+ * instance (built once), the operational routes, the admin and access-log
+ * APIs. Opens nothing itself, so a test or the bench composes it over the
+ * same resources a gateway would use.
+ *
+ * @example
+ * const handler = createGatewayHandler(resources);
+ * createServer(handler.listener).listen(4000);
+ */
+export function createGatewayHandler(resources: GatewayResources, options: GatewayHandlerOptions = {}): GatewayHandler {
+  const { config, log, metrics, catalogue, store, auth, connectors, schema, enforcer, agreementRegistry } = resources;
+  const plugins = createGatewayPlugins({
+    verifier: auth.verifier,
+    limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+    accessLog: { writer: resources.accessLog },
+    enforcement: { enforcer, agreements: () => agreementRegistry.current() },
+    consumerAssertions: auth.consumerAssertions,
+    httpBureaus: new Set([...connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
+  });
+  const yoga = createGatewayYoga({
+    schema,
+    log,
+    plugins: (options.plugins ?? inLifeOrder)(plugins),
+    graphiql: config.graphiql,
+    ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
+  });
+
+  let draining = false;
+  const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()]));
+  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, ...auth.wellKnown });
+  // Each API owns only its own paths under the prefix, so their order does not matter.
+  const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
+  app.route(
+    '/admin/api',
+    createAdminApi({
+      authenticate,
+      agreements: resources.agreements,
+      catalogue,
+      workingDaysToReply: config.agreementReplyWorkingDays,
+      log,
+      explain: { enforcer, inForce: () => agreementRegistry.current() },
+      onChange: () => agreementRegistry.refresh(),
+    }),
+  );
+  app.route('/admin/api', createAccessLogApi({ db: store.db, writer: resources.accessLog, authenticate, log }));
+
+  const listener = createRequestListener({
+    yoga,
+    app,
+    metrics,
+    log,
+    maxBodyBytes: config.maxBodyBytes,
+    maxBodyBytesInFlight: config.maxBodyBytesInFlight,
+    graphiql: config.graphiql,
+  });
+  return {
+    listener,
+    app,
+    startDraining() {
+      draining = true;
+    },
+  };
+}

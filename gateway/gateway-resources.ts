@@ -1,0 +1,168 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import type { JSONWebKeySet } from 'jose';
+import type { DestinationStream } from 'pino';
+import type { Connector } from '../connectors/connector.ts';
+import { createConnector } from '../connectors/create-connector.ts';
+import type { Catalogue } from '../policies/catalogue.ts';
+import { createEnforcer, type Enforcer } from '../policies/enforce.ts';
+import type { GatewayConfig } from './config/config.ts';
+import { loadCatalogue } from './catalogue/load-catalogue.ts';
+import { stitchBureaus } from './graphql/stitch-bureaus.ts';
+import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { openStore, type Store } from './store/store.ts';
+import { createGatewayAuth, type GatewayAuth } from './auth/create-gateway-auth.ts';
+import { CONSUMER_ASSERTION_HEADER } from './auth/consumer-assertion.ts';
+import { openSigningKey } from './auth/signing-key.ts';
+import { recordPublicKeyHistory } from './auth/public-key-history.ts';
+import { createAgreementStore, type AgreementStore } from './agreements/agreement-store.ts';
+import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
+import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
+import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
+import { detachExpiredPartitions } from './access-log/retention.ts';
+import { GATEWAY_VERSION } from './version.ts';
+
+/** File of the key that signs access log checkpoints, under the keys folder. */
+export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
+/** Beside it, the public half of every checkpoint key it has held: the published `/.well-known/isthmus-log-jwks.json`. */
+export const ACCESS_LOG_KEY_HISTORY_FILE = 'access-log-jwks.json';
+/** How often old access log months are checked for detaching. */
+const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1_000;
+
+/**
+ * Everything a gateway holds open: the store, this process's access log
+ * chain, the agreements in force, a connector per bureau, the stitched
+ * schema and its enforcer. Disposing it closes them in the reverse order of
+ * opening (the log's final checkpoint is written before the store closes).
+ */
+export interface GatewayResources extends AsyncDisposable {
+  readonly config: GatewayConfig;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly catalogue: Catalogue;
+  readonly store: Store;
+  /** This process's id: its row in `gateway_instances` and the id of its access log chain. */
+  readonly instanceId: string;
+  readonly auth: GatewayAuth;
+  /** This process's chain of the access log. */
+  readonly accessLog: AccessLogWriter;
+  /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
+  readonly accessLogJwks: JSONWebKeySet;
+  readonly agreements: AgreementStore;
+  /** The in-memory view of the agreements in force that every request reads. */
+  readonly agreementRegistry: AgreementRegistry;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  /** The schema clients query: every bureau stitched. */
+  readonly schema: GraphQLSchema;
+  /** One for `/graphql` and `explain`, so that explain can never tell a developer something `/graphql` would not do. */
+  readonly enforcer: Enforcer;
+}
+
+/** Options of {@link openGatewayResources}. */
+export interface OpenGatewayResourcesOptions {
+  /** Where JSON logs go; stdout by default. */
+  readonly logDestination?: DestinationStream;
+}
+
+/**
+ * Opens what a gateway serves from, in dependency order: loads the
+ * catalogue (an invalid one stops here, naming file and field), opens and
+ * migrates the store (an embedded one only if no other process holds it),
+ * registers the instance, opens its access log chain, loads the agreements
+ * in force and connects every bureau. If any step fails, what was opened
+ * is closed again before the error is thrown.
+ *
+ * @example
+ * await using resources = await openGatewayResources(loadConfig(process.env));
+ * const handler = createGatewayHandler(resources);
+ */
+export async function openGatewayResources(config: GatewayConfig, options: OpenGatewayResourcesOptions = {}): Promise<GatewayResources> {
+  const log = createLogger(config.logLevel, options.logDestination);
+  const { catalogue, schemas } = loadCatalogue({ dir: config.schemasDir, env: config.env });
+  const metrics = createMetrics();
+  // Each resource's teardown is registered as it opens: written once, run in reverse, on failure as on close.
+  const opened = new AsyncDisposableStack();
+  try {
+    const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
+    opened.defer(() => store.close());
+    const applied = await store.migrate();
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
+    const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`;
+    const now = new Date();
+    await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
+
+    const auth = await createGatewayAuth(config);
+    // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
+    const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
+    const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
+    const accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch) });
+    // By the time this runs every response already sent has its entry committed; closing adds the chain's final checkpoint.
+    opened.defer(() => accessLog.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly')));
+    await accessLog.ready();
+    const retention = setInterval(() => {
+      detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
+        log.warn({ err: error }, 'access log retention failed; will try again'),
+      );
+    }, RETENTION_SWEEP_MS).unref();
+    opened.defer(() => clearInterval(retention));
+
+    const agreements = createAgreementStore(store.db);
+    const agreementRegistry = await createAgreementRegistry({
+      agreements,
+      listen: store.listen,
+      onError: (error) => log.warn({ err: error }, 'agreement refresh failed; keeping the last snapshot'),
+    });
+    opened.defer(() => agreementRegistry.close());
+    const expiry = startAgreementExpiry({
+      agreements,
+      onExpired: (expired) => log.info({ agreements: expired.map((agreement) => agreement.id) }, 'agreements expired'),
+      onError: (error) => log.warn({ err: error }, 'agreement expiry sweep failed'),
+    });
+    opened.defer(() => expiry.close());
+
+    const connectors = new Map<string, Connector>();
+    opened.defer(async () => void (await Promise.allSettled([...connectors.values()].map((connector) => connector.close()))));
+    for (const bureau of catalogue.bureaus.values()) {
+      const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
+      connectors.set(
+        bureau.id,
+        createConnector(kind, {
+          bureau: bureau.id,
+          url,
+          schema: schemas.get(bureau.id)!,
+          limits: { timeoutMs, maxConcurrency, breaker },
+          observe: metrics.observeUpstream,
+          upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
+        }),
+      );
+    }
+    metrics.trackBreakers(() => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()])));
+    const schema = stitchBureaus(catalogue, connectors);
+    const enforcer = createEnforcer({ schema, catalogue, denyWholeOperation: config.denyWholeOperation });
+
+    const owned = opened.move();
+    return {
+      config,
+      log,
+      metrics,
+      catalogue,
+      store,
+      instanceId,
+      auth,
+      accessLog,
+      accessLogJwks,
+      agreements,
+      agreementRegistry,
+      connectors,
+      schema,
+      enforcer,
+      [Symbol.asyncDispose]: () => owned.disposeAsync(),
+    };
+  } catch (error) {
+    await opened.disposeAsync().catch((closing: unknown) => log.warn({ err: closing }, 'closing after a failed start failed too'));
+    throw error;
+  }
+}

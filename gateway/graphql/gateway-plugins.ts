@@ -1,0 +1,80 @@
+import type { YogaServerOptions } from 'graphql-yoga';
+import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
+import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
+import { useAuthentication } from './use-authentication.ts';
+import { useOperationLimits, type OperationLimits } from './use-operation-limits.ts';
+import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
+import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
+import { useConsumerIdentity } from './use-consumer-identity.ts';
+import { useClientErrors } from './use-client-errors.ts';
+
+/** One plugin of the gateway's yoga: whatever yoga's `plugins` option takes. */
+export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, GatewayContext>['plugins']>[number];
+
+/** What the gateway's plugins are built from. */
+export interface GatewayPluginDeps {
+  readonly verifier: TokenVerifier;
+  readonly limits: OperationLimits;
+  readonly accessLog: AccessLogPluginOptions;
+  readonly enforcement: EnforcementOptions;
+  readonly consumerAssertions: ConsumerAssertionSigner;
+  /** Bureaus whose connectors carry HTTP headers, so their calls carry the signed consumer identity. */
+  readonly httpBureaus: ReadonlySet<string>;
+}
+
+/** The gateway's plugins by stage: each one `useX` of its own file. */
+export interface GatewayPlugins {
+  readonly authentication: GatewayPlugin;
+  readonly limits: GatewayPlugin;
+  readonly accessLog: GatewayPlugin;
+  readonly enforcement: GatewayPlugin;
+  readonly consumerIdentity: GatewayPlugin;
+  readonly clientErrors: GatewayPlugin;
+}
+
+/**
+ * The order of a query's life, which is the order the plugins run in:
+ * 1. authentication — before the body is parsed, so strangers learn nothing;
+ * 2. limits — refuse oversized operations during validation, before any work;
+ * 3. access log — registered before enforcement so that its after-hook sees every
+ *    outcome, refusals included; it appends the record enforcement built and holds
+ *    the response until the entry is committed;
+ * 4. enforcement — the adapter over `policies/enforce.ts`: plan, decide, prune denied
+ *    fields, then shape and mask the result and build the access record;
+ * 5. consumer identity — sign who is asking for each bureau the allowed part touches,
+ *    after enforcement so denied bureaus are not even told;
+ * 6. client errors — every error gets its code, status and the request id, last.
+ * Each fills its part of the one request context (`gateway-context.ts`) through
+ * yoga's `extendContext`, for the ones after it.
+ */
+const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors'];
+
+/** Builds every plugin of the gateway once, at start-up. */
+export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
+  return {
+    authentication: useAuthentication(deps.verifier),
+    limits: useOperationLimits(deps.limits),
+    accessLog: useAccessLog(deps.accessLog),
+    enforcement: useEnforcement(deps.enforcement),
+    consumerIdentity: useConsumerIdentity(deps.consumerAssertions, deps.httpBureaus),
+    clientErrors: useClientErrors(),
+  };
+}
+
+/**
+ * The plugins given, in the order of a query's life. Every gateway runs all
+ * of them; a benchmark that measures what a stage costs passes fewer
+ * (authentication and client errors are never left out).
+ *
+ * @example
+ * inLifeOrder(createGatewayPlugins(deps));
+ * const { accessLog: _measured, ...rest } = createGatewayPlugins(deps);
+ * inLifeOrder(rest); // the gateway without its access log
+ */
+export function inLifeOrder(plugins: Pick<GatewayPlugins, 'authentication' | 'clientErrors'> & Partial<GatewayPlugins>): readonly GatewayPlugin[] {
+  return LIFE_ORDER.flatMap((stage) => {
+    const plugin = plugins[stage];
+    return plugin ? [plugin] : [];
+  });
+}
