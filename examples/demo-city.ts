@@ -1,7 +1,7 @@
 import { startDemoBureaus, type DemoBureaus } from './start-bureaus.ts';
 import { demoCity, type City, type CityPerson } from './data/generate-city.ts';
-import { loadConfig, ConfigError } from '../gateway/config/config.ts';
-import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
+import { loadConfig } from '../gateway/config/config.ts';
+import { EXIT_CONFIG, startRefusal } from '../gateway/main.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
@@ -57,9 +57,15 @@ async function runDemoCity(): Promise<void> {
     bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   } catch (error) {
     await bureaus?.close();
-    if (error instanceof ConfigError || error instanceof CatalogueError || error instanceof DemoStartError) {
+    if (error instanceof DemoStartError) {
       process.stderr.write(`isthmus: ${error.message}\n`);
-      process.exit(78);
+      process.exit(EXIT_CONFIG);
+    }
+    // A bad setting or catalogue, or a data folder another gateway holds: one line, as `isthmus start` says it.
+    const refusal = startRefusal(error);
+    if (refusal) {
+      process.stderr.write(`isthmus: ${refusal.message}\n`);
+      process.exit(refusal.exitCode);
     }
     throw error;
   }
