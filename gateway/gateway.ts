@@ -30,6 +30,8 @@ import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
 import { isAuthError } from './auth/auth-error.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
+import { createConsole } from './console/console-app.ts';
+import type { ConsolePersona, LocalName } from './console/console-persona.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
 export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
@@ -73,6 +75,8 @@ export interface StartGatewayOptions {
    * measure what it costs. Enforcement off also means no access log entries.
    */
   readonly benchmark?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
+  /** The console's demo wiring: personas for its picker (offered only while the dev issuer is on) and names of consumer bureaus. */
+  readonly console?: { readonly personas?: readonly ConsolePersona[]; readonly bureauNames?: ReadonlyMap<string, LocalName> };
 }
 
 /**
@@ -190,6 +194,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         onChange: () => agreementRegistry.refresh(),
       }),
     );
+    // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
+    const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
+    const bureauNames = options.console?.bureauNames;
+    app.route('/console', createConsole({ agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames }));
     server = createServer({ keepAliveTimeout: 5_000 }, createRequestListener({ yoga, app, metrics, log, maxBodyBytes: config.maxBodyBytes }));
     await listen(server, config.port, config.host);
     const address = server.address() as AddressInfo;
