@@ -5,6 +5,7 @@ import { CatalogueError } from '../gateway/catalogue/catalogue-error.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
+import { demoConsole } from './demo-console.ts';
 
 /** Ports of the demo bureaus unless the environment says otherwise. */
 export const DEMO_PORTS = { publicSecurity: 4101, marketSupervision: 4102, hrss: 4103 } as const;
@@ -47,10 +48,11 @@ async function runDemoCity(): Promise<void> {
     },
   });
   const sample = sampleResident();
+  const consoleWiring = demoConsole(sample);
   let gateway;
   try {
     // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
-    gateway = await startGateway(loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber) });
+    gateway = await startGateway(loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env }), { graphiqlQuery: sampleQuery(sample.idNumber), console: consoleWiring });
     const seeded = await seedDemoAgreements(gateway);
     if (seeded.length > 0) gateway.log.info({ agreements: seeded }, 'demo agreements stored');
     // Only now is the gateway's key served; from here on the HTTP bureaus answer only what comes through it.
@@ -68,6 +70,7 @@ async function runDemoCity(): Promise<void> {
     [
       '',
       `  Isthmus demo city is up: ${gateway.url}/graphql  (GraphiQL in a browser)`,
+      `  console: ${gateway.url}/console  (sign in as: ${consoleWiring.personas.map((persona) => persona.id).join(', ')})`,
       `  bureaus: public-security ${bureaus.env.PUBLIC_SECURITY_URL}`,
       `           market-supervision ${bureaus.env.MARKET_SUPERVISION_URL}`,
       `           human-resources-social-security (PostgreSQL) ${bureaus.env.HRSS_DATABASE_URL}`,
