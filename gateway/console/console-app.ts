@@ -130,8 +130,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const id = cookies.session(c);
     const session = id === undefined ? undefined : sessions.resume(id);
     c.set('session', session);
+    // A dead id's cookie is left to its Max-Age: until the next sign-in replaces it, every page can say "expired" rather than "sign in".
     c.set('lapsed', id !== undefined && session === undefined);
-    if (id !== undefined && session === undefined) cookies.clearSession(c);
     let visitor = cookies.visitor(c);
     if (!session && !visitor) {
       visitor = newRandomToken();
