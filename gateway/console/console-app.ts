@@ -72,9 +72,11 @@ export interface ConsoleDeps {
  *
  * Order of the middleware, and why:
  * 1. security headers on every answer, errors included (a strict CSP with no script at all);
- * 2. the language, so that even a refusal is in the reader's words;
- * 3. the session, and the CSRF token the page's forms will carry;
- * 4. for a POST: the size bound, then the form, then its CSRF token — before any route looks at it.
+ * 2. the stylesheet, which needs nothing else;
+ * 3. the language, so that even a refusal is in the reader's words;
+ * 4. the session, and the CSRF token the page's forms will carry;
+ * 5. for a POST: the size bound, then the form, then its CSRF token — before any route looks at it;
+ * 6. the sign-in routes, then a redirect to sign in for anyone else without a session.
  *
  * @example
  * app.route('/console', createConsole({ agreements, catalogue, verifier: auth.verifier, onChange: () => registry.refresh() }));
@@ -125,6 +127,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     }),
   );
 
+  // Before the session: fetching the stylesheet neither touches a session's idle clock nor hands out a visitor token.
+  app.get(`/assets/${stylesheet.split('/').pop()}`, (c) => c.body(css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' }));
+
   app.use('*', async (c, next) => {
     c.set('t', translators.get(pickLocale(cookies.language(c), c.req.header('accept-language')))!);
     const id = cookies.session(c);
@@ -164,8 +169,6 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
       await next();
     },
   );
-
-  app.get(`/assets/${stylesheet.split('/').pop()}`, (c) => c.body(css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' }));
 
   app.get('/sign-in', (c) => {
     if (c.get('session')) return c.redirect(base, 303);
