@@ -296,7 +296,7 @@ describe.each(storeTargets())('the console on $name', (target) => {
 
     it('sends a signed-out visitor to sign in, and signing out ends the session at once', async () => {
       const visitor = new Visitor(app);
-      const first = await visitor.get('/console/inbox');
+      const first = await visitor.get('/console');
       expect(first.status).toBe(303);
       expect(first.location).toBe('/console/sign-in?notice=required');
       await visitor.signIn('provider-officer');
@@ -306,7 +306,25 @@ describe.each(storeTargets())('the console on $name', (target) => {
       expect(text((await visitor.get(out.location!)).html)).toContain('您已退出登录。');
       // The old cookie, replayed, opens nothing.
       visitor.cookies.set('isthmus-console-session', session);
-      expect((await visitor.get('/console/inbox')).location).toBe('/console/sign-in?notice=expired');
+      expect((await visitor.get('/console/inbox')).location).toBe('/console/sign-in?notice=expired&next=%2Fconsole%2Finbox');
+    });
+
+    it('signing in from a link returns to the page it named, and never to another site', async () => {
+      const id = nextId();
+      await storePending(agreements, id, FRIDAY);
+      const visitor = new Visitor(app);
+      const sent = await visitor.get(`/console/agreements/${id}`);
+      expect(sent.location).toBe(`/console/sign-in?notice=required&next=${encodeURIComponent(`/console/agreements/${id}`)}`);
+      const picker = await visitor.get(sent.location!);
+      expect(text(picker.html)).toContain('请先登录。');
+      expect(picker.html).toContain(`name="next" value="/console/agreements/${id}"`);
+      const signedIn = await visitor.post('/console/sign-in/persona', { persona: 'provider-officer', next: `/console/agreements/${id}` });
+      expect(signedIn.location).toBe(`/console/agreements/${id}`);
+      for (const next of ['https://evil.example/console', '//evil.example/console', '/console/sign-in']) {
+        const other = new Visitor(app);
+        await other.get('/console/sign-in');
+        expect((await other.post('/console/sign-in/persona', { persona: 'provider-officer', next })).location, next).toBe('/console/inbox');
+      }
     });
 
     it('an expired session sends pages to sign in and changes nothing on a POST', async () => {
@@ -321,7 +339,7 @@ describe.each(storeTargets())('the console on $name', (target) => {
       expect(changes).toBe(0);
 
       const page = await visitor.get(`/console/agreements/${id}`);
-      expect(page.location).toBe('/console/sign-in?notice=expired');
+      expect(page.location).toBe(`/console/sign-in?notice=expired&next=${encodeURIComponent(`/console/agreements/${id}`)}`);
       expect(text((await visitor.get(page.location!)).html)).toContain('会话已过期，请重新登录。');
     });
 
@@ -333,7 +351,7 @@ describe.each(storeTargets())('the console on $name', (target) => {
         expect((await visitor.get('/console/inbox')).status).toBe(200);
       }
       clock = new Date(FRIDAY.getTime() + DEFAULT_SESSION_TTL_MS);
-      expect((await visitor.get('/console/inbox')).location).toBe('/console/sign-in?notice=expired');
+      expect((await visitor.get('/console/inbox')).location).toBe('/console/sign-in?notice=expired&next=%2Fconsole%2Finbox');
     });
   });
 
@@ -463,6 +481,8 @@ describe.each(storeTargets())('the console on $name', (target) => {
       expect(page.html).not.toContain(`action="/console/agreements/${id}/approve"`);
       expect(text(page.html)).toContain('只有提供方部门（市公安局）的数据专员可以批准、驳回或撤销此协议。');
       expect(text(page.html)).toContain("only a data officer of the providing bureau 'public-security' may approve this agreement");
+      // Approve and reject break the same rule: it is said once.
+      expect(page.html.match(/role="note"/g)).toHaveLength(1);
       const forced = await officer.post(`/console/agreements/${id}/approve`, { version: '1' });
       expect(forced.status).toBe(403);
       expect(text(forced.html)).toContain('FORBIDDEN · PROVIDER_DATA_OFFICER');

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Agreement } from '../../policies/agreement.ts';
+import type { Agreement, AgreementStatus } from '../../policies/agreement.ts';
 import {
   approveAgreement,
   effectiveStatus,
@@ -10,7 +10,6 @@ import {
   type LifecycleResult,
 } from '../../policies/agreement-lifecycle.ts';
 import { maySeeAgreement } from '../../policies/agreement-visibility.ts';
-import type { AgreementStatus } from '../../policies/agreement.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { Principal, Role } from '../../policies/principal.ts';
 import { AgreementStoreError } from '../agreements/agreement-store-error.ts';

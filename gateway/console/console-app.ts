@@ -174,7 +174,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (c.get('session')) return c.redirect(base, 303);
     const asked = c.req.query('notice');
     const notice: SignInNotice | undefined = c.get('lapsed') ? 'expired' : asked === 'signedOut' || asked === 'required' || asked === 'expired' ? asked : undefined;
-    return render(c, c.get('t').t('signIn.title'), (page) => renderSignInPage(page, personas, notice));
+    const next = returnTo(c.req.query('next'), base);
+    return render(c, c.get('t').t('signIn.title'), (page) => renderSignInPage(page, personas, notice, next));
   });
 
   app.post('/sign-in/persona', async (c) => {
@@ -197,7 +198,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const session = sessions.create(principal, 'persona');
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
-    return c.redirect(principal.roles.includes('data_officer') ? `${base}/inbox` : base, 303);
+    // Back to the page that sent them to sign in; else a data officer's work starts in the inbox.
+    const next = returnTo(c.get('form').get('next'), base);
+    return c.redirect(next ?? (principal.roles.includes('data_officer') ? `${base}/inbox` : base), 303);
   });
 
   app.post('/sign-out', (c) => {
@@ -212,13 +215,16 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const locale = asLocale(form.get('lang'));
     if (!locale) throw new ConsoleError('BAD_USER_INPUT', 'lang must be one of the console languages');
     cookies.setLanguage(c, locale);
-    return c.redirect(safeReturn(form.get('next'), base), 303);
+    return c.redirect(returnTo(form.get('next'), base) ?? base, 303);
   });
 
   // Signed-out visitors of any other page go to the sign-in page, told why.
   app.use('*', async (c, next) => {
     if (c.get('session') || c.req.method !== 'GET') return next();
-    return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}`, 303);
+    const here = c.get('here');
+    // The start page is where signing in leads anyway (or, for a data officer, the inbox).
+    const back = here === base ? '' : `&next=${encodeURIComponent(here)}`;
+    return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
   app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
@@ -244,11 +250,11 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   return app;
 }
 
-/** Where the language switch may send the browser back to: a path of the console, never another site. */
-function safeReturn(next: string | undefined, base: string): string {
-  if (!next || next.length > 2_000) return base;
-  if (!(next === base || next.startsWith(`${base}/`) || next.startsWith(`${base}?`))) return base;
-  // `//` or a backslash could turn a path into another host in some browsers.
-  if (next.includes('//') || next.includes('\\')) return base;
+/** Where a form may send the browser back to: a page of the console, never another site; undefined for anything else. */
+function returnTo(next: string | undefined, base: string): string | undefined {
+  if (!next || next.length > 2_000) return undefined;
+  if (!(next === base || next.startsWith(`${base}/`) || next.startsWith(`${base}?`))) return undefined;
+  // `//` or a backslash could turn a path into another host in some browsers; the sign-in page is no place to return to.
+  if (next.includes('//') || next.includes('\\') || next.startsWith(`${base}/sign-`)) return undefined;
   return next;
 }

@@ -44,11 +44,12 @@ export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, n
 function renderDecisions(ctx: PageContext, data: AgreementPageData): Markup {
   const { t } = ctx;
   const { agreement, problem } = data;
-  // One note per distinct refusal: approve and reject usually fail on the same rule.
-  const refused = [...new Map(data.offers.filter((offer) => offer.refusal).map((offer) => [offer.refusal!.message, offer.refusal!])).values()];
+  // One note per rule: approve and reject usually fail on the same one, in words that differ only by the verb.
+  const refused = new Map<string, ShownRefusal>();
+  for (const { refusal } of data.offers) if (refusal && !refused.has(refusal.rule ?? refusal.message)) refused.set(refusal.rule ?? refusal.message, refusal);
   return html`<section class="decisions" aria-labelledby="decisions-title">
     <h2 id="decisions-title">${t.t('agreement.decisions')}</h2>
-    ${refused.map((refusal) => renderRefusal(ctx, refusal, agreement, 'note'))}
+    ${[...refused.values()].map((refusal) => renderRefusal(ctx, refusal, agreement, 'note'))}
     ${data.offers
       .filter((offer) => !offer.refusal)
       .map((offer) => renderDecisionForm(ctx, agreement, offer.decision, problem?.decision === offer.decision ? problem : undefined))}

@@ -16,9 +16,10 @@ const NOTICES: Readonly<Record<SignInNotice, MessageKey>> = {
 /**
  * The sign-in page. In the demo (dev issuer on) a list of personas, each a
  * one-button form; otherwise it says that no sign-in is configured (the
- * city's identity provider comes in with OpenID Connect).
+ * city's identity provider comes in with OpenID Connect). `next` is the
+ * console page to return to after signing in, already checked by the caller.
  */
-export function renderSignInPage(ctx: PageContext, personas: readonly ConsolePersona[], notice: SignInNotice | undefined): Markup {
+export function renderSignInPage(ctx: PageContext, personas: readonly ConsolePersona[], notice: SignInNotice | undefined, next: string | undefined): Markup {
   const { t } = ctx;
   const name = (persona: ConsolePersona) => (t.locale === 'zh-CN' ? persona.name.zh : persona.name.en);
   return html`<h1>${t.t('signIn.title')}</h1>
@@ -30,7 +31,7 @@ export function renderSignInPage(ctx: PageContext, personas: readonly ConsolePer
           ${personas.map(
             (persona) => html`<li>
               <form method="post" action="${ctx.base}/sign-in/persona">
-                ${csrfField(ctx)}<input type="hidden" name="persona" value="${persona.id}">
+                ${csrfField(ctx)}<input type="hidden" name="persona" value="${persona.id}">${next ? html`<input type="hidden" name="next" value="${next}">` : ''}
                 <button type="submit" class="persona">
                   <span class="persona-name">${name(persona)}</span>
                   <span class="persona-role">${(persona.claims.roles ?? []).map((role) => t.t(`role.${role}`)).join(t.t('list.separator'))}</span>
