@@ -6,6 +6,7 @@ import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
 import { DEMO_PORT_VARIABLES, DemoStartError, demoPorts, portError, type DemoBureauName } from './demo-ports.ts';
+import { demoConsole } from './demo-console.ts';
 
 /** The resident the demo's first query reads: one who represents an enterprise and has a social insurance account. */
 export function sampleResident(city: City = demoCity()): CityPerson {
@@ -39,6 +40,7 @@ export function sampleQuery(idNumber: string): string {
  */
 async function runDemoCity(): Promise<void> {
   const sample = sampleResident();
+  const consoleWiring = demoConsole(sample);
   let bureaus: DemoBureaus | undefined;
   let gateway: Gateway;
   try {
@@ -48,7 +50,7 @@ async function runDemoCity(): Promise<void> {
     });
     // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
     const config = loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env });
-    gateway = await startGateway(config, { graphiqlQuery: sampleQuery(sample.idNumber) }).catch((error: unknown) => {
+    gateway = await startGateway(config, { graphiqlQuery: sampleQuery(sample.idNumber), console: consoleWiring }).catch((error: unknown) => {
       throw portError(error, new Map([[config.port, 'PORT']]));
     });
     const seeded = await seedDemoAgreements(gateway);
@@ -75,6 +77,7 @@ async function runDemoCity(): Promise<void> {
     [
       '',
       `  Isthmus demo city is up: ${gateway.url}/graphql  (GraphiQL in a browser)`,
+      `  console: ${gateway.url}/console  (sign in as: ${consoleWiring.personas.map((persona) => persona.id).join(', ')})`,
       `  bureaus: public-security ${running.env.PUBLIC_SECURITY_URL}`,
       `           market-supervision ${running.env.MARKET_SUPERVISION_URL}`,
       `           human-resources-social-security (PostgreSQL) ${running.env.HRSS_DATABASE_URL}`,

@@ -9,6 +9,8 @@ import { createRequestListener } from './http/request-listener.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
+import { createConsole } from './console/console-app.ts';
+import type { ConsolePersona, LocalName } from './console/console-persona.ts';
 
 /** Options of {@link createGatewayHandler}. */
 export interface GatewayHandlerOptions {
@@ -20,6 +22,8 @@ export interface GatewayHandlerOptions {
    * costs passes fewer.
    */
   readonly plugins?: (all: GatewayPlugins) => readonly GatewayPlugin[];
+  /** The console's demo wiring: personas for its picker (offered only while the dev issuer is on) and names of consumer bureaus. */
+  readonly console?: { readonly personas?: readonly ConsolePersona[]; readonly bureauNames?: ReadonlyMap<string, LocalName> };
 }
 
 /** What serves a gateway's requests, built from its resources. */
@@ -78,6 +82,10 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     }),
   );
   app.route('/admin/api', createAccessLogApi({ db: store.db, writer: resources.accessLog, authenticate, log }));
+  // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
+  const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
+  const bureauNames = options.console?.bureauNames;
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames }));
 
   const listener = createRequestListener({
     yoga,

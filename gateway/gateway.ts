@@ -38,16 +38,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Extra wiring for tests, the demo and the bench. */
-export interface StartGatewayOptions extends OpenGatewayResourcesOptions {
-  /** The query GraphiQL opens with (the demo fills in one of its residents). */
-  readonly graphiqlQuery?: string;
-  /**
-   * For benchmarks only, never from configuration: which plugins run
-   * (`createGatewayHandler`'s option), to measure what a stage costs.
-   */
-  readonly plugins?: GatewayHandlerOptions['plugins'];
-}
+/** Extra wiring for tests, the demo and the bench: where logs go, GraphiQL's query, the console's personas, the plugins a benchmark runs. */
+export interface StartGatewayOptions extends OpenGatewayResourcesOptions, GatewayHandlerOptions {}
 
 /**
  * The composition root: opens the gateway's resources

@@ -3,11 +3,15 @@
  * issuer's own claim names onto one shape.
  */
 
-/** Roles a principal may hold. */
-export type Role = 'developer' | 'data_officer' | 'citizen' | 'operator';
+/**
+ * Roles a principal may hold. `auditor` (审计员) reads and verifies, and
+ * changes nothing: level-3 protection keeps audit apart from the operator's
+ * and the data officer's duties.
+ */
+export type Role = 'developer' | 'data_officer' | 'citizen' | 'operator' | 'auditor';
 
 /** All roles, for validation. */
-export const ROLES: readonly Role[] = ['developer', 'data_officer', 'citizen', 'operator'];
+export const ROLES: readonly Role[] = ['developer', 'data_officer', 'citizen', 'operator', 'auditor'];
 
 /** A verified caller. */
 export interface Principal {

@@ -17,6 +17,7 @@ import {
   type LifecycleSettings,
 } from '../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
+import { maySeeAgreement } from '../../policies/agreement-visibility.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { AgreementStore, StoredAgreementEvent } from '../agreements/agreement-store.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -256,7 +257,7 @@ function isOperator(principal: Principal): boolean {
 
 /** People of the consumer and provider bureaus see an agreement; operators see all. */
 function canSee(principal: Principal, agreement: Agreement): boolean {
-  return isOperator(principal) || principal.bureau === agreement.consumerBureau || principal.bureau === agreement.providerBureau;
+  return maySeeAgreement(principal, agreement);
 }
 
 /**

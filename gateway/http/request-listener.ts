@@ -201,6 +201,7 @@ function pathOf(url: string | undefined): string {
 /** Metrics label only the routes we serve, so random paths cannot blow up label cardinality. */
 function knownRoute(path: string): string {
   if (path.startsWith('/admin/')) return '/admin';
+  if (path === '/console' || path.startsWith('/console/')) return '/console';
   if (path.startsWith('/.well-known/') || SERVED_PATHS.has(path)) return path;
   return 'other';
 }

@@ -7,6 +7,7 @@ import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreements.ts';
 import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
 import { GATEWAY_JWKS_PATH } from '../../gateway/auth/consumer-assertion.ts';
+import { demoConsole } from '../../examples/demo-console.ts';
 
 /** The demo city on free ports, for one test file. */
 export interface TestCity {
@@ -86,7 +87,7 @@ export async function startTestCity(env: Record<string, string> = {}, options: T
         ...bureaus.env,
         ...env,
       }),
-      { logDestination: destination, graphiqlQuery: sampleQuery(sampleResident().idNumber) },
+      { logDestination: destination, graphiqlQuery: sampleQuery(sampleResident().idNumber), console: demoConsole(sampleResident()) },
     );
   } catch (error) {
     await bureaus.close();

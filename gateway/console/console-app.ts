@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Catalogue } from '../../policies/catalogue.ts';
+import type { AgreementStore } from '../agreements/agreement-store.ts';
+import { isAuthError } from '../auth/auth-error.ts';
+import type { DevIssuer } from '../auth/dev-issuer.ts';
+import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createAgreementRoutes } from './agreement-routes.ts';
+import { createBureauNamer } from './bureau-names.ts';
+import { createConsoleCookies } from './console-cookies.ts';
+import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
+import { ConsoleError } from './console-error.ts';
+import { readForm } from './console-form.ts';
+import { PERSONA_ID, type ConsolePersona, type LocalName } from './console-persona.ts';
+import { createConsoleSessions, DEFAULT_SESSION_TTL_MS, type ConsoleSessionOptions, type ConsoleSessions } from './console-sessions.ts';
+import { newRandomToken, sameToken } from './csrf-token.ts';
+import { asLocale, pickLocale } from './i18n/pick-locale.ts';
+import { createTranslator, LOCALES, type Locale, type Translator } from './i18n/translator.ts';
+import { renderErrorPage } from './views/error-page.ts';
+import { renderLayout } from './views/layout.ts';
+import { pageBureauName, type PageContext } from './views/page-context.ts';
+import { renderSignInPage, type SignInNotice } from './views/sign-in-page.ts';
+
+/** Where the gateway mounts the console. */
+export const DEFAULT_CONSOLE_BASE = '/console';
+/**
+ * Largest form the console reads: a reason is at most 2,000 characters, and
+ * a Chinese character is 9 bytes once URL-encoded (`%E4%BD%A0`).
+ */
+export const DEFAULT_CONSOLE_MAX_FORM_BYTES = 32 * 1024;
+/** Bound on verifying a sign-in token (the issuer's keys may have to be fetched). */
+const SIGN_IN_TIMEOUT_MS = 5_000;
+const STYLESHEET = new URL('./console.css', import.meta.url);
+
+/** What the console needs from the gateway. */
+export interface ConsoleDeps {
+  readonly agreements: AgreementStore;
+  readonly catalogue: Catalogue;
+  /** The gateway's token verifier: a session holds the principal it maps a token to, exactly what the APIs would see. */
+  readonly verifier: Pick<TokenVerifier, 'verify'>;
+  /**
+   * The demo's persona picker: offered only when this is given, which the
+   * gateway does only while the dev issuer is on.
+   */
+  readonly personas?: { readonly issuer: Pick<DevIssuer, 'signDevToken'>; readonly list: readonly ConsolePersona[] };
+  /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
+  readonly bureauNames?: ReadonlyMap<string, LocalName>;
+  /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
+  readonly onChange?: () => Promise<void>;
+  readonly log?: Pick<Logger, 'error' | 'info'>;
+  /** The clock of pages, decisions and sessions; tests pass their own. */
+  readonly now?: () => Date;
+  /** Where the console is mounted. Default {@link DEFAULT_CONSOLE_BASE}. */
+  readonly basePath?: string;
+  /** Session lifetime, idle timeout and table size (their clock defaults to `now`). */
+  readonly sessions?: ConsoleSessionOptions;
+  /** `Secure` cookies: `'auto'` (default) leaves it off only for a browser on a loopback address. */
+  readonly secureCookies?: boolean | 'auto';
+  /** Default {@link DEFAULT_CONSOLE_MAX_FORM_BYTES}. */
+  readonly maxFormBytes?: number;
+}
+
+/**
+ * The web console, a hono app the gateway mounts at `/console`: pages
+ * rendered on the server (no build step, no script, no CDN), one stylesheet
+ * served from here, in 简体中文 or English.
+ *
+ * Order of the middleware, and why:
+ * 1. security headers on every answer, errors included (a strict CSP with no script at all);
+ * 2. the stylesheet, which needs nothing else;
+ * 3. the language, so that even a refusal is in the reader's words;
+ * 4. the session, and the CSRF token the page's forms will carry;
+ * 5. for a POST: the size bound, then the form, then its CSRF token — before any route looks at it;
+ * 6. the sign-in routes, then a redirect to sign in for anyone else without a session.
+ *
+ * @example
+ * app.route('/console', createConsole({ agreements, catalogue, verifier: auth.verifier, onChange: () => registry.refresh() }));
+ */
+export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const base = deps.basePath ?? DEFAULT_CONSOLE_BASE;
+  if (!/^\/[a-z0-9/-]*[a-z0-9]$/.test(base)) throw new TypeError(`basePath must be a path like /console, not ${JSON.stringify(base)}`);
+  const maxFormBytes = deps.maxFormBytes ?? DEFAULT_CONSOLE_MAX_FORM_BYTES;
+  const now = deps.now ?? (() => new Date());
+  const personas = deps.personas?.list ?? [];
+  for (const persona of personas) if (!PERSONA_ID.test(persona.id)) throw new TypeError(`persona id ${JSON.stringify(persona.id)} must be lowercase letters, digits and dashes`);
+  const sessions: ConsoleSessions = createConsoleSessions({ now: () => now().getTime(), ...deps.sessions });
+  const sessionTtlMs = deps.sessions?.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  const cookies = createConsoleCookies(base, deps.secureCookies);
+  const translators = new Map<Locale, Translator>(LOCALES.map((locale) => [locale, createTranslator(locale)]));
+  const namer = createBureauNamer(deps.catalogue, deps.bureauNames);
+  const css = readFileSync(STYLESHEET, 'utf8');
+  // The file's hash in its URL: browsers may keep it for good, and a new release is a new URL.
+  const stylesheet = `${base}/assets/console-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
+
+  const render: RenderPage = (c, title, body, status = 200) => {
+    const t = c.get('t');
+    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t) };
+    c.header('cache-control', 'no-store');
+    return c.html(renderLayout(page, title, body(page)), status as ContentfulStatusCode);
+  };
+
+  const app = new Hono<ConsoleEnv>();
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: 'no-referrer',
+      xFrameOptions: 'DENY',
+      crossOriginResourcePolicy: 'same-origin',
+      crossOriginOpenerPolicy: 'same-origin',
+      permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
+      // HSTS belongs to whoever terminates TLS; on the demo's loopback HTTP it would only confuse browsers.
+      strictTransportSecurity: false,
+    }),
+  );
+
+  // Before the session: fetching the stylesheet neither touches a session's idle clock nor hands out a visitor token.
+  app.get(`/assets/${stylesheet.split('/').pop()}`, (c) => c.body(css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' }));
+
+  app.use('*', async (c, next) => {
+    c.set('t', translators.get(pickLocale(cookies.language(c), c.req.header('accept-language')))!);
+    const id = cookies.session(c);
+    const session = id === undefined ? undefined : sessions.resume(id);
+    c.set('session', session);
+    // A dead id's cookie is left to its Max-Age: until the next sign-in replaces it, every page can say "expired" rather than "sign in".
+    c.set('lapsed', id !== undefined && session === undefined);
+    let visitor = cookies.visitor(c);
+    if (!session && !visitor) {
+      visitor = newRandomToken();
+      cookies.setVisitor(c, visitor);
+    }
+    c.set('csrf', session ? session.csrfToken : visitor!);
+    const url = new URL(c.req.url);
+    c.set('here', c.req.method === 'GET' ? `${url.pathname}${url.search}` : base);
+    await next();
+  });
+
+  app.post(
+    '*',
+    bodyLimit({
+      maxSize: maxFormBytes,
+      onError: () => {
+        throw new ConsoleError('LIMIT_EXCEEDED', `a console form is larger than ${maxFormBytes} bytes`, { params: { max: maxFormBytes } });
+      },
+    }),
+    async (c, next) => {
+      const form = await readForm(c);
+      const session = c.get('session');
+      // The token the request itself brought: a visitor cookie made for this very request proves nothing.
+      const expected = session ? session.csrfToken : cookies.visitor(c);
+      if (!sameToken(form.get('_csrf'), expected)) {
+        // A form of a session that has since ended carries that session's token: say what happened, not "forged".
+        throw c.get('lapsed') ? new ConsoleError('SESSION_EXPIRED', 'the session of this form has ended') : new ConsoleError('CSRF_INVALID', 'the form carries no valid CSRF token');
+      }
+      c.set('form', form);
+      await next();
+    },
+  );
+
+  app.get('/sign-in', (c) => {
+    if (c.get('session')) return c.redirect(base, 303);
+    const asked = c.req.query('notice');
+    const notice: SignInNotice | undefined = c.get('lapsed') ? 'expired' : asked === 'signedOut' || asked === 'required' || asked === 'expired' ? asked : undefined;
+    const next = returnTo(c.req.query('next'), base);
+    return render(c, c.get('t').t('signIn.title'), (page) => renderSignInPage(page, personas, notice, next));
+  });
+
+  app.post('/sign-in/persona', async (c) => {
+    const picker = deps.personas;
+    if (!picker) throw new ConsoleError('NOT_FOUND', 'the persona picker is off (the dev issuer is off)');
+    const persona = personas.find((candidate) => candidate.id === c.get('form').get('persona'));
+    if (!persona) throw new ConsoleError('BAD_USER_INPUT', 'no such persona');
+    let principal;
+    try {
+      const token = await picker.issuer.signDevToken({ ...persona.claims, ttl: Math.ceil(sessionTtlMs / 1_000) });
+      // The same verification as /graphql and the admin API: the session holds what they would see.
+      principal = await deps.verifier.verify(token, AbortSignal.timeout(SIGN_IN_TIMEOUT_MS));
+    } catch (error) {
+      if (isAuthError(error) && error.code === 'KEYS_UNAVAILABLE') throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'the issuer keys cannot be fetched', { cause: error });
+      if (isAuthError(error)) throw new ConsoleError('UNAUTHENTICATED', 'the persona token did not verify', { cause: error });
+      throw error;
+    }
+    const previous = cookies.session(c);
+    if (previous) sessions.end(previous);
+    const session = sessions.create(principal, 'persona');
+    cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
+    deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
+    // Back to the page that sent them to sign in; else a data officer's work starts in the inbox.
+    const next = returnTo(c.get('form').get('next'), base);
+    return c.redirect(next ?? (principal.roles.includes('data_officer') ? `${base}/inbox` : base), 303);
+  });
+
+  app.post('/sign-out', (c) => {
+    const id = cookies.session(c);
+    if (id) sessions.end(id);
+    cookies.clearSession(c);
+    return c.redirect(`${base}/sign-in?notice=signedOut`, 303);
+  });
+
+  app.post('/language', (c) => {
+    const form = c.get('form');
+    const locale = asLocale(form.get('lang'));
+    if (!locale) throw new ConsoleError('BAD_USER_INPUT', 'lang must be one of the console languages');
+    cookies.setLanguage(c, locale);
+    return c.redirect(returnTo(form.get('next'), base) ?? base, 303);
+  });
+
+  // Signed-out visitors of any other page go to the sign-in page, told why.
+  app.use('*', async (c, next) => {
+    if (c.get('session') || c.req.method !== 'GET') return next();
+    const here = c.get('here');
+    // The start page is where signing in leads anyway (or, for a data officer, the inbox).
+    const back = here === base ? '' : `&next=${encodeURIComponent(here)}`;
+    return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
+  });
+
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
+
+  // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.
+  app.all('*', () => {
+    throw new ConsoleError('NOT_FOUND', 'no such console page');
+  });
+  app.onError((error, c) => {
+    const shown = error instanceof ConsoleError ? error : new ConsoleError('INTERNAL', 'unexpected error in the console', { cause: error });
+    if (shown.code === 'INTERNAL') deps.log?.error({ err: error }, 'unexpected error in the console');
+    return showError(c, shown);
+  });
+
+  const showError = (c: ConsoleContext, error: ConsoleError) => {
+    // The middleware may not have run (a failure before it): fall back to the default language and no form token.
+    if (!c.get('t')) c.set('t', translators.get(pickLocale(undefined, c.req.header('accept-language')))!);
+    if (c.get('csrf') === undefined) c.set('csrf', '');
+    if (c.get('here') === undefined) c.set('here', base);
+    const t = c.get('t');
+    return render(c, t.t(`error.${error.code}.title`), (page) => renderErrorPage(page, error, c.req.header('x-request-id')), error.status);
+  };
+  return app;
+}
+
+/** Where a form may send the browser back to: a page of the console, never another site; undefined for anything else. */
+function returnTo(next: string | undefined, base: string): string | undefined {
+  if (!next || next.length > 2_000) return undefined;
+  if (!(next === base || next.startsWith(`${base}/`) || next.startsWith(`${base}?`))) return undefined;
+  // `//` or a backslash could turn a path into another host in some browsers; the sign-in page is no place to return to.
+  if (next.includes('//') || next.includes('\\') || next.startsWith(`${base}/sign-`)) return undefined;
+  return next;
+}

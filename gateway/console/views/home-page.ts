@@ -1,0 +1,34 @@
+import { html } from 'hono/html';
+import type { Role } from '../../../policies/principal.ts';
+import type { Markup } from './layout.ts';
+import type { PageContext } from './page-context.ts';
+
+/** What the home page knows beyond the session: the inbox's counts, for data officers. */
+export interface HomeFacts {
+  readonly pending?: number;
+  readonly late?: number;
+}
+
+/**
+ * The signed-in person's start: who they are, and a card for each thing
+ * their roles let them do here. Roles whose pages come in a later phase
+ * (auditor, citizen) are told so plainly rather than shown an empty page.
+ */
+export function renderHomePage(ctx: PageContext, facts: HomeFacts): Markup {
+  const { t, base, session } = ctx;
+  const principal = session!.principal;
+  const roles: readonly Role[] = principal.roles;
+  const card = (href: string, title: string, text: string) => html`<li class="card"><a href="${href}"><span class="card-title">${title}</span><span>${text}</span></a></li>`;
+  return html`<h1>${t.t('home.title', { user: principal.user ?? principal.subject })}</h1>
+    <p>${t.t('home.roles', { roles: roles.map((role) => t.t(`role.${role}`)).join(t.t('list.separator')), bureau: ctx.bureauName(principal.bureau) })}</p>
+    <ul class="cards">
+      ${roles.includes('data_officer')
+        ? card(`${base}/inbox`, t.t('nav.inbox'), t.t('home.inbox', { count: facts.pending ?? 0, late: facts.late ?? 0 }))
+        : ''}
+      ${roles.includes('data_officer') ? card(`${base}/agreements`, t.t('nav.agreements'), t.t('home.agreementsProvided')) : ''}
+      ${roles.includes('data_officer') || roles.includes('developer')
+        ? card(`${base}/agreements?side=consumed`, t.t('agreements.side.consumed'), t.t('home.agreementsConsumed'))
+        : ''}
+    </ul>
+    ${roles.includes('auditor') || roles.includes('citizen') || roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.later')}</p>` : ''}`;
+}

@@ -1,0 +1,23 @@
+import type { BureauNamer } from '../bureau-names.ts';
+import type { ConsoleSession } from '../console-sessions.ts';
+import type { Translator } from '../i18n/translator.ts';
+
+/** What every page is rendered with, besides its own data. */
+export interface PageContext {
+  readonly t: Translator;
+  /** Where the console is mounted (`/console`); every link starts with it. */
+  readonly base: string;
+  /** The stylesheet's URL (it carries the file's hash, so it can be cached for good). */
+  readonly stylesheet: string;
+  /** The CSRF token every form of the page carries: the session's, or the signed-out visitor's. */
+  readonly csrf: string;
+  readonly session: ConsoleSession | undefined;
+  /** This page's path and query, for the language switch to come back to. */
+  readonly here: string;
+  readonly bureauName: (bureau: string) => string;
+}
+
+/** Builds the bureau naming of a page context from the console's namer. */
+export function pageBureauName(namer: BureauNamer, t: Translator): (bureau: string) => string {
+  return (bureau) => namer(bureau, t.locale);
+}
