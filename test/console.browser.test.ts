@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './support/launch-chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
@@ -7,7 +7,6 @@ import { sampleResident } from '../examples/demo-city.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 
 /** Debian's Chromium; `.ci/run` installs it. Never a test tool's own browser download. */
-const CHROMIUM = '/usr/bin/chromium';
 const HOUSING_LOAN = 'agr-demo-housing-loan';
 const SOCIAL_INSURANCE = 'query($id: ID!) { person(idNumber: $id) { socialInsurance { insuredStatus monthlyBase } } }';
 
@@ -29,17 +28,14 @@ describe('the console in a real browser', () => {
   const outside: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     testCity = await startTestCity();
     const { housingFund: consumer } = DEMO_CONSUMERS;
     housingFund = {
       authorization: `Bearer ${await testCity.token({ bureau: consumer.bureau, app: consumer.app, user: 'zhao.qiang@housing-fund', roles: ['developer'], scopes: [consumer.scope], ttl: '1h' })}`,
       'x-isthmus-purpose': consumer.purpose,
     };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    // The system's Chromium, else the one npm ci brought; never a download (test/support/launch-chromium.ts).
+    browser = (await launchChromium()).browser;
   });
   afterAll(async () => {
     await browser?.close();
