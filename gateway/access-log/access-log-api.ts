@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import type { AccessLogEntryInput, AccessOutcome, DataSubject } from './access-log-entry.ts';
+import type { AccessOutcome, DataSubject } from './access-log-entry.ts';
 import { AccessLogError, AccessLogForbiddenError } from './access-log-error.ts';
 import { readAccessLog, type AccessLogFilters, type AccessLogPageRequest, type AccessLogReadResult } from './access-log-reader.ts';
 import type { AccessLogWriter } from './access-log-writer.ts';
-import { canonicalJson } from './canonical-json.ts';
-import type { Principal } from '../../policies/principal.ts';
+import { logReadEntry } from './log-read-entry.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { apiRoutes } from '../http/api-routes.ts';
@@ -33,7 +31,7 @@ export interface AccessLogApiDeps {
   readonly log?: Pick<Logger, 'error'>;
 }
 
-const QUERY_PARAMETERS: readonly string[] = ['from', 'until', 'consumer', 'provider', 'purpose', 'subject', 'outcome', 'cursor', 'limit'];
+const QUERY_PARAMETERS: readonly string[] = ['from', 'until', 'consumer', 'provider', 'purpose', 'agreement', 'subject', 'outcome', 'cursor', 'limit'];
 const OUTCOMES: ReadonlySet<string> = new Set<AccessOutcome>(['ALLOWED', 'PARTIAL', 'DENIED', 'FAILED']);
 /** The API has no request bodies; anything sent is refused before it is read. */
 const MAX_BODY_BYTES = 1;
@@ -43,7 +41,7 @@ const MAX_BODY_BYTES = 1;
  * in either order: each owns only its own paths):
  *
  * `?from=&until=` (ISO 8601 dates or instants), `consumer=`, `provider=`,
- * `purpose=`, `subject=person:<id>|enterprise:<id>`, `outcome=`,
+ * `purpose=`, `agreement=`, `subject=person:<id>|enterprise:<id>`, `outcome=`,
  * `limit=` (≤ 500), `cursor=` (the previous page's `nextCursor`). Unknown
  * parameters are a 400: an auditor's typo must not silently widen the result.
  *
@@ -140,6 +138,7 @@ function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessL
   const consumer = text('consumer');
   const provider = text('provider');
   const purpose = text('purpose');
+  const agreement = text('agreement');
   const cursor = text('cursor');
   return {
     filters: {
@@ -148,6 +147,7 @@ function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessL
       ...(consumer !== undefined && { consumer }),
       ...(provider !== undefined && { provider }),
       ...(purpose !== undefined && { purpose }),
+      ...(agreement !== undefined && { agreement }),
       ...(subject && { subject }),
       ...(outcome !== undefined && { outcome: outcome as AccessOutcome }),
     },
@@ -157,52 +157,4 @@ function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessL
 
 function bad(field: string, message: string): ApiError {
   return new ApiError('BAD_USER_INPUT', message, { field });
-}
-
-/**
- * The `LOG_READ` entry for one request to the API: the viewer, every data
- * subject the answer disclosed, the provider bureaus of the entries shown
- * (with how many of their entries), and a hash of the query — which may
- * itself hold an ID number, so it is not stored in clear.
- */
-function logReadEntry(read: {
-  readonly viewer: Principal;
-  readonly requestId: string;
-  readonly at: Date;
-  readonly durationMs: number;
-  readonly path: string;
-  readonly query: Readonly<Record<string, string>>;
-  readonly outcome: 'ALLOWED' | 'DENIED';
-  readonly shown: AccessLogReadResult | undefined;
-  readonly reason?: string;
-}): AccessLogEntryInput {
-  const { viewer, shown } = read;
-  const rowCounts: Record<string, number> = {};
-  if (shown) {
-    for (const item of shown.items) for (const provider of new Set(item.providerBureaus)) rowCounts[provider] = (rowCounts[provider] ?? 0) + 1;
-  }
-  return {
-    requestId: read.requestId,
-    occurredAt: read.at,
-    action: 'LOG_READ',
-    consumerBureau: viewer.bureau,
-    clientApp: viewer.app,
-    ...(viewer.user !== undefined && { user: viewer.user }),
-    roles: viewer.roles,
-    ...(viewer.citizen !== undefined && { citizen: viewer.citizen }),
-    ...(viewer.purpose !== undefined && { purpose: viewer.purpose }),
-    ...(viewer.caseId !== undefined && { caseId: viewer.caseId }),
-    agreementIds: [],
-    providerBureaus: shown?.providersShown ?? [],
-    fieldsRequested: [],
-    fieldsReturned: [],
-    denied: read.outcome === 'DENIED' ? [{ coordinate: 'AccessLog', path: read.path, reason: read.reason ?? 'refused' }] : [],
-    subjects: shown?.subjectsShown ?? [],
-    rowCounts,
-    upstreamErrors: [],
-    durationMs: read.durationMs,
-    operationHash: createHash('sha256').update(canonicalJson({ method: 'GET', path: read.path, query: read.query })).digest('hex'),
-    operationName: 'GET /access-log',
-    outcome: read.outcome,
-  };
 }

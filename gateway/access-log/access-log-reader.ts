@@ -12,8 +12,13 @@ export const MAX_READ_PAGE_SIZE = 500;
 
 const OUTCOMES: readonly AccessOutcome[] = ['ALLOWED', 'PARTIAL', 'DENIED', 'FAILED'];
 
-/** Which rows a viewer sees, decided by role (the broadest role wins). */
-export type AccessLogView = 'operator' | 'data_officer' | 'citizen';
+/**
+ * Which rows a viewer sees, decided by role (the broadest role wins).
+ * `auditor` sees every row, as `operator` does, but under its own name: the
+ * audit duty is kept apart from the operator's (level-3 separation of duties),
+ * and its reads say so in their `LOG_READ` entries.
+ */
+export type AccessLogView = 'auditor' | 'operator' | 'data_officer' | 'citizen';
 
 /** Narrow the rows a viewer may see; every filter is optional and they combine with AND. */
 export interface AccessLogFilters {
@@ -26,6 +31,10 @@ export interface AccessLogFilters {
   readonly purpose?: string;
   readonly subject?: DataSubject;
   readonly outcome?: AccessOutcome;
+  /** Entries made under this agreement. */
+  readonly agreement?: string;
+  /** The one entry with this id (an entry's detail), still under the viewer's rules. */
+  readonly entryId?: string;
 }
 
 /** Keyset pagination, newest first: pass the last page's `nextCursor` as `cursor`. */
@@ -58,12 +67,14 @@ export interface CitizenAccessLogItem {
   readonly providerBureaus: readonly string[];
   readonly fields: AccessLogEntryInput['fieldsReturned'];
   readonly purpose?: string;
+  /** The agreements the read was made under; the citizen's page shows their legal basis. */
+  readonly agreementIds: readonly string[];
   readonly outcome: AccessOutcome;
 }
 
 /** One page of the log as the viewer may see it. */
 export type AccessLogReadResult = (
-  | { readonly view: 'operator' | 'data_officer'; readonly items: readonly AuditedAccessLogItem[] }
+  | { readonly view: 'auditor' | 'operator' | 'data_officer'; readonly items: readonly AuditedAccessLogItem[] }
   | { readonly view: 'citizen'; readonly items: readonly CitizenAccessLogItem[] }
 ) & {
   /** Present when there may be more. */
@@ -75,7 +86,7 @@ export type AccessLogReadResult = (
 };
 
 /**
- * The view a principal gets: `operator` sees everything, `data_officer`
+ * The view a principal gets: `auditor` and `operator` see everything, `data_officer`
  * sees entries where their bureau is the provider or the consumer, a
  * `citizen` (with a citizen id in the token) sees entries about themselves.
  * Anyone else is refused.
@@ -83,13 +94,14 @@ export type AccessLogReadResult = (
  * @throws AccessLogForbiddenError
  */
 export function accessLogViewOf(viewer: Principal): AccessLogView {
+  if (viewer.roles.includes('auditor')) return 'auditor';
   if (viewer.roles.includes('operator')) return 'operator';
   if (viewer.roles.includes('data_officer')) return 'data_officer';
   if (viewer.roles.includes('citizen')) {
     if (!viewer.citizen) throw new AccessLogForbiddenError('a citizen token without a citizen id cannot read the access log');
     return 'citizen';
   }
-  throw new AccessLogForbiddenError('reading the access log needs the operator, data_officer or citizen role');
+  throw new AccessLogForbiddenError('reading the access log needs the auditor, operator, data_officer or citizen role');
 }
 
 /**
@@ -147,6 +159,8 @@ export async function readAccessLog(
     .$if(filters.provider !== undefined, (query) => query.where(sql<boolean>`provider_bureaus @> ${JSON.stringify([filters.provider])}::jsonb`))
     .$if(filters.purpose !== undefined, (query) => query.where('purpose', '=', filters.purpose!))
     .$if(filters.outcome !== undefined, (query) => query.where('outcome', '=', filters.outcome!))
+    .$if(filters.agreement !== undefined, (query) => query.where(sql<boolean>`agreement_ids @> ${JSON.stringify([filters.agreement])}::jsonb`))
+    .$if(filters.entryId !== undefined, (query) => query.where('id', '=', filters.entryId!))
     .$if(after !== undefined, (query) => query.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))
     .orderBy('occurred_at', 'desc')
     .orderBy('id', 'desc')
@@ -171,6 +185,7 @@ export async function readAccessLog(
         providerBureaus: entry.providerBureaus,
         fields: entry.fieldsReturned,
         ...(entry.purpose !== undefined && { purpose: entry.purpose }),
+        agreementIds: entry.agreementIds,
         outcome: entry.outcome,
       })),
       ...(nextCursor && { nextCursor }),
@@ -215,7 +230,8 @@ function checkFilters(filters: AccessLogFilters): void {
     const value = filters[name];
     if (value !== undefined && !(value instanceof Date && storableInstant(value))) throw new AccessLogBadQueryError(name, 'must be a valid date in the years 1–9999');
   }
-  for (const name of ['consumer', 'provider', 'purpose'] as const) {
+  if (filters.entryId !== undefined && !(typeof filters.entryId === 'string' && ENTRY_ID.test(filters.entryId))) throw new AccessLogBadQueryError('entryId', 'must be an entry id as the log writes them');
+  for (const name of ['consumer', 'provider', 'purpose', 'agreement'] as const) {
     const value = filters[name];
     if (value !== undefined && (typeof value !== 'string' || value === '' || !value.isWellFormed() || value.includes('\u0000'))) throw new AccessLogBadQueryError(name, 'must be a non-empty string');
   }

@@ -3,6 +3,7 @@ import * as gatewayInstances from './0001-gateway-instances.ts';
 import * as agreements from './0002-agreements.ts';
 import * as accessLog from './0003-access-log.ts';
 import * as accessLogAppend from './0004-access-log-append.ts';
+import * as consoleAudit from './0005-console-audit.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-agreements': agreements,
   '0003-access-log': accessLog,
   '0004-access-log-append': accessLogAppend,
+  '0005-console-audit': consoleAudit,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
