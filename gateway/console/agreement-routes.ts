@@ -12,9 +12,11 @@ import {
 import { maySeeAgreement } from '../../policies/agreement-visibility.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { Principal, Role } from '../../policies/principal.ts';
+import { requestIdOf } from '../errors/request-id.ts';
 import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import { MAX_PAGE_SIZE, type AgreementStore, type Page } from '../agreements/agreement-store.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
+import type { ConsoleAuditTrail } from './console-audit-trail.ts';
 import { ConsoleError } from './console-error.ts';
 import { renderAgreementPage, type AgreementPageData, type Decision, type DecisionOffer } from './views/agreement-page.ts';
 import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSide, type AgreementTab } from './views/agreements-page.ts';
@@ -42,6 +44,8 @@ export interface AgreementRoutesDeps {
   readonly base: string;
   /** Applies a change to the gateway's next request (the registry refresh), as the admin API's `onChange`. */
   readonly onChange?: () => Promise<void>;
+  /** The console's audit trail: every decision, taken or refused, is recorded there. */
+  readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
 }
 
 /** Roles that work with agreements, as in the admin API; auditors and citizens have pages of their own. */
@@ -136,7 +140,12 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
 
     const found = await agreements.get(id);
     if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
-    const refuse = (refusal: ShownRefusal) => showAgreement(c, id, { problem: { decision, refusal, ...(decision === 'approve' ? {} : { reason }) } }, refusalStatus(refusal));
+    const audit = (outcome: 'DONE' | 'REFUSED', detail: Readonly<Record<string, string>>) =>
+      deps.trail?.record({ action: 'DECISION', outcome, actor: principal, target: id, detail: { decision, ...detail }, requestId: requestIdOf(c.req.raw) });
+    const refuse = async (refusal: ShownRefusal) => {
+      await audit('REFUSED', { code: refusal.code });
+      return showAgreement(c, id, { problem: { decision, refusal, ...(decision === 'approve' ? {} : { reason }) } }, refusalStatus(refusal));
+    };
     // The person decided on the version they saw; a change since then (by anyone) needs a fresh look, as in the admin API.
     if (found.agreement.version !== version) return refuse(staleVersion(found.agreement, version));
     const result = decide(decision, found.agreement, principal, reason, now());
@@ -147,6 +156,7 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
       if (error instanceof AgreementStoreError && error.code === 'CONFLICT') return refuse({ code: 'CONFLICT', message: error.message });
       throw error;
     }
+    await audit('DONE', { version: String(result.agreement.version) });
     await deps.onChange?.();
     return c.redirect(`${base}/agreements/${encodeURIComponent(id)}?done=${decision}`, 303);
   });

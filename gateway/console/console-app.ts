@@ -9,8 +9,17 @@ import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
+import type { JWK } from 'jose';
+import type { Kysely } from 'kysely';
+import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
+import { requestIdOf } from '../errors/request-id.ts';
+import type { StoreSchema } from '../store/store-schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAgreementRoutes } from './agreement-routes.ts';
+import { createAuditorRoutes } from './auditor-routes.ts';
+import { createCitizenRoutes } from './citizen-routes.ts';
+import { createConsoleAuditTrail, type ConsoleAuditTrail } from './console-audit-trail.ts';
+import { createLogReads } from './console-log-reads.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
@@ -63,6 +72,13 @@ export interface ConsoleDeps {
   readonly secureCookies?: boolean | 'auto';
   /** Default {@link DEFAULT_CONSOLE_MAX_FORM_BYTES}. */
   readonly maxFormBytes?: number;
+  /**
+   * The access log, for the auditor's and the citizen's pages and the
+   * console's own audit trail: the store, the writer that records every read
+   * of the log (as the access log API does), and the gateway's published
+   * checkpoint keys that verification trusts. Without it those pages are absent.
+   */
+  readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly trustedKeys?: readonly JWK[] };
 }
 
 /**
@@ -95,6 +111,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const namer = createBureauNamer(deps.catalogue, deps.bureauNames);
   const css = readFileSync(STYLESHEET, 'utf8');
   // The file's hash in its URL: browsers may keep it for good, and a new release is a new URL.
+  const trail: ConsoleAuditTrail | undefined = deps.accessLog && createConsoleAuditTrail({ db: deps.accessLog.db, now });
   const stylesheet = `${base}/assets/console-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
 
   const render: RenderPage = (c, title, body, status = 200) => {
@@ -197,14 +214,17 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (previous) sessions.end(previous);
     const session = sessions.create(principal, 'persona');
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
+    await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
     // Back to the page that sent them to sign in; else a data officer's work starts in the inbox.
     const next = returnTo(c.get('form').get('next'), base);
     return c.redirect(next ?? (principal.roles.includes('data_officer') ? `${base}/inbox` : base), 303);
   });
 
-  app.post('/sign-out', (c) => {
+  app.post('/sign-out', async (c) => {
     const id = cookies.session(c);
+    const leaving = c.get('session');
+    if (leaving) await trail?.record({ action: 'SIGN_OUT', outcome: 'DONE', actor: leaving.principal, requestId: requestIdOf(c.req.raw) });
     if (id) sessions.end(id);
     cookies.clearSession(c);
     return c.redirect(`${base}/sign-in?notice=signedOut`, 303);
@@ -227,7 +247,10 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
-  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}) }));
+  const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now });
+  if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, ...(deps.accessLog.trustedKeys ? { trustedKeys: deps.accessLog.trustedKeys } : {}) }));
+  if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render }));
 
   // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.
   app.all('*', () => {

@@ -20,6 +20,8 @@ export const CONSOLE_HTTP_STATUS = {
   LIMIT_EXCEEDED: 413,
   /** Something the console needs (the token issuer's keys) cannot be reached now. */
   UPSTREAM_UNAVAILABLE: 503,
+  /** The access log could not record a read of itself, so nothing is shown (no log, no data). */
+  LOG_UNAVAILABLE: 503,
   /** Anything unexpected: the page shows a request id and nothing else. */
   INTERNAL: 500,
 } as const;

@@ -1,3 +1,5 @@
+import { AUDITOR_EN } from './auditor-messages.en.ts';
+import { CITIZEN_EN } from './citizen-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -183,4 +185,6 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'error.UPSTREAM_UNAVAILABLE': 'A service that signing in needs cannot be reached now; nothing was changed. Try again shortly.',
   'error.INTERNAL.title': 'System error',
   'error.INTERNAL': 'Something unexpected went wrong; nothing was changed. Quote the request id below when you report it.',
+  ...AUDITOR_EN,
+  ...CITIZEN_EN,
 };

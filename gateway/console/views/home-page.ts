@@ -29,6 +29,8 @@ export function renderHomePage(ctx: PageContext, facts: HomeFacts): Markup {
       ${roles.includes('data_officer') || roles.includes('developer')
         ? card(`${base}/agreements?side=consumed`, t.t('agreements.side.consumed'), t.t('home.agreementsConsumed'))
         : ''}
+      ${roles.includes('auditor') ? html`${card(`${base}/audit/log`, t.t('nav.auditLog'), t.t('auditor.home.log'))}${card(`${base}/audit/verify`, t.t('nav.auditVerify'), t.t('auditor.home.verify'))}${card(`${base}/audit/trail`, t.t('nav.auditTrail'), t.t('auditor.home.trail'))}` : ''}
+      ${roles.includes('citizen') ? card(`${base}/citizen/reads`, t.t('nav.citizenReads'), t.t('citizen.home')) : ''}
     </ul>
-    ${roles.includes('auditor') || roles.includes('citizen') || roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.later')}</p>` : ''}`;
+    ${roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.later')}</p>` : ''}`;
 }

@@ -26,6 +26,9 @@ export function renderLayout(ctx: PageContext, title: string, body: Markup): Mar
           <li><a href="${base}">${t.t('nav.home')}</a></li>
           ${roles.includes('data_officer') ? html`<li><a href="${base}/inbox">${t.t('nav.inbox')}</a></li>` : ''}
           ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/agreements">${t.t('nav.agreements')}</a></li>` : ''}
+          ${roles.includes('auditor') || roles.includes('data_officer') ? html`<li><a href="${base}/audit/log">${t.t('nav.auditLog')}</a></li>` : ''}
+          ${roles.includes('auditor') ? html`<li><a href="${base}/audit/verify">${t.t('nav.auditVerify')}</a></li><li><a href="${base}/audit/trail">${t.t('nav.auditTrail')}</a></li>` : ''}
+          ${roles.includes('citizen') ? html`<li><a href="${base}/citizen/reads">${t.t('nav.citizenReads')}</a></li>` : ''}
         </ul>
       </nav>`
     : '';

@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import type { Agreement } from '../../policies/agreement.ts';
+import type { Catalogue } from '../../policies/catalogue.ts';
+import type { AgreementStore } from '../agreements/agreement-store.ts';
+import { signedInAs } from './auditor-routes.ts';
+import type { ConsoleEnv, RenderPage } from './console-env.ts';
+import type { ReadLogAsLogged } from './console-log-reads.ts';
+import { renderCitizenReadsPage, type CitizenRead } from './views/citizen-reads-page.ts';
+
+/** Reads shown per page on a phone: a short list, then "next page". */
+const CITIZEN_PAGE_SIZE = 20;
+
+/** What the citizen's page needs. */
+export interface CitizenRoutesDeps {
+  readonly readLog: ReadLogAsLogged;
+  readonly agreements: Pick<AgreementStore, 'get'>;
+  readonly catalogue: Pick<Catalogue, 'fields'>;
+  readonly render: RenderPage;
+}
+
+/**
+ * The citizen's page: who read their data, when, which fields, why, under
+ * which agreement and legal basis. The rows are the reader's citizen view
+ * (`readAccessLog`): only entries about the signed-in citizen, none whose
+ * disclosure delay has not ended, not their own reads of the log. Looking is
+ * itself recorded, as the API records it.
+ */
+export function createCitizenRoutes(deps: CitizenRoutesDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  app.get('/citizen/reads', async (c) => {
+    const viewer = signedInAs(c, ['citizen']);
+    const cursor = c.req.query('cursor');
+    const result = await deps.readLog(c, viewer, {}, { limit: CITIZEN_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, 'GET /citizen/reads');
+    const items = result.view === 'citizen' ? result.items : [];
+    // The agreements behind the reads, once each: their legal basis is what the citizen is owed.
+    const ids = [...new Set(items.flatMap((item) => item.agreementIds))];
+    const found = await Promise.all(ids.map(async (id) => [id, (await deps.agreements.get(id))?.agreement] as const));
+    const byId = new Map<string, Agreement | undefined>(found);
+    const reads: CitizenRead[] = items.map((item) => ({
+      item,
+      agreements: item.agreementIds.map((id) => ({ id, ...(byId.get(id) && { legalBasis: byId.get(id)!.legalBasis }) })),
+    }));
+    return deps.render(c, c.get('t').t('citizen.title'), (page) => renderCitizenReadsPage(page, reads, deps.catalogue, result.nextCursor));
+  });
+  return app;
+}

@@ -1,0 +1,21 @@
+/** The citizen's page in 简体中文 (keys `citizen.…`): plain words, no field coordinates. */
+export const CITIZEN_ZH = {
+  'nav.citizenReads': '谁查看了我的信息',
+  'citizen.home': '查看哪些部门在什么时间、为什么、依据什么查看了您的信息。',
+  'citizen.title': '谁查看了我的信息',
+  'citizen.lead': '以下是各部门查看您个人信息的记录，最新的在前。依法暂缓告知的记录，在期限届满后才会显示。',
+  'citizen.empty': '目前没有部门查看过您的信息。',
+  'citizen.who': '{bureau}查看了您的信息',
+  'citizen.from': '信息来源',
+  'citizen.fields': '查看的内容',
+  'citizen.noFields': '未取得任何内容',
+  'citizen.purpose': '用途',
+  'citizen.basis': '依据',
+  'citizen.agreement': '（共享协议 {id}）',
+  'citizen.notStated': '未注明',
+  'citizen.outcome': '结果',
+  'citizen.outcome.ALLOWED': '已提供',
+  'citizen.outcome.PARTIAL': '部分提供',
+  'citizen.outcome.DENIED': '已拒绝，未提供信息',
+  'citizen.outcome.FAILED': '未成功，未提供信息',
+} as const;
