@@ -93,7 +93,7 @@ describeEachStore('access log reader on $name', (target) => {
     const a = await read(citizen(A));
     expect(a.view).toBe('citizen');
     expect(names(a)).toEqual(['e1']);
-    expect(Object.keys(a.items[0]!).sort()).toEqual(['action', 'clientApp', 'consumerBureau', 'fields', 'id', 'occurredAt', 'outcome', 'providerBureaus', 'purpose']);
+    expect(Object.keys(a.items[0]!).sort()).toEqual(['action', 'agreementIds', 'clientApp', 'consumerBureau', 'fields', 'id', 'occurredAt', 'outcome', 'providerBureaus', 'purpose']);
     expect(a.items[0]).toMatchObject({ consumerBureau: MS, providerBureaus: [PS], purpose: 'licence review', fields: [{ coordinate: 'Person.name', mask: 'NAME' }, { coordinate: 'Person.address' }] });
     expect(JSON.stringify(a)).not.toContain(B);
     expect(a.subjectsShown).toEqual([{ kind: 'person', id: A }]);

@@ -104,7 +104,8 @@ export function createAuditorRoutes(deps: AuditorRoutesDeps): Hono<ConsoleEnv> {
     });
     const name = `isthmus-access-log-${new Date().toISOString().slice(0, 10)}.${format}`;
     return c.body(body, 200, {
-      // UTF-8 without a byte order mark: see README (the export section) for why and how Excel opens it.
+      // UTF-8 without a byte order mark: a BOM breaks every other reader (csv parsers, cat, concatenated files, hashes of the file),
+      // and Excel opens the file through Data → From Text/CSV, which detects UTF-8 (65001); JSONL keeps every value exactly.
       'content-type': format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8',
       'content-disposition': `attachment; filename="${name}"`,
       'cache-control': 'no-store',

@@ -33,12 +33,12 @@ export function renderAuditLogPage(ctx: PageContext, query: AuditLogQuery, items
       <div class="field"><label for="f-outcome">${t.t('auditor.filter.outcome')}</label>
         <select id="f-outcome" name="outcome">
           <option value="">${t.t('auditor.filter.any')}</option>
-          ${OUTCOMES.map((outcome) => html`<option value="${outcome}" ${query.outcome === outcome ? html`selected` : ''}>${t.t(`auditor.outcome.${outcome}`)}</option>`)}
+          ${OUTCOMES.map((outcome) => html`<option value="${outcome}" ${query.outcome === outcome ? html`selected=""` : ''}>${t.t(`auditor.outcome.${outcome}`)}</option>`)}
         </select></div>
       ${input('agreement')}
       <div class="field"><label for="f-subjectKind">${t.t('auditor.filter.subjectKind')}</label>
         <select id="f-subjectKind" name="subjectKind">
-          ${(['person', 'enterprise'] as const).map((kind) => html`<option value="${kind}" ${query.subjectKind === kind ? html`selected` : ''}>${t.t(`auditor.subject.${kind}`)}</option>`)}
+          ${(['person', 'enterprise'] as const).map((kind) => html`<option value="${kind}" ${query.subjectKind === kind ? html`selected=""` : ''}>${t.t(`auditor.subject.${kind}`)}</option>`)}
         </select></div>
       ${input('subject')}
       <p><button type="submit">${t.t('auditor.filter.apply')}</button></p>

@@ -12,7 +12,7 @@ export function renderAuditTrailPage(ctx: PageContext, items: readonly ConsoleAu
     <form method="get" action="${base}/audit/trail" class="filters">
       <div class="field"><label for="t-action">${t.t('auditor.trail.action')}</label>
         <select id="t-action" name="action"><option value="">${t.t('auditor.filter.any')}</option>
-          ${CONSOLE_AUDIT_ACTIONS.map((known) => html`<option value="${known}" ${known === action ? html`selected` : ''}>${t.t(`auditor.trail.${known}`)}</option>`)}
+          ${CONSOLE_AUDIT_ACTIONS.map((known) => html`<option value="${known}" ${known === action ? html`selected=""` : ''}>${t.t(`auditor.trail.${known}`)}</option>`)}
         </select></div>
       <p><button type="submit">${t.t('auditor.filter.apply')}</button></p>
     </form>
