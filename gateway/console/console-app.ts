@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Catalogue } from '../../policies/catalogue.ts';
+import type { LifecycleSettings } from '../../policies/agreement-lifecycle.ts';
 import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
@@ -48,6 +49,11 @@ export interface ConsoleDeps {
    * gateway does only while the dev issuer is on.
    */
   readonly personas?: { readonly issuer: Pick<DevIssuer, 'signDevToken'>; readonly list: readonly ConsolePersona[] };
+  /**
+   * The lifecycle's settings — the reply period and the national working calendar — exactly those the
+   * admin API is given, so a request filed or submitted here gets the same reply-by date. Default: 10 days, Monday to Friday.
+   */
+  readonly lifecycle?: LifecycleSettings;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
@@ -99,7 +105,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   const render: RenderPage = (c, title, body, status = 200) => {
     const t = c.get('t');
-    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t) };
+    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t), ...(deps.lifecycle?.calendar ? { calendar: deps.lifecycle.calendar } : {}) };
     c.header('cache-control', 'no-store');
     return c.html(renderLayout(page, title, body(page)), status as ContentfulStatusCode);
   };
