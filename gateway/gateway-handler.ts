@@ -10,6 +10,7 @@ import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { createConsole } from './console/console-app.ts';
+import { readAgreementUse } from './access-log/agreement-use.ts';
 import type { ConsolePersona, LocalName } from './console/console-persona.ts';
 
 /** Options of {@link createGatewayHandler}. */
@@ -86,7 +87,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, lifecycle: resources.lifecycle }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal) }));
 
   const listener = createRequestListener({
     yoga,

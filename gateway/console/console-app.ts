@@ -11,8 +11,9 @@ import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createAgreementRoutes } from './agreement-routes.ts';
+import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
+import { createRequesterRoutes } from './requester-routes.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
@@ -54,6 +55,8 @@ export interface ConsoleDeps {
    * admin API is given, so a request filed or submitted here gets the same reply-by date. Default: 10 days, Monday to Friday.
    */
   readonly lifecycle?: LifecycleSettings;
+  /** An agreement's reads per day and consumer app (the access log's `readAgreementUse` over the gateway's store), charted on its page. */
+  readonly agreementUse?: AgreementUseReader;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
@@ -233,7 +236,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
-  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
+  app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
 
   // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.
   app.all('*', () => {

@@ -1,3 +1,4 @@
+import { REQUESTER_EN } from './requester-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -5,6 +6,7 @@ import type { MessageKey } from './zh-cn-messages.ts';
  * catalogue: a key missing here, or one that is not there, does not compile.
  */
 export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
+  ...REQUESTER_EN,
   'app.name': 'Isthmus data sharing console',
 
   'layout.title': '{page} · Isthmus data sharing console',

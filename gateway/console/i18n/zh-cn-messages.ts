@@ -1,3 +1,5 @@
+import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
+
 /**
  * The console's words in 简体中文, the default language. Every key here is a
  * key of the English catalogue too (the compiler checks it through
@@ -5,6 +7,7 @@
  * at run time). `{name}` marks a placeholder.
  */
 export const ZH_CN_MESSAGES = {
+  ...REQUESTER_ZH,
   'app.name': 'Isthmus 数据共享控制台',
 
   'layout.title': '{page} · Isthmus 数据共享控制台',

@@ -26,6 +26,8 @@ export function renderLayout(ctx: PageContext, title: string, body: Markup): Mar
           <li><a href="${base}">${t.t('nav.home')}</a></li>
           ${roles.includes('data_officer') ? html`<li><a href="${base}/inbox">${t.t('nav.inbox')}</a></li>` : ''}
           ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/agreements">${t.t('nav.agreements')}</a></li>` : ''}
+          ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/requests">${t.t('nav.requests')}</a></li>` : ''}
+          ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/catalogue">${t.t('nav.catalogue')}</a></li>` : ''}
         </ul>
       </nav>`
     : '';
