@@ -10,6 +10,7 @@ import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { createConsole } from './console/console-app.ts';
+import { readAgreementUse } from './access-log/agreement-use.ts';
 import type { ConsolePersona, LocalName } from './console/console-persona.ts';
 
 /** Options of {@link createGatewayHandler}. */
@@ -76,6 +77,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       agreements: resources.agreements,
       catalogue,
       workingDaysToReply: config.agreementReplyWorkingDays,
+      ...(resources.lifecycle.calendar ? { calendar: resources.lifecycle.calendar } : {}),
       log,
       explain: { enforcer, inForce: () => agreementRegistry.current() },
       onChange: () => agreementRegistry.refresh(),
@@ -85,7 +87,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys } }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal) }));
 
   const listener = createRequestListener({
     yoga,

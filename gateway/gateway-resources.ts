@@ -7,7 +7,9 @@ import type { Connector } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/create-connector.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
 import { createEnforcer, type Enforcer } from '../policies/enforce.ts';
-import type { GatewayConfig } from './config/config.ts';
+import { ConfigError, type GatewayConfig } from './config/config.ts';
+import type { LifecycleSettings } from '../policies/agreement-lifecycle.ts';
+import { CalendarError, loadWorkingCalendar } from './calendar/load-working-calendar.ts';
 import { loadCatalogue } from './catalogue/load-catalogue.ts';
 import { stitchBureaus } from './graphql/stitch-bureaus.ts';
 import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
@@ -52,6 +54,8 @@ export interface GatewayResources extends AsyncDisposable {
   /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
   readonly accessLogJwks: JSONWebKeySet;
   readonly agreements: AgreementStore;
+  /** The reply period and the national working calendar: one set of lifecycle settings for the admin API and the console. */
+  readonly lifecycle: LifecycleSettings;
   /** The in-memory view of the agreements in force that every request reads. */
   readonly agreementRegistry: AgreementRegistry;
   readonly connectors: ReadonlyMap<string, Connector>;
@@ -82,6 +86,7 @@ export interface OpenGatewayResourcesOptions {
 export async function openGatewayResources(config: GatewayConfig, options: OpenGatewayResourcesOptions = {}): Promise<GatewayResources> {
   const log = createLogger(config.logLevel, options.logDestination);
   const { catalogue, schemas } = loadCatalogue({ dir: config.schemasDir, env: config.env });
+  const lifecycle = openLifecycleSettings(config, log);
   const metrics = createMetrics();
   // Each resource's teardown is registered as it opens: written once, run in reverse, on failure as on close.
   const opened = new AsyncDisposableStack();
@@ -155,6 +160,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       accessLog,
       accessLogJwks,
       agreements,
+      lifecycle,
       agreementRegistry,
       connectors,
       schema,
@@ -163,6 +169,20 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     };
   } catch (error) {
     await opened.disposeAsync().catch((closing: unknown) => log.warn({ err: closing }, 'closing after a failed start failed too'));
+    throw error;
+  }
+}
+
+/** The lifecycle's settings from the config; a bad calendar folder stops the start as a bad setting does. */
+function openLifecycleSettings(config: GatewayConfig, log: Logger): LifecycleSettings {
+  try {
+    const { calendar, provisionalYears } = loadWorkingCalendar(config.calendarDir);
+    const thisYear = new Date().getUTCFullYear();
+    if (!calendar.years.includes(thisYear)) log.warn({ years: calendar.years }, `no working calendar for ${thisYear}: its reply-by dates count Monday to Friday`);
+    if (provisionalYears.length > 0) log.info({ years: provisionalYears }, 'working calendar years derived from the statutory holidays (provisional)');
+    return { workingDaysToReply: config.agreementReplyWorkingDays, calendar };
+  } catch (error) {
+    if (error instanceof CalendarError) throw new ConfigError(error.problems.map((problem) => `ISTHMUS_CALENDAR_DIR: ${problem}`));
     throw error;
   }
 }

@@ -1,6 +1,10 @@
 import type { Agreement, AgreementStatus, RowScope } from './agreement.ts';
 import { MASK_KINDS, type Catalogue, type MaskKind } from './catalogue.ts';
 import type { Principal, Role } from './principal.ts';
+import { addWorkingDays, type WorkingCalendar } from './working-calendar.ts';
+
+// Reply-by dates are counted here and shown by the console with the same calendar functions.
+export { addWorkingDays } from './working-calendar.ts';
 
 /**
  * The life of a sharing agreement, as pure functions:
@@ -13,7 +17,7 @@ import type { Principal, Role } from './principal.ts';
  * what these functions decide, and tests drive them with any clock.
  */
 
-/** Working days (Mon–Fri) a providing bureau has to answer a submitted request, when not configured. */
+/** Working days (of the national calendar) a providing bureau has to answer a submitted request, when not configured. */
 export const DEFAULT_WORKING_DAYS_TO_REPLY = 10;
 /** Longest validity window an agreement may ask for: three years (and a leap day). */
 export const MAX_VALIDITY_DAYS = 3 * 365 + 1;
@@ -87,6 +91,8 @@ export type LifecycleResult = { readonly ok: true; readonly agreement: Agreement
 export interface LifecycleSettings {
   /** Working days the provider has to answer a submitted request. */
   readonly workingDaysToReply: number;
+  /** The calendar those days are counted in: the national holidays and adjusted working days; Monday to Friday when not given. */
+  readonly calendar?: WorkingCalendar;
 }
 
 /** The terms of a request, as the requester states them. */
@@ -132,23 +138,6 @@ export function actorOf(principal: Principal): AgreementActor {
 /** Who may request an agreement and submit it: a developer or a data officer (of the consumer bureau, checked by the caller). */
 function mayRequest(who: AgreementActor): boolean {
   return who.roles.includes('developer') || who.roles.includes('data_officer');
-}
-
-/**
- * Adds working days (Monday to Friday) to an instant: each following weekday
- * counts one, weekends count nothing, the time of day is kept. Friday 10:00
- * plus 1 is Monday 10:00; Saturday 10:00 plus 1 is Monday 10:00 too.
- * Weekdays are taken in UTC; public holidays are not known here.
- */
-export function addWorkingDays(from: Date, days: number): Date {
-  let at = from.getTime();
-  let left = days;
-  while (left > 0) {
-    at += DAY_MS;
-    const weekday = new Date(at).getUTCDay();
-    if (weekday !== 0 && weekday !== 6) left -= 1;
-  }
-  return new Date(at);
 }
 
 /** True for a `PENDING` request whose reply-by date has passed. */
@@ -223,7 +212,7 @@ export function requestAgreement(
     ...terms,
     validFrom: new Date(terms.validFrom).toISOString(),
     validUntil: new Date(terms.validUntil).toISOString(),
-    ...(input.submit ? { status: 'PENDING', replyBy: addWorkingDays(now, settings.workingDaysToReply).toISOString() } : {}),
+    ...(input.submit ? { status: 'PENDING', replyBy: addWorkingDays(now, settings.workingDaysToReply, settings.calendar).toISOString() } : {}),
   };
   return done(agreement, input.submit ? 'SUBMIT' : 'CREATE', who, now);
 }
@@ -253,7 +242,7 @@ export function submitAgreement(
   if (agreement.status !== 'DRAFT') return conflict(`the agreement is ${agreement.status}; only a DRAFT can be submitted`);
   const refusal = checkTerms(agreement, now, catalogue);
   if (refusal) return refusal;
-  return done(next(agreement, now, { status: 'PENDING', replyBy: addWorkingDays(now, settings.workingDaysToReply).toISOString() }), 'SUBMIT', who, now);
+  return done(next(agreement, now, { status: 'PENDING', replyBy: addWorkingDays(now, settings.workingDaysToReply, settings.calendar).toISOString() }), 'SUBMIT', who, now);
 }
 
 /**

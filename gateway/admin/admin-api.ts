@@ -17,6 +17,7 @@ import {
   type LifecycleSettings,
 } from '../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../policies/catalogue.ts';
+import type { WorkingCalendar } from '../../policies/working-calendar.ts';
 import { maySeeAgreement } from '../../policies/agreement-visibility.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { AgreementStore, StoredAgreementEvent } from '../agreements/agreement-store.ts';
@@ -50,8 +51,10 @@ export interface AdminApiDeps {
   readonly catalogue: Catalogue;
   /** The clock; tests pass a fixed one. */
   readonly now?: () => Date;
-  /** Working days (Mon–Fri) a provider has to answer a submitted request. */
+  /** Working days a provider has to answer a submitted request. */
   readonly workingDaysToReply: number;
+  /** The calendar they are counted in (national holidays, adjusted working days); Monday to Friday when not given. */
+  readonly calendar?: WorkingCalendar;
   /** Draws new agreement ids; `agr-` and 12 hex digits by default. */
   readonly newId?: () => string;
   /** Where unexpected errors are logged. */
@@ -100,7 +103,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
   if (!Number.isInteger(deps.workingDaysToReply) || deps.workingDaysToReply < WORKING_DAYS_RANGE[0] || deps.workingDaysToReply > WORKING_DAYS_RANGE[1]) {
     throw new TypeError(`workingDaysToReply must be a whole number from ${WORKING_DAYS_RANGE[0]} to ${WORKING_DAYS_RANGE[1]}`);
   }
-  const settings: LifecycleSettings = { workingDaysToReply: deps.workingDaysToReply };
+  const settings: LifecycleSettings = { workingDaysToReply: deps.workingDaysToReply, ...(deps.calendar ? { calendar: deps.calendar } : {}) };
 
   const app = new Hono<AdminEnv>();
 

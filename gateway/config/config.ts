@@ -56,8 +56,10 @@ export interface GatewayConfig {
   readonly maxAliases: number;
   /** `ISTHMUS_SHUTDOWN_TIMEOUT_MS`: bound on a graceful shutdown. */
   readonly shutdownTimeoutMs: number;
-  /** `ISTHMUS_AGREEMENT_REPLY_DAYS`: working days (Mon–Fri) a providing bureau has to answer a submitted agreement request. */
+  /** `ISTHMUS_AGREEMENT_REPLY_DAYS`: working days (of the national calendar, see `calendarDir`) a providing bureau has to answer a submitted agreement request. */
   readonly agreementReplyWorkingDays: number;
+  /** `ISTHMUS_CALENDAR_DIR`: the national holiday calendar, one `cn-<year>.json` per year; read and checked when the gateway opens. */
+  readonly calendarDir: string;
   /** `ISTHMUS_DENY_WHOLE_OPERATION`: refuse a whole operation (403) when any field is denied, instead of a partial result. */
   readonly denyWholeOperation: boolean;
   /** `ISTHMUS_GRAPHIQL`: serve GraphiQL to browsers on `/graphql` (`true`/`false`). */
@@ -167,6 +169,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     graphiql: boolean('ISTHMUS_GRAPHIQL', true),
     denyWholeOperation: boolean('ISTHMUS_DENY_WHOLE_OPERATION', false),
     agreementReplyWorkingDays: integer('ISTHMUS_AGREEMENT_REPLY_DAYS', DEFAULT_AGREEMENT_REPLY_WORKING_DAYS, 1, 60),
+    calendarDir: resolve(env.ISTHMUS_CALENDAR_DIR || resolve(PROJECT_ROOT, 'gateway/calendar')),
     logRetentionDays: retentionDays(),
     issuers: issuers.issuers,
     devIssuer,

@@ -17,6 +17,8 @@ import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import { MAX_PAGE_SIZE, type AgreementStore, type Page } from '../agreements/agreement-store.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import type { ConsoleAuditTrail } from './console-audit-trail.ts';
+import { DEFAULT_USE_DAYS, type AgreementUseDay } from '../access-log/agreement-use.ts';
+import { cityDate } from '../../policies/working-calendar.ts';
 import { ConsoleError } from './console-error.ts';
 import { renderAgreementPage, type AgreementPageData, type Decision, type DecisionOffer } from './views/agreement-page.ts';
 import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSide, type AgreementTab } from './views/agreements-page.ts';
@@ -46,7 +48,12 @@ export interface AgreementRoutesDeps {
   readonly onChange?: () => Promise<void>;
   /** The console's audit trail: every decision, taken or refused, is recorded there. */
   readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
+  /** Reads per day and consumer app under an agreement (the access log's `readAgreementUse`); the page charts them when given. */
+  readonly use?: AgreementUseReader;
 }
+
+/** Bound on reading an agreement's use for its page. */
+const USE_TIMEOUT_MS = 5_000;
 
 /** Roles that work with agreements, as in the admin API; auditors and citizens have pages of their own. */
 const STAFF: readonly Role[] = ['developer', 'data_officer', 'operator'];
@@ -89,7 +96,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     const found = await agreements.get(id);
     if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
     const at = now();
-    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra };
+    const use = deps.use && !['DRAFT', 'PENDING', 'REJECTED'].includes(found.agreement.status) ? await recentUse(deps.use, found.agreement.id, at) : undefined;
+    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}) };
     c.set('here', `${base}/agreements/${encodeURIComponent(found.agreement.id)}`);
     return render(c, c.get('t').t('agreement.title', { id: found.agreement.id }), (page) => renderAgreementPage(page, data, at, catalogue), status);
   };
@@ -165,7 +173,7 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
 }
 
 /** The signed-in principal, if their roles open the page; otherwise the refusal the error page shows. */
-function signedIn(c: ConsoleContext, roles?: readonly Role[]): Principal {
+export function signedIn(c: ConsoleContext, roles?: readonly Role[]): Principal {
   const session = c.get('session');
   if (!session) throw c.get('lapsed') ? new ConsoleError('SESSION_EXPIRED', 'the session has ended') : new ConsoleError('UNAUTHENTICATED', 'not signed in');
   if (roles && !session.principal.roles.some((role) => roles.includes(role))) {
@@ -229,4 +237,15 @@ async function listTab(
   const expiring = (agreement: Agreement) => isInForce(agreement, at) && Date.parse(agreement.validUntil) <= soon;
   const items = page.items.filter((agreement) => (tab === 'expiring' ? expiring(agreement) : !expiring(agreement)));
   return page.nextCursor ? { items, nextCursor: page.nextCursor } : { items };
+}
+
+/** Reads an agreement's use in `[from, until)`. */
+export type AgreementUseReader = (agreementId: string, range: { readonly from: Date; readonly until: Date }, signal: AbortSignal) => Promise<readonly AgreementUseDay[]>;
+
+/** The last {@link DEFAULT_USE_DAYS} days of the city's calendar up to today, and the reads in them. */
+async function recentUse(read: AgreementUseReader, id: string, at: Date): Promise<NonNullable<AgreementPageData['use']>> {
+  const lastDay = cityDate(at);
+  const until = new Date(Date.parse(`${lastDay}T00:00:00+08:00`) + DAY_MS);
+  const from = new Date(until.getTime() - DEFAULT_USE_DAYS * DAY_MS);
+  return { rows: await read(id, { from, until }, AbortSignal.timeout(USE_TIMEOUT_MS)), lastDay, days: DEFAULT_USE_DAYS };
 }

@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Catalogue } from '../../policies/catalogue.ts';
+import type { LifecycleSettings } from '../../policies/agreement-lifecycle.ts';
 import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
@@ -15,12 +16,13 @@ import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createAgreementRoutes } from './agreement-routes.ts';
 import { createAuditorRoutes } from './auditor-routes.ts';
 import { createCitizenRoutes } from './citizen-routes.ts';
 import { createConsoleAuditTrail, type ConsoleAuditTrail } from './console-audit-trail.ts';
 import { createLogReads } from './console-log-reads.ts';
+import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
+import { createRequesterRoutes } from './requester-routes.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
@@ -57,6 +59,13 @@ export interface ConsoleDeps {
    * gateway does only while the dev issuer is on.
    */
   readonly personas?: { readonly issuer: Pick<DevIssuer, 'signDevToken'>; readonly list: readonly ConsolePersona[] };
+  /**
+   * The lifecycle's settings — the reply period and the national working calendar — exactly those the
+   * admin API is given, so a request filed or submitted here gets the same reply-by date. Default: 10 days, Monday to Friday.
+   */
+  readonly lifecycle?: LifecycleSettings;
+  /** An agreement's reads per day and consumer app (the access log's `readAgreementUse` over the gateway's store), charted on its page. */
+  readonly agreementUse?: AgreementUseReader;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
@@ -116,7 +125,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   const render: RenderPage = (c, title, body, status = 200) => {
     const t = c.get('t');
-    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t) };
+    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t), ...(deps.lifecycle?.calendar ? { calendar: deps.lifecycle.calendar } : {}) };
     c.header('cache-control', 'no-store');
     return c.html(renderLayout(page, title, body(page)), status as ContentfulStatusCode);
   };
@@ -247,10 +256,11 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
-  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}) }));
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now });
   if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, ...(deps.accessLog.trustedKeys ? { trustedKeys: deps.accessLog.trustedKeys } : {}) }));
   if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render }));
+  app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
 
   // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.
   app.all('*', () => {

@@ -1,5 +1,6 @@
 import { AUDITOR_EN } from './auditor-messages.en.ts';
 import { CITIZEN_EN } from './citizen-messages.en.ts';
+import { REQUESTER_EN } from './requester-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -7,6 +8,7 @@ import type { MessageKey } from './zh-cn-messages.ts';
  * catalogue: a key missing here, or one that is not there, does not compile.
  */
 export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
+  ...REQUESTER_EN,
   'app.name': 'Isthmus data sharing console',
 
   'layout.title': '{page} · Isthmus data sharing console',

@@ -1,5 +1,7 @@
 import { AUDITOR_ZH } from './auditor-messages.zh-cn.ts';
 import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
+import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
+
 /**
  * The console's words in 简体中文, the default language. Every key here is a
  * key of the English catalogue too (the compiler checks it through
@@ -7,6 +9,7 @@ import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
  * at run time). `{name}` marks a placeholder.
  */
 export const ZH_CN_MESSAGES = {
+  ...REQUESTER_ZH,
   'app.name': 'Isthmus 数据共享控制台',
 
   'layout.title': '{page} · Isthmus 数据共享控制台',

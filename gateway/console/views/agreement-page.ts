@@ -4,6 +4,8 @@ import { MAX_TEXT_LENGTH, MIN_REASON_LENGTH } from '../../../policies/agreement-
 import type { Catalogue } from '../../../policies/catalogue.ts';
 import type { StoredAgreementEvent } from '../../agreements/agreement-store.ts';
 import { renderFields, renderStatus, renderTerms } from './agreement-terms.ts';
+import type { AgreementUseDay } from '../../access-log/agreement-use.ts';
+import { renderUsageChart } from './usage-chart.ts';
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
@@ -22,6 +24,8 @@ export interface AgreementPageData {
   readonly done?: Decision;
   /** A decision just refused, with the reasons typed, so nothing typed is lost. */
   readonly problem?: { readonly decision: Decision; readonly refusal: ShownRefusal; readonly reason?: string };
+  /** Reads per day and consumer app over the last `days` days up to `lastDay`, from the access log. */
+  readonly use?: { readonly rows: readonly AgreementUseDay[]; readonly lastDay: string; readonly days: number };
 }
 
 /**
@@ -37,6 +41,7 @@ export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, n
     ${data.done ? html`<p class="notice done" role="status">${t.t(`agreement.done.${data.done}`)}</p>` : ''}
     ${renderTerms(ctx, agreement, now)}
     ${renderFields(ctx, agreement, catalogue)}
+    ${data.use ? renderUsageChart(ctx, data.use.rows, data.use.lastDay, data.use.days) : ''}
     ${data.offers.length > 0 ? renderDecisions(ctx, data) : ''}
     ${renderHistory(ctx, data.events)}`;
 }

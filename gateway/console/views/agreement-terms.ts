@@ -19,7 +19,7 @@ export function renderStatus(ctx: PageContext, agreement: Agreement, now: Date):
 export function renderReplyBy(ctx: PageContext, agreement: Agreement, now: Date): Markup {
   const { t } = ctx;
   if (agreement.status !== 'PENDING' || agreement.replyBy === undefined) return html``;
-  const clock = replyClock(agreement, now);
+  const clock = replyClock(agreement, now, ctx.calendar);
   const standing = clock.late
     ? html`<strong class="badge late">${clock.lateDays > 0 ? t.t('reply.lateDays', { count: clock.lateDays }) : t.t('reply.late')}</strong>`
     : html`<span class="badge">${clock.left > 0 ? t.t('reply.daysLeft', { count: clock.left }) : t.t('reply.dueToday')}</span>`;

@@ -1,6 +1,7 @@
 import type { BureauNamer } from '../bureau-names.ts';
 import type { ConsoleSession } from '../console-sessions.ts';
 import type { Translator } from '../i18n/translator.ts';
+import type { WorkingCalendar } from '../../../policies/working-calendar.ts';
 
 /** What every page is rendered with, besides its own data. */
 export interface PageContext {
@@ -15,6 +16,8 @@ export interface PageContext {
   /** This page's path and query, for the language switch to come back to. */
   readonly here: string;
   readonly bureauName: (bureau: string) => string;
+  /** The working calendar reply-by dates are counted in (the lifecycle's own); Monday to Friday when absent. */
+  readonly calendar?: WorkingCalendar;
 }
 
 /** Builds the bureau naming of a page context from the console's namer. */

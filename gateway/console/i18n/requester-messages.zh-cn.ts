@@ -1,0 +1,56 @@
+/**
+ * The requesting bureau's pages, the catalogue page and an agreement's use
+ * chart, in 简体中文 (spread into `ZH_CN_MESSAGES`).
+ */
+export const REQUESTER_ZH = {
+  'nav.requests': '本部门的申请',
+  'nav.catalogue': '数据目录',
+
+  'requester.title': '本部门的数据共享申请',
+  'requester.lead': '{bureau}提出的申请及其状态。草稿可在此提交；驳回的申请附有提供方写明的理由。',
+  'requester.new': '提出新申请',
+  'requester.empty': '本部门还没有提出过申请。',
+  'requester.caption': '本部门的申请（{count} 件）',
+  'requester.draftsFromExplain': '由 explain 生成的申请也以草稿形式列在这里，核对后即可提交。',
+  'requester.submit': '提交申请',
+  'requester.submitted': '已提交。提供方须在答复期限前作出决定。',
+  'requester.saved': '已保存为草稿。核对无误后可提交。',
+  'requester.filed': '已提交申请。提供方须在答复期限前作出决定。',
+  'requester.reason': '理由',
+
+  'requester.form.title': '提出数据共享申请',
+  'requester.form.intro': '勾选所需字段（一次申请只能针对一个提供方部门），写明用途和法律依据。"不予共享"的字段不能申请。',
+  'requester.form.app': '使用数据的应用（应用编号）',
+  'requester.form.appHint': '令牌中的客户端应用编号，如 loan-review。',
+  'requester.form.fields': '字段',
+  'requester.form.fieldsOf': '{bureau} · {type}',
+  'requester.form.mask': '{field} 的脱敏方式',
+  'requester.form.noneReason': '不予共享：此字段不离开提供方部门，不能申请。',
+  'requester.form.purpose': '用途（英文短横线格式，如 housing-loan-review）',
+  'requester.form.legalBasis': '法律依据',
+  'requester.form.legalBasisHint': '写明允许共享的法律法规及条款，至少 {min} 个字符。',
+  'requester.form.rowScope': '数据范围',
+  'requester.form.validFrom': '有效期自',
+  'requester.form.validUntil': '有效期至',
+  'requester.form.saveDraft': '保存为草稿',
+  'requester.form.submit': '提交申请',
+  'requester.form.refused': '申请未保存。',
+
+  'catalogue.title': '{bureau}的数据目录',
+  'catalogue.lead': '本部门对外提供的类型和字段：共享类别、敏感程度、默认脱敏，以及目前依据哪些生效中的协议共享。',
+  'catalogue.none': '本部门不向其他部门提供数据。',
+  'catalogue.type': '类型 {type}',
+  'catalogue.sharedBy': '目前共享给',
+  'catalogue.notShared': '未共享',
+  'catalogue.agreementValue': '{agreement}（{bureau} · {app}）',
+
+  'usage.title': '使用情况',
+  'usage.lead': '最近 {days} 天依据本协议读取到数据的次数，按天和使用应用统计（来自访问日志）。',
+  'usage.empty': '最近 {days} 天没有依据本协议的读取。',
+  'usage.chartLabel': '按天的读取次数柱状图，共 {total} 次；数据见右侧表格。',
+  'usage.caption': '按天和应用统计的读取次数',
+  'usage.day': '日期',
+  'usage.app': '应用',
+  'usage.reads': '读取次数',
+  'usage.total': '合计',
+} as const satisfies Readonly<Record<string, string>>;
