@@ -9,7 +9,7 @@ import { DEFAULT_SESSION_IDLE_MS, DEFAULT_SESSION_TTL_MS } from '../gateway/cons
 import type { Store } from '../gateway/store/store.ts';
 import type { Role } from '../policies/principal.ts';
 import { demoCatalogue, storeActive, storePending } from './support/agreement-fixtures.ts';
-import { storeTargets } from './support/test-stores.ts';
+import { describeEachStore } from './support/describe-each-store.ts';
 
 /**
  * The console in-process (`app.request()`), on each store: its headers, its
@@ -107,7 +107,7 @@ function text(html: string): string {
     .replace(/\s+/g, ' ');
 }
 
-describe.each(storeTargets())('the console on $name', (target) => {
+describeEachStore('the console on $name', (target) => {
   let store: Store;
   let agreements: AgreementStore;
   let dev: DevIssuer;
