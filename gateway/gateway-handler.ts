@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hono } from 'hono';
 import type { BreakerState } from '../connectors/connector.ts';
 import type { GatewayResources } from './gateway-resources.ts';
+import type { CatalogueGeneration, CatalogueReload } from './catalogue/catalogue-generations.ts';
 import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlugins } from './graphql/gateway-plugins.ts';
-import { createGatewayYoga } from './graphql/yoga.ts';
+import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
@@ -35,6 +36,13 @@ export interface GatewayHandler {
   readonly app: Hono;
   /** From now on `/readyz` answers not ready, so load balancers stop sending traffic. */
   startDraining(): void;
+  /**
+   * Reads the schemas folder again and, if it is valid, serves new requests
+   * from it (a new stitched schema, enforcer and yoga, built before the
+   * swap); requests in flight finish on the generation they started on. An
+   * invalid folder changes nothing; every problem is in the answer and the log.
+   */
+  reloadCatalogue(): Promise<CatalogueReload>;
 }
 
 /**
@@ -48,25 +56,41 @@ export interface GatewayHandler {
  * createServer(handler.listener).listen(4000);
  */
 export function createGatewayHandler(resources: GatewayResources, options: GatewayHandlerOptions = {}): GatewayHandler {
-  const { config, log, metrics, catalogue, store, auth, connectors, schema, enforcer, agreementRegistry } = resources;
-  const plugins = createGatewayPlugins({
-    verifier: auth.verifier,
-    limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
-    accessLog: { writer: resources.accessLog },
-    enforcement: { enforcer, agreements: () => agreementRegistry.current() },
-    consumerAssertions: auth.consumerAssertions,
-    httpBureaus: new Set([...connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
-  });
-  const yoga = createGatewayYoga({
-    schema,
-    log,
-    plugins: (options.plugins ?? inLifeOrder)(plugins),
-    graphiql: config.graphiql,
-    ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
-  });
+  const { config, log, metrics, catalogue, catalogues, store, auth, agreementRegistry } = resources;
+  // One yoga per catalogue generation, built once: a request takes the current one and keeps it to its end.
+  const yogas = new WeakMap<CatalogueGeneration, GatewayYoga>();
+  const yogaOf = (generation: CatalogueGeneration): GatewayYoga => {
+    let yoga = yogas.get(generation);
+    if (!yoga) {
+      const plugins = createGatewayPlugins({
+        verifier: auth.verifier,
+        limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+        accessLog: { writer: resources.accessLog },
+        enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
+        consumerAssertions: auth.consumerAssertions,
+        httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
+      });
+      yoga = createGatewayYoga({
+        schema: generation.schema,
+        log,
+        plugins: (options.plugins ?? inLifeOrder)(plugins),
+        graphiql: config.graphiql,
+        ...(options.graphiqlQuery ? { graphiqlQuery: options.graphiqlQuery } : {}),
+      });
+      yogas.set(generation, yoga);
+    }
+    return yoga;
+  };
+  yogaOf(catalogues.current());
+  const reloadCatalogue = async (): Promise<CatalogueReload> => {
+    const result = await catalogues.reload((candidate) => void yogaOf(candidate));
+    if (result.ok) log.info({ ...result }, 'catalogue reloaded');
+    else log.warn({ generation: result.generation, problems: result.problems }, 'catalogue reload refused; the running catalogue stays');
+    return result;
+  };
 
   let draining = false;
-  const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()]));
+  const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()]));
   const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, ...auth.wellKnown });
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
@@ -79,8 +103,9 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       workingDaysToReply: config.agreementReplyWorkingDays,
       ...(resources.lifecycle.calendar ? { calendar: resources.lifecycle.calendar } : {}),
       log,
-      explain: { enforcer, inForce: () => agreementRegistry.current() },
+      explain: { enforcer: () => catalogues.current().enforcer, inForce: () => agreementRegistry.current() },
       onChange: () => agreementRegistry.refresh(),
+      reloadCatalogue,
     }),
   );
   app.route('/admin/api', createAccessLogApi({ db: store.db, writer: resources.accessLog, authenticate, log }));
@@ -90,7 +115,12 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal) }));
 
   const listener = createRequestListener({
-    yoga,
+    yoga: {
+      acquire() {
+        const generation = catalogues.current();
+        return { yoga: yogaOf(generation), release: generation.enter() };
+      },
+    },
     app,
     metrics,
     log,
@@ -104,5 +134,6 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     startDraining() {
       draining = true;
     },
+    reloadCatalogue,
   };
 }

@@ -1,17 +1,14 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
 import type { JSONWebKeySet } from 'jose';
 import type { DestinationStream } from 'pino';
-import type { Connector } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/create-connector.ts';
 import type { Catalogue } from '../policies/catalogue.ts';
-import { createEnforcer, type Enforcer } from '../policies/enforce.ts';
 import { ConfigError, type GatewayConfig } from './config/config.ts';
 import type { LifecycleSettings } from '../policies/agreement-lifecycle.ts';
 import { CalendarError, loadWorkingCalendar } from './calendar/load-working-calendar.ts';
-import { loadCatalogue } from './catalogue/load-catalogue.ts';
-import { stitchBureaus } from './graphql/stitch-bureaus.ts';
+import { openCatalogueGenerations, type CatalogueGenerations } from './catalogue/catalogue-generations.ts';
+import { liveCatalogue } from './catalogue/live-catalogue.ts';
 import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -44,7 +41,14 @@ export interface GatewayResources extends AsyncDisposable {
   readonly config: GatewayConfig;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** The current generation's catalogue, read afresh on every access (it changes on a reload). */
   readonly catalogue: Catalogue;
+  /**
+   * The catalogue and what is built over it (connectors, stitched schema,
+   * enforcer) generation by generation: `current()` for a new request,
+   * `reload()` when the schemas folder changed.
+   */
+  readonly catalogues: CatalogueGenerations;
   readonly store: Store;
   /** This process's id: its row in `gateway_instances` and the id of its access log chain. */
   readonly instanceId: string;
@@ -58,11 +62,6 @@ export interface GatewayResources extends AsyncDisposable {
   readonly lifecycle: LifecycleSettings;
   /** The in-memory view of the agreements in force that every request reads. */
   readonly agreementRegistry: AgreementRegistry;
-  readonly connectors: ReadonlyMap<string, Connector>;
-  /** The schema clients query: every bureau stitched. */
-  readonly schema: GraphQLSchema;
-  /** One for `/graphql` and `explain`, so that explain can never tell a developer something `/graphql` would not do. */
-  readonly enforcer: Enforcer;
 }
 
 /** Options of {@link openGatewayResources}. */
@@ -85,11 +84,29 @@ export interface OpenGatewayResourcesOptions {
  */
 export async function openGatewayResources(config: GatewayConfig, options: OpenGatewayResourcesOptions = {}): Promise<GatewayResources> {
   const log = createLogger(config.logLevel, options.logDestination);
-  const { catalogue, schemas } = loadCatalogue({ dir: config.schemasDir, env: config.env });
   const lifecycle = openLifecycleSettings(config, log);
   const metrics = createMetrics();
+  // Read first, so an invalid catalogue stops the start before anything is opened; connectors open here too, and are closed last.
+  const catalogues = openCatalogueGenerations({
+    dir: config.schemasDir,
+    env: config.env,
+    denyWholeOperation: config.denyWholeOperation,
+    connect: (bureau, schema) => {
+      const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
+      return createConnector(kind, {
+        bureau: bureau.id,
+        url,
+        schema,
+        limits: { timeoutMs, maxConcurrency, breaker },
+        observe: metrics.observeUpstream,
+        upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
+      });
+    },
+    onCloseError: (error, bureau) => log.warn({ err: error, bureau }, 'a replaced connector did not close cleanly'),
+  });
   // Each resource's teardown is registered as it opens: written once, run in reverse, on failure as on close.
   const opened = new AsyncDisposableStack();
+  opened.use(catalogues);
   try {
     const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
     opened.defer(() => store.close());
@@ -128,32 +145,15 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     });
     opened.defer(() => expiry.close());
 
-    const connectors = new Map<string, Connector>();
-    opened.defer(async () => void (await Promise.allSettled([...connectors.values()].map((connector) => connector.close()))));
-    for (const bureau of catalogue.bureaus.values()) {
-      const { kind, url, timeoutMs, maxConcurrency, breaker } = bureau.connector;
-      connectors.set(
-        bureau.id,
-        createConnector(kind, {
-          bureau: bureau.id,
-          url,
-          schema: schemas.get(bureau.id)!,
-          limits: { timeoutMs, maxConcurrency, breaker },
-          observe: metrics.observeUpstream,
-          upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
-        }),
-      );
-    }
-    metrics.trackBreakers(() => new Map([...connectors].map(([id, connector]) => [id, connector.breakerState()])));
-    const schema = stitchBureaus(catalogue, connectors);
-    const enforcer = createEnforcer({ schema, catalogue, denyWholeOperation: config.denyWholeOperation });
+    metrics.trackBreakers(() => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()])));
 
     const owned = opened.move();
     return {
       config,
       log,
       metrics,
-      catalogue,
+      catalogue: liveCatalogue(() => catalogues.current().catalogue),
+      catalogues,
       store,
       instanceId,
       auth,
@@ -162,9 +162,6 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       agreements,
       lifecycle,
       agreementRegistry,
-      connectors,
-      schema,
-      enforcer,
       [Symbol.asyncDispose]: () => owned.disposeAsync(),
     };
   } catch (error) {

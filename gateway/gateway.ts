@@ -11,6 +11,7 @@ import type { AgreementRegistry } from './agreements/agreement-registry.ts';
 import type { AccessLogWriter } from './access-log/access-log-writer.ts';
 import { openGatewayResources, type OpenGatewayResourcesOptions } from './gateway-resources.ts';
 import { createGatewayHandler, type GatewayHandlerOptions } from './gateway-handler.ts';
+import type { CatalogueReload } from './catalogue/catalogue-generations.ts';
 
 export { ACCESS_LOG_KEY_FILE, ACCESS_LOG_KEY_HISTORY_FILE } from './gateway-resources.ts';
 export { GATEWAY_VERSION } from './version.ts';
@@ -20,6 +21,7 @@ export interface Gateway {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
   readonly instanceId: string;
+  /** The catalogue served now (each read sees the latest reload). */
   readonly catalogue: Catalogue;
   readonly store: Store;
   readonly metrics: Metrics;
@@ -31,6 +33,12 @@ export interface Gateway {
   readonly devIssuer: DevIssuer | undefined;
   /** This process's chain of the access log. */
   readonly accessLog: AccessLogWriter;
+  /**
+   * Reads the schemas folder again (SIGHUP, `POST /admin/api/catalogue/reload`):
+   * a valid one serves new requests, in-flight ones finish on the old; an
+   * invalid one is refused with every problem and the running one stays.
+   */
+  reloadCatalogue(): Promise<CatalogueReload>;
   /**
    * Stops taking connections, lets in-flight requests finish (bounded by
    * `shutdownTimeoutMs`), then closes connectors and the store. Safe to call twice.
@@ -81,6 +89,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       agreementRegistry: resources.agreementRegistry,
       devIssuer: resources.auth.devIssuer,
       accessLog: resources.accessLog,
+      reloadCatalogue: () => handler.reloadCatalogue(),
       close() {
         closing ??= (async () => {
           handler.startDraining();

@@ -9,8 +9,9 @@ export const EXIT_CONFIG = 78;
 export const EXIT_IN_USE = 1;
 
 /**
- * Runs the gateway as a process: reads the environment, starts, and shuts
- * down gracefully on SIGTERM or SIGINT. A bad setting, an invalid
+ * Runs the gateway as a process: reads the environment, starts, reloads
+ * its catalogue on SIGHUP (the log says what changed, or every problem of a
+ * folder it refused), and shuts down gracefully on SIGTERM or SIGINT. A bad setting, an invalid
  * catalogue, an embedded store another process owns or a port in use stops
  * the process with a message naming it, and no stack.
  */
@@ -23,6 +24,9 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // The reload logs its own outcome; only a failure of ours is left to report here.
+    const reload = () => void gateway.reloadCatalogue().catch((error: unknown) => gateway.log.error({ err: error }, 'catalogue reload failed'));
+    process.on('SIGHUP', reload);
     return gateway;
   } catch (error) {
     const refusal = startRefusal(error);

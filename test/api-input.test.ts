@@ -83,7 +83,7 @@ function apisUnder(store: Store, writer: AccessLogWriter, tokens: ReadonlyMap<st
     now,
     workingDaysToReply: 10,
     log: createLogger('silent'),
-    explain: { enforcer: createEnforcer({ schema: demoClientSchema(), catalogue: demoCatalogue(), denyWholeOperation: false }), inForce: () => ({ agreements: [], byId: new Map() }) },
+    explain: { enforcer: () => createEnforcer({ schema: demoClientSchema(), catalogue: demoCatalogue(), denyWholeOperation: false }), inForce: () => ({ agreements: [], byId: new Map() }) },
   });
   const log = createAccessLogApi({ authenticate, db: store.db, writer });
   if (order === 'admin-first') app.route('/admin/api', admin).route('/admin/api', log);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleResident } from '../examples/demo-city.ts';
 import { CASE_ID_HEADER, PURPOSE_HEADER } from '../policies/request-purpose.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
+import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 
 const resident = sampleResident();
 const QUERY = `query($id: ID!) { person(idNumber: $id) { name householdId socialInsurance { monthlyBase } enterprises { name } } }`;
@@ -63,6 +64,61 @@ describe('explain: what a query needs, before it is run', () => {
       const stored = await fetch(`${testCity.gateway.url}/admin/api/agreements/${draft.id}`, { headers: developer });
       expect((await stored.json()).events.map((event: { action: string }) => event.action)).toEqual(['CREATE']);
     }
+  });
+
+  it('names a draft already filed instead of filing it again, and a submitted one as pending with its id', async () => {
+    // An app of its own, so that no other test's drafts are in the way.
+    const token = await testCity.token({ bureau: 'transport', app: 'ride-hailing-vetting', user: 'lu.chen@transport', roles: ['developer'], ttl: '1h' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const body = {
+      query: `query($id: ID!) { person(idNumber: $id) { name } }`,
+      variables: { id: resident.idNumber },
+      purpose: 'ride-hailing-driver-vetting',
+      draft: { legalBasis: '《网络预约出租汽车经营服务管理暂行办法》第十四条' },
+    };
+    const first = await explain(body, headers);
+    expect(first.status).toBe(201);
+    const [draft] = (await first.json()).drafts;
+    expect(draft).toMatchObject({ status: 'DRAFT', providerBureau: 'public-security', fields: ['Person.name'] });
+
+    const second = await explain(body, headers);
+    expect(second.status).toBe(200);
+    const again = await second.json();
+    expect(again.drafts).toEqual([]);
+    expect(again.explain.missing).toEqual([]);
+    expect(again.explain.underway).toEqual([
+      { agreementId: draft.id, status: 'DRAFT', providerBureau: 'public-security', purpose: 'ride-hailing-driver-vetting', scope: draft.scope, fields: ['Person.name'] },
+    ]);
+    const name = again.explain.fields.find((field: { path: string }) => field.path === 'person.name');
+    expect(name).toMatchObject({ decision: 'deny', reason: 'AGREEMENT_NOT_ACTIVE', wouldAllow: { agreementId: draft.id } });
+    const listed = await fetch(`${testCity.gateway.url}/admin/api/agreements?consumer=transport&provider=public-security&status=DRAFT`, { headers });
+    expect((await listed.json()).agreements.filter((agreement: { consumerApp: string }) => agreement.consumerApp === 'ride-hailing-vetting')).toHaveLength(1);
+
+    const submitted = await fetch(`${testCity.gateway.url}/admin/api/agreements/${draft.id}/submit`, { method: 'POST', headers, body: '{}' });
+    expect(submitted.status).toBe(200);
+    const third = await (await explain(body, headers)).json();
+    expect(third.drafts).toEqual([]);
+    expect(third.explain.underway).toMatchObject([{ agreementId: draft.id, status: 'PENDING' }]);
+    expect(third.explain.fields.find((field: { path: string }) => field.path === 'person.name')).toMatchObject({
+      reason: 'AGREEMENT_NOT_ACTIVE',
+      message: expect.stringContaining(`${draft.id} for Person.name is PENDING`),
+    });
+  });
+
+  it('says when an agreement in force exists but the token lacks its scope', async () => {
+    const { civilAffairs } = DEMO_CONSUMERS;
+    const token = await testCity.token({ bureau: civilAffairs.bureau, app: civilAffairs.app, user: 'he.fang@civil-affairs', roles: ['developer'], ttl: '1h' });
+    const response = await explain({ query: `query($id: ID!) { person(idNumber: $id) { name } }`, variables: { id: resident.idNumber }, purpose: civilAffairs.purpose }, {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+    });
+    const { explain: report } = await response.json();
+    expect(report.outcome).toBe('DENIED');
+    expect(report.missing).toEqual([]);
+    expect(report.scopeMissing).toEqual([
+      { agreementId: 'agr-demo-allowance-identity', status: 'ACTIVE', providerBureau: 'public-security', purpose: civilAffairs.purpose, scope: civilAffairs.scope, fields: ['Person.name'] },
+    ]);
+    expect(report.fields.find((field: { path: string }) => field.path === 'person.name')).toMatchObject({ reason: 'SCOPE_MISSING' });
   });
 
   it('refuses a query that does not validate, naming the problem', async () => {

@@ -26,6 +26,10 @@ import { ApiError } from '../errors/api-error.ts';
 import { apiRoutes } from '../http/api-routes.ts';
 import { authenticateCaller } from '../http/authenticate-caller.ts';
 import { AdminApiError } from './admin-error.ts';
+import type { CatalogueReload } from '../catalogue/catalogue-generations.ts';
+import { requestIdOf } from '../errors/request-id.ts';
+import { UNDERWAY_STATUSES } from '../../policies/requests-underway.ts';
+import { MAX_PAGE_SIZE } from '../agreements/agreement-store.ts';
 import {
   parseAgreementRequest,
   parseAuditQuery,
@@ -65,8 +69,14 @@ export interface AdminApiDeps {
    * gateway refreshes its agreement registry here).
    */
   readonly onChange?: () => Promise<void>;
-  /** For `POST /explain`: the enforcer `/graphql` uses and the agreements in force now (the gateway's registry). */
-  readonly explain?: { readonly enforcer: Pick<Enforcer, 'settings' | 'decide'>; readonly inForce: () => AgreementsInForce };
+  /**
+   * For `POST /explain` and `GET /catalogue`: the enforcer `/graphql` uses
+   * now (read once per request: a catalogue reload replaces it) and the
+   * agreements in force now (the gateway's registry).
+   */
+  readonly explain?: { readonly enforcer: () => Pick<Enforcer, 'settings' | 'decide'>; readonly inForce: () => AgreementsInForce };
+  /** For `POST /catalogue/reload` (operators): reads the schemas folder again; absent, the route answers 404. */
+  readonly reloadCatalogue?: () => Promise<CatalogueReload>;
 }
 
 type AdminEnv = { Variables: { principal: Principal } };
@@ -88,7 +98,13 @@ export const DEFAULT_DRAFT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1_000;
  * - `GET /audit?actor&agreement&bureau&from&until&limit&cursor` — who did what
  * - `POST /explain` — `{ query, variables?, operationName?, purpose?, draft? }`: what the caller's token
  *   would get for each field and which agreements are missing; with `draft: { legalBasis, validUntil? }`
- *   the missing ones are saved as `DRAFT` requests
+ *   the missing ones are saved as `DRAFT` requests; a draft or pending request of the caller's app that
+ *   covers a field is named (`underway`) instead of being filed again, and an agreement in force whose
+ *   scope the token lacks is named too (`scopeMissing`)
+ * - `GET /catalogue?bureau` — every field with its category, sensitivity, mask and the agreements in
+ *   force (that the caller may see) which share it
+ * - `POST /catalogue/reload` — operators: read the schemas folder again; a valid one is served from
+ *   the next request on, an invalid one is refused (400) with one error per problem
  *
  * People see the agreements their bureau consumes or provides; operators see all.
  * Each route reads auth → validate → load → authorize → act → present.
@@ -190,9 +206,14 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     const principal = c.get('principal');
     const input = parseExplainRequest(parseBody(await c.req.text()));
     const at = now();
+    // Drafts and pending requests of the caller's bureau, so that what is already asked for is named, not asked for again.
+    const requested = (
+      await Promise.all(UNDERWAY_STATUSES.map((status) => agreements.list({ consumer: principal.bureau, status, limit: MAX_PAGE_SIZE })))
+    ).flatMap((page) => page.items);
     const report = explainOperation({
-      enforcer: deps.explain.enforcer,
+      enforcer: deps.explain.enforcer(),
       principal,
+      requested,
       // The body's purpose stands where /graphql reads the header; from there on the rules are /graphql's own.
       stated: { purpose: input.purpose ?? c.req.header(PURPOSE_HEADER), caseId: c.req.header(CASE_ID_HEADER) },
       agreements: deps.explain.inForce(),
@@ -201,7 +222,9 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       ...(input.variables ? { variables: input.variables } : {}),
       ...(input.operationName ? { operationName: input.operationName } : {}),
     });
-    if (!input.draft || report.missing.length === 0) return c.json({ explain: report });
+    if (!input.draft) return c.json({ explain: report });
+    // Nothing new to file: what is missing is already drafted or pending (named in `underway`).
+    if (report.missing.length === 0) return c.json({ explain: report, drafts: [] });
     const purpose = report.purpose;
     if (purpose === undefined) throw new AdminApiError('BAD_USER_INPUT', 'a draft needs the purpose it is for: give purpose or the x-isthmus-purpose header', { field: 'purpose' });
     const drafts = [];
@@ -229,6 +252,65 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       drafts.push(present(result.agreement, at));
     }
     return c.json({ explain: report, drafts }, 201);
+  });
+
+  routes.on('GET', '/catalogue', async (c) => {
+    if (!deps.explain) throw new AdminApiError('NOT_FOUND', 'the catalogue is not available on this server');
+    const principal = c.get('principal');
+    const bureau = c.req.query('bureau');
+    // One generation's catalogue for the whole answer, even if a reload lands meanwhile.
+    const current = deps.explain.enforcer().settings.catalogue;
+    if (bureau !== undefined && !current.bureaus.has(bureau)) {
+      throw new AdminApiError('BAD_USER_INPUT', `bureau must be a bureau of the catalogue (${[...current.bureaus.keys()].join(', ')})`, { field: 'bureau' });
+    }
+    const inForce = deps.explain.inForce().agreements.filter((agreement) => canSee(principal, agreement));
+    const fields = [...current.fields.values()]
+      .filter((field) => bureau === undefined || field.bureau === bureau)
+      .sort((a, b) => (a.coordinate < b.coordinate ? -1 : a.coordinate > b.coordinate ? 1 : 0))
+      .map((field) => ({
+        coordinate: field.coordinate,
+        bureau: field.bureau,
+        category: field.category,
+        sensitivity: field.sensitivity,
+        ...(field.mask ? { mask: field.mask } : {}),
+        ...(field.isKey ? { key: true } : {}),
+        ...(field.description ? { description: field.description } : {}),
+        agreements: inForce
+          .filter((agreement) => agreement.providerBureau === field.bureau && agreement.fields.includes(field.coordinate))
+          .map((agreement) => ({
+            id: agreement.id,
+            consumerBureau: agreement.consumerBureau,
+            consumerApp: agreement.consumerApp,
+            purpose: agreement.purpose,
+            ...(agreement.masks[field.coordinate] ? { mask: agreement.masks[field.coordinate] } : {}),
+            validUntil: agreement.validUntil,
+          })),
+      }));
+    const bureaus = [...current.bureaus.values()]
+      .filter((entry) => bureau === undefined || entry.id === bureau)
+      .map((entry) => ({ id: entry.id, name: entry.name, connector: entry.connector.kind, rootFields: entry.rootFields }));
+    return c.json({ bureaus, fields });
+  });
+
+  routes.on('POST', '/catalogue/reload', async (c) => {
+    const principal = c.get('principal');
+    parseNoInput(parseBody(await c.req.text()));
+    if (!isOperator(principal)) throw new ApiError('FORBIDDEN', 'reloading the catalogue is for operators', { rule: 'OPERATOR_ONLY' });
+    if (!deps.reloadCatalogue) throw new AdminApiError('NOT_FOUND', 'catalogue reload is not available on this server');
+    const result = await deps.reloadCatalogue();
+    if (result.ok) return c.json({ reload: result });
+    // One error per problem, in the shape of every refusal, so a script sees them all at once.
+    const requestId = requestIdOf(c.req.raw);
+    return c.json(
+      {
+        errors: result.problems.map((problem) => ({
+          message: `${problem.file}${problem.at ? ` ${problem.at}` : ''}: ${problem.message}`,
+          extensions: { code: 'BAD_USER_INPUT', reason: 'CATALOGUE_INVALID', field: problem.at ? `${problem.file}:${problem.at}` : problem.file, requestId },
+        })),
+        generation: result.generation,
+      },
+      400,
+    );
   });
 
   return app;

@@ -4,6 +4,8 @@ import type { Principal } from '../../policies/principal.ts';
 import { planFields } from '../../policies/field-plan.ts';
 import type { AgreementRequest, DenyReason, WouldAllow } from '../../policies/decide.ts';
 import type { AgreementsInForce, Enforcer } from '../../policies/enforce.ts';
+import type { Agreement, AgreementStatus } from '../../policies/agreement.ts';
+import { requestsUnderway } from '../../policies/requests-underway.ts';
 import type { StatedPurpose } from '../../policies/request-purpose.ts';
 import { AdminApiError } from './admin-error.ts';
 
@@ -37,6 +39,26 @@ export interface ExplainReport {
   readonly agreementsUsed: readonly string[];
   /** One agreement to request per providing bureau, covering every field denied for lack of one. */
   readonly missing: readonly AgreementRequest[];
+  /**
+   * Requests already made for this app (`DRAFT` or `PENDING`) that would
+   * release denied fields once approved: they are not suggested again, and
+   * `draft` files nothing for them.
+   */
+  readonly underway: readonly ExistingAgreement[];
+  /** Agreements in force that would release denied fields, but the token lacks their scope. */
+  readonly scopeMissing: readonly ExistingAgreement[];
+}
+
+/** An agreement that already exists for some of the denied fields, and what it needs. */
+export interface ExistingAgreement {
+  readonly agreementId: string;
+  readonly status: AgreementStatus;
+  readonly providerBureau: string;
+  readonly purpose: string;
+  /** The token scope that exercises it. */
+  readonly scope: string;
+  /** The denied coordinates it covers, sorted. */
+  readonly fields: readonly string[];
 }
 
 /** What {@link explainOperation} reads. */
@@ -47,6 +69,13 @@ export interface ExplainInput {
   /** The purpose and case id the request states (body or headers), before the token's claims. */
   readonly stated: StatedPurpose;
   readonly agreements: AgreementsInForce;
+  /**
+   * Agreements of the principal's bureau as stored, any status: the drafts
+   * and pending requests of the principal's app among them are shown to the
+   * decision (they release nothing) so that a field they cover is reported
+   * as waiting for them, not as lacking an agreement.
+   */
+  readonly requested?: readonly Agreement[];
   readonly now: Date;
   readonly query: string;
   readonly variables?: Readonly<Record<string, unknown>>;
@@ -74,13 +103,15 @@ export function explainOperation(input: ExplainInput): ExplainReport {
   }
   const invalid = validate(schema, document);
   if (invalid.length > 0) throw new AdminApiError('BAD_USER_INPUT', invalid.map((error) => error.message).join(' '), { field: 'query' });
+  const underway = requestsUnderway(input.requested ?? [], input.principal);
+  const known = new Map([...input.agreements.agreements, ...underway].map((agreement) => [agreement.id, agreement]));
   const decided = input.enforcer.decide({
     principal: input.principal,
     stated: input.stated,
     document,
     operationName: input.operationName,
     variables: input.variables,
-    agreements: input.agreements,
+    agreements: underway.length === 0 ? input.agreements : { agreements: [...input.agreements.agreements, ...underway], byId: input.agreements.byId },
     now: input.now,
   });
   if (decided.kind === 'invalid') throw new AdminApiError('BAD_USER_INPUT', decided.problem.message, { field: decided.problem.field });
@@ -121,7 +152,31 @@ export function explainOperation(input: ExplainInput): ExplainReport {
     fields,
     agreementsUsed: decision.agreementIds,
     missing: missingAgreements(decision.denied.flatMap((denial) => (denial.wouldAllow && 'request' in denial.wouldAllow ? [denial.wouldAllow.request] : []))),
+    underway: existingAgreements(decision.denied, 'AGREEMENT_NOT_ACTIVE', known),
+    scopeMissing: existingAgreements(decision.denied, 'SCOPE_MISSING', known),
   };
+}
+
+/** The agreements the decision named for fields denied with `reason`, each with the coordinates it covers. */
+function existingAgreements(
+  denied: readonly { readonly coordinate: string; readonly reason: DenyReason; readonly wouldAllow?: WouldAllow }[],
+  reason: DenyReason,
+  known: ReadonlyMap<string, Agreement>,
+): readonly ExistingAgreement[] {
+  const fields = new Map<string, Set<string>>();
+  for (const denial of denied) {
+    if (denial.reason !== reason || !denial.wouldAllow || !('agreementId' in denial.wouldAllow)) continue;
+    const id = denial.wouldAllow.agreementId;
+    fields.set(id, (fields.get(id) ?? new Set()).add(denial.coordinate));
+  }
+  return [...fields]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([id, coordinates]) => {
+      const agreement = known.get(id);
+      if (!agreement) return [];
+      const { status, providerBureau, purpose, scope } = agreement;
+      return [{ agreementId: id, status, providerBureau, purpose, scope, fields: [...coordinates].sort() }];
+    });
 }
 
 /** Merges the suggested requests per providing bureau (the decision suggests one per denied field's provider). */

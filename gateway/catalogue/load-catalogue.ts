@@ -70,9 +70,10 @@ export function loadCatalogue(options: LoadCatalogueOptions): LoadedCatalogue {
     if (source) sources.push(source);
   }
   if (folders.length === 0) problems.push({ file: '.', message: 'no bureau folders found' });
-  if (problems.length > 0) throw new CatalogueError(problems);
 
-  const catalogue = buildCatalogue(sources, problems);
+  // The bureaus that read cleanly are checked further even when others did not, so one run reports every problem;
+  // only the checks across all bureaus wait for a complete set, lest a broken bureau's absence be reported as well.
+  const catalogue = buildCatalogue(sources, problems, { complete: problems.length === 0 });
   if (problems.length > 0) throw new CatalogueError(problems);
   return { catalogue, schemas: new Map(sources.map((source) => [source.id, source.schema])) };
 }
@@ -207,7 +208,7 @@ function substitute(template: string, env: LoadCatalogueOptions['env'], missing:
   });
 }
 
-function buildCatalogue(sources: readonly BureauSource[], problems: CatalogueProblem[]): Catalogue {
+function buildCatalogue(sources: readonly BureauSource[], problems: CatalogueProblem[], { complete }: { readonly complete: boolean }): Catalogue {
   const fields = new Map<string, CatalogueField>();
   const fieldFiles = new Map<string, string>();
   const entities = new Map<string, { keyField: string; file: string; resolvers: CatalogueEntity['resolvers'][number][]; owners: string[] }>();
@@ -318,6 +319,7 @@ function buildCatalogue(sources: readonly BureauSource[], problems: CataloguePro
 
   for (const [typeName, entity] of entities) {
     if (entity.owners.length === 0) {
+      if (!complete) continue;
       problems.push({ file: entity.file, at: typeName, message: `merge key ${typeName}.${entity.keyField} is resolved by no bureau: no @merge field of any bureau fetches ${typeName} records` });
       continue;
     }

@@ -12,9 +12,19 @@ import { errorHeaders, errorPayload } from '../errors/error-response.ts';
 import { SAFE_REQUEST_ID } from '../errors/request-id.ts';
 import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
 
+/**
+ * Where `/graphql` requests go when the yoga instance can change (a
+ * catalogue reload): each request acquires the current one and releases it
+ * when its response is done, so what it started on is kept until then.
+ */
+export interface YogaSource {
+  acquire(): { readonly yoga: GatewayYoga; readonly release: () => void };
+}
+
 /** What the node:http listener dispatches to. */
 export interface RequestListenerDeps {
-  readonly yoga: GatewayYoga;
+  /** One yoga for the listener's life, or a {@link YogaSource}. */
+  readonly yoga: GatewayYoga | YogaSource;
   readonly app: Hono;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -61,11 +71,15 @@ const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/r
 export function createRequestListener(deps: RequestListenerDeps): (request: IncomingMessage, response: ServerResponse) => void {
   // Replacing the global Request/Response (hono's default) would change them under yoga and our fetch calls too.
   const honoListener = getRequestListener(deps.app.fetch, { overrideGlobalObjects: false });
-  const { yoga, metrics, log, maxBodyBytes, maxBodyBytesInFlight } = deps;
+  const { metrics, log, maxBodyBytes, maxBodyBytesInFlight } = deps;
+  const source: YogaSource = 'acquire' in deps.yoga ? deps.yoga : { acquire: () => ({ yoga: deps.yoga as GatewayYoga, release: () => {} }) };
   let bodyBytesInFlight = 0;
   let graphiqlPage: Promise<StaticAsset | undefined> | undefined;
 
   const serveGraphiql = (request: IncomingMessage, response: ServerResponse, context: GatewayServerContext): void => {
+    // The page does not depend on the schema (GraphiQL asks for it by introspection), so the first generation's serves all.
+    const { yoga, release } = source.acquire();
+    response.once('close', release);
     graphiqlPage ??= renderedGraphiql(yoga, context).catch((error: unknown) => {
       // Not kept: the next visitor tries again.
       graphiqlPage = undefined;
@@ -114,6 +128,8 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       bodyBytesInFlight += bodyBytes;
       response.once('close', () => (bodyBytesInFlight -= bodyBytes));
     }
+    const { yoga, release } = source.acquire();
+    response.once('close', release);
     void yoga.handle(request, response, context);
   };
 }

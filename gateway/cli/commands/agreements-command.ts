@@ -224,16 +224,7 @@ export const agreementsCommand: CliCommand = async (argv, io) => {
     if (positionals.length !== command.positionals.length) {
       throw new CliUsageError(command.positionals.length === 0 ? `unexpected argument '${positionals[0]}'` : `expected <${command.positionals.join('> <')}>`);
     }
-    const token = (values.token as string | undefined) ?? io.env.ISTHMUS_TOKEN;
-    if (!token) throw new CliUsageError('no token: pass --token or set ISTHMUS_TOKEN');
-    const base = (values.url as string | undefined) ?? io.env.ISTHMUS_URL ?? DEFAULT_GATEWAY_URL;
-    let root: URL;
-    try {
-      root = new URL(ADMIN_API_PATH, base);
-    } catch {
-      throw new CliUsageError(`--url is not a URL: ${base}`);
-    }
-    return await command.run(adminCall(root, token, io), values, positionals, io);
+    return await command.run(connectAdmin(values, io), values, positionals, io);
   } catch (error) {
     if (error instanceof CliUsageError) {
       io.stderr.write(`isthmus agreements ${name}: ${(error as Error).message}\nusage: isthmus agreements ${command.usage}\n`);
@@ -243,11 +234,32 @@ export const agreementsCommand: CliCommand = async (argv, io) => {
   }
 };
 
-/** One call's outcome: the body of a 2xx, or the exit code after the refusal was printed. */
-type CallResult = { readonly ok: true; readonly body: any } | { readonly ok: false; readonly exit: number };
-type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<CallResult>;
+/**
+ * The admin API of the gateway that `--url` (else `ISTHMUS_URL`, else
+ * {@link DEFAULT_GATEWAY_URL}) names, called with `--token` (else
+ * `ISTHMUS_TOKEN`). Throws {@link CliUsageError} without a token or with a
+ * URL that is not one.
+ */
+export function connectAdmin(values: Values, io: CliIo, command = 'agreements'): AdminCall {
+  const token = (values.token as string | undefined) ?? io.env.ISTHMUS_TOKEN;
+  if (!token) throw new CliUsageError('no token: pass --token or set ISTHMUS_TOKEN');
+  const base = (values.url as string | undefined) ?? io.env.ISTHMUS_URL ?? DEFAULT_GATEWAY_URL;
+  let root: URL;
+  try {
+    root = new URL(ADMIN_API_PATH, base);
+  } catch {
+    throw new CliUsageError(`--url is not a URL: ${base}`);
+  }
+  return adminCall(root, token, io, command);
+}
 
-function adminCall(root: URL, token: string, io: CliIo): AdminCall {
+/** One call's outcome: the body of a 2xx, or the exit code after the refusal was printed. */
+export type CallResult = { readonly ok: true; readonly body: any } | { readonly ok: false; readonly exit: number };
+/** One call to the admin API: a refusal is printed (its code, message, field and rule) and answered as exit code 1. */
+export type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<CallResult>;
+
+/** Calls the admin API under `root` with a bearer token, bounded by {@link DEFAULT_CLI_TIMEOUT_MS}; `command` names the CLI command in its messages. */
+export function adminCall(root: URL, token: string, io: CliIo, command = 'agreements'): AdminCall {
   return async (method, path, body) => {
     const url = `${root.href.replace(/\/$/, '')}${path}`;
     let response: Response;
@@ -260,7 +272,7 @@ function adminCall(root: URL, token: string, io: CliIo): AdminCall {
       });
     } catch (error) {
       const why = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${DEFAULT_CLI_TIMEOUT_MS} ms` : 'connection failed';
-      io.stderr.write(`isthmus agreements: cannot reach the gateway at ${root.origin} (${why})\n`);
+      io.stderr.write(`isthmus ${command}: cannot reach the gateway at ${root.origin} (${why})\n`);
       return { ok: false, exit: 1 };
     }
     const text = await response.text();
@@ -278,7 +290,7 @@ function adminCall(root: URL, token: string, io: CliIo): AdminCall {
       const details = [extensions.field ? `field ${extensions.field}` : '', extensions.rule ? `rule ${extensions.rule}` : ''].filter(Boolean).join(', ');
       io.stderr.write(`${extensions.code}: ${error.message}${details ? ` (${details})` : ''}\n`);
     } else {
-      io.stderr.write(`isthmus agreements: the gateway answered HTTP ${response.status} without an error body\n`);
+      io.stderr.write(`isthmus ${command}: the gateway answered HTTP ${response.status} without an error body\n`);
     }
     return { ok: false, exit: 1 };
   };
@@ -292,7 +304,8 @@ function printOutcome(io: CliIo, values: Values, body: any): number {
   return 0;
 }
 
-function printJson(io: CliIo, body: unknown): number {
+/** Prints a server's JSON answer as it came, indented. */
+export function printJson(io: CliIo, body: unknown): number {
   io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   return 0;
 }
@@ -312,7 +325,7 @@ function eventTable(events: readonly any[], withAgreement = false): string {
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
