@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../gateway/cli/run-cli.ts';
+import { loadCatalogue } from '../gateway/catalogue/load-catalogue.ts';
+import { loadConfig } from '../gateway/config/config.ts';
+import { startGateway, type Gateway } from '../gateway/gateway.ts';
+import { approveAgreement, requestAgreement, type LifecycleResult } from '../policies/agreement-lifecycle.ts';
+import type { Principal } from '../policies/principal.ts';
+import { startPublicSecurity } from '../examples/public-security/public-security-server.ts';
+import { startMarketSupervision } from '../examples/market-supervision/market-supervision-server.ts';
+import { demoCity } from '../examples/data/generate-city.ts';
+import type { BureauServer } from '../examples/bureau-server.ts';
+import { defaultStoreTarget, type GatewayDatabase } from './support/test-stores.ts';
+
+const require = createRequire(import.meta.url);
+const PETSTORE = require.resolve('@readme/oas-examples/3.0/json/petstore.json');
+const MARKET_OPENAPI = fileURLToPath(new URL('../examples/market-supervision/openapi.yaml', import.meta.url));
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'isthmus-import-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: {} });
+  return { code, stdout, stderr };
+}
+
+/** Every field of the loaded catalogue, by coordinate. */
+function catalogueOf(dir: string, env: Record<string, string> = {}) {
+  return loadCatalogue({ dir, env }).catalogue;
+}
+
+function staff(bureau: string, user: string, role: 'developer' | 'data_officer'): Principal {
+  return { issuer: 'isthmus-dev', subject: user, user, bureau, app: 'isthmus-console', roles: [role], scopes: [], expiresAt: Number.MAX_SAFE_INTEGER };
+}
+function ok(result: LifecycleResult) {
+  if (!result.ok) throw new Error(`${result.code} ${result.message}`);
+  return result;
+}
+
+/**
+ * A gateway over the imported schemas folder alone: a query before the
+ * agreement is refused, after the provider's officer approves it the data comes back.
+ */
+async function queryThroughGateway(dir: string, env: Record<string, string>, provider: string, fields: readonly string[], query: string): Promise<{ before: any; after: any }> {
+  const database: GatewayDatabase = await defaultStoreTarget().gatewayDatabase({ prefix: 'isthmus_import' });
+  let gateway: Gateway | undefined;
+  try {
+    gateway = await startGateway(loadConfig({ PORT: '0', LOG_LEVEL: 'error', ISTHMUS_DEV_ISSUER: 'true', ISTHMUS_SCHEMAS_DIR: dir, ...database.env, ...env }));
+    const token = await gateway.devIssuer!.signDevToken({ bureau: 'civil-affairs', app: 'allowance-review', user: 'he.fang@civil-affairs', roles: ['developer'], scopes: ['imported'], ttl: '1h' });
+    const ask = async () =>
+      (await fetch(`${gateway!.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-isthmus-purpose': 'allowance-review' },
+        body: JSON.stringify({ query }),
+      })).json();
+    const before = await ask();
+    const now = new Date();
+    const requested = ok(
+      requestAgreement(staff('civil-affairs', 'zhou.min@civil-affairs', 'developer'), {
+        id: `agr-import-${provider}`,
+        consumerApp: 'allowance-review',
+        providerBureau: provider,
+        fields,
+        masks: {},
+        purpose: 'allowance-review',
+        legalBasis: '《社会救助暂行办法》第十一条 (test agreement for an imported bureau)',
+        rowScope: 'ANY',
+        scope: 'imported',
+        validFrom: new Date(now.getTime() - 60_000).toISOString(),
+        validUntil: new Date(now.getTime() + 86_400_000).toISOString(),
+        submit: true,
+      }, now, gateway.catalogue),
+    );
+    await gateway.agreements.create(requested);
+    await gateway.agreements.transition(ok(approveAgreement(requested.agreement, staff(provider, `officer@${provider}`, 'data_officer'), {}, now, gateway.catalogue)));
+    await gateway.agreementRegistry.refresh();
+    return { before, after: await ask() };
+  } finally {
+    await gateway?.close();
+    await database.drop();
+  }
+}
+
+function everyFieldConditional(dir: string): void {
+  const fields = [...catalogueOf(dir).fields.values()];
+  expect(fields.length).toBeGreaterThan(0);
+  expect(fields.filter((field) => field.category !== 'CONDITIONAL')).toEqual([]);
+}
+
+describe('bureau import graphql', () => {
+  let bureau: BureauServer;
+  beforeAll(async () => (bureau = await startPublicSecurity()));
+  afterAll(() => bureau?.stop());
+
+  it('introspects the demo public-security service into a catalogue that loads, all CONDITIONAL, with the batch read as @merge', async () => {
+    const dir = scratch();
+    const result = await cli(['bureau', 'import', 'graphql', '--bureau', 'household-register', '--url', bureau.url, '--out', dir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const sdl = readFileSync(join(dir, 'household-register', 'schema.graphql'), 'utf8');
+    expect(sdl).toContain('type Person @key(field: "idNumber")');
+    expect(sdl).toMatch(/persons\(idNumbers: \[ID!\]!\): \[Person\]! @merge/);
+    everyFieldConditional(dir);
+    const catalogue = catalogueOf(dir);
+    expect(catalogue.fields.get('Person.idNumber')).toMatchObject({ sensitivity: 'HIGH', mask: 'ID_NUMBER' });
+    expect(catalogue.fields.get('Person.birthDate')).toMatchObject({ mask: 'DATE_TO_YEAR' });
+    expect(catalogue.fields.get('Person.address')).toMatchObject({ mask: 'ADDRESS' });
+
+    const resident = demoCity().persons[0]!;
+    const { before, after } = await queryThroughGateway(dir, { HOUSEHOLD_REGISTER_URL: bureau.url }, 'household-register', ['Person.idNumber', 'Person.gender'], `{ person(idNumber: "${resident.idNumber}") { idNumber gender } }`);
+    expect(before.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(after.errors).toBeUndefined();
+    expect(after.data.person).toEqual({ idNumber: resident.idNumber, gender: resident.gender });
+  });
+
+  it('re-imports: shows the difference and keeps the officer\'s @share', async () => {
+    const dir = scratch();
+    expect((await cli(['bureau', 'import', 'graphql', '--bureau', 'household-register', '--url', bureau.url, '--out', dir])).code).toBe(0);
+    const file = join(dir, 'household-register', 'schema.graphql');
+    // The officer classifies gender as OPEN, and the bureau's system lost a field since (we drop it from the file to simulate the change the other way round).
+    const edited = readFileSync(file, 'utf8')
+      .replace(/(gender: String) @share\([^)]*\)/, '$1 @share(category: OPEN, sensitivity: LOW)')
+      .replace(/\n[^\n]*householdId[^\n]*\n/, '\n  retired: String @share(category: NONE, sensitivity: LOW)\n');
+    writeFileSync(file, edited);
+    const again = await cli(['bureau', 'import', 'graphql', '--bureau', 'household-register', '--url', bureau.url, '--out', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/added: .*Person\.householdId/);
+    expect(again.stdout).toMatch(/removed: .*Person\.retired/);
+    expect(catalogueOf(dir).fields.get('Person.gender')?.category).toBe('OPEN');
+    expect(readdirSync(dir)).toEqual(['household-register']);
+  });
+
+  it('an unreachable URL is refused with the place named and nothing written', async () => {
+    const dir = scratch();
+    const result = await cli(['bureau', 'import', 'graphql', '--bureau', 'nowhere', '--url', 'http://127.0.0.1:1/graphql', '--out', dir, '--timeout-ms', '5000']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('http://127.0.0.1:1/graphql: cannot be reached (IMPORT_UNREACHABLE)');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+/** A small real implementation of the petstore's GET operations, as the test's REST service. */
+async function startPetstore(): Promise<{ url: string; server: Server }> {
+  const pets = [
+    { id: 1, name: 'doggie', photoUrls: ['https://example.com/1.png'], status: 'available', category: { id: 1, name: 'Dogs' }, tags: [{ id: 1, name: 'friendly' }] },
+    { id: 2, name: 'tiddles', photoUrls: [], status: 'sold', category: { id: 2, name: 'Cats' }, tags: [] },
+  ];
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const byId = /^\/pet\/(\d+)$/.exec(url.pathname);
+    if (request.method === 'GET' && byId) {
+      const pet = pets.find((candidate) => candidate.id === Number(byId[1]));
+      return pet ? send(200, pet) : send(404, { code: 404, message: 'Pet not found' });
+    }
+    if (request.method === 'GET' && url.pathname === '/pet/findByStatus') {
+      const statuses = url.searchParams.getAll('status').flatMap((value) => value.split(','));
+      return send(200, pets.filter((pet) => statuses.includes(pet.status)));
+    }
+    return send(404, { code: 404, message: 'not found' });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
+describe('bureau import openapi', () => {
+  let petstore: { url: string; server: Server };
+  let market: BureauServer;
+  beforeAll(async () => {
+    petstore = await startPetstore();
+    market = await startMarketSupervision();
+  });
+  afterAll(async () => {
+    petstore?.server.close();
+    await market?.stop();
+  });
+
+  it('imports the petstore (3.0, from @readme/oas-examples): GETs as @http fields, the rest reported; a query through the gateway reaches the served API', async () => {
+    const dir = scratch();
+    const result = await cli(['bureau', 'import', 'openapi', '--bureau', 'petstore', '--file', PETSTORE, '--url', 'http://127.0.0.1:4999', '--out', dir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const sdl = readFileSync(join(dir, 'petstore', 'schema.graphql'), 'utf8');
+    expect(sdl).toContain('getPetById(petId: Float!): Pet @http(get: "/pet/{petId}")');
+    expect(sdl).toContain('findPetsByStatus(status: [String]!): [Pet] @http(get: "/pet/findByStatus")');
+    // Non-read operations, a free-form map and the binary upload are reported, not dropped.
+    expect(result.stdout).toContain('- POST /pet: not a read');
+    expect(result.stdout).toContain('- DELETE /pet/{petId}: not a read');
+    expect(result.stdout).toMatch(/GET \/store\/inventory: its response is a free-form map/);
+    expect(result.stdout).toMatch(/no batch endpoint for Pet/);
+    everyFieldConditional(dir);
+    const { before, after } = await queryThroughGateway(dir, { PETSTORE_URL: petstore.url }, 'petstore', ['Pet.name', 'Pet.status', 'Pet.category', 'Category.name'], '{ getPetById(petId: 1) { name status category { name } } }');
+    expect(before.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(after.errors, JSON.stringify(after.errors)).toBeUndefined();
+    expect(after.data.getPetById).toEqual({ name: 'doggie', status: 'available', category: { name: 'Dogs' } });
+  });
+
+  it('imports the market supervision API (3.1 YAML): the batch endpoint becomes @merge with batchParam; personal data suggested; reached through the manifest', async () => {
+    const dir = scratch();
+    const result = await cli(['bureau', 'import', 'openapi', '--bureau', 'enterprise-registry', '--file', MARKET_OPENAPI, '--out', dir]);
+    expect(result.code).toBe(0);
+    const sdl = readFileSync(join(dir, 'enterprise-registry', 'schema.graphql'), 'utf8');
+    expect(sdl).toContain('type Enterprise @key(field: "creditCode")');
+    expect(sdl).toContain('enterprises(creditCodes: [ID!]!): [Enterprise]! @merge @http(get: "/enterprises", batchParam: "creditCode", batchBy: "creditCode")');
+    expect(result.stdout).toContain('query parameter legalRepresentativeId');
+    const manifest = JSON.parse(readFileSync(join(dir, 'enterprise-registry', 'manifest.json'), 'utf8'));
+    expect(manifest.connector).toMatchObject({ kind: 'rest', url: '${ENTERPRISE_REGISTRY_URL:-http://127.0.0.1:4102}' });
+    everyFieldConditional(dir);
+    expect(catalogueOf(dir).fields.get('Enterprise.legalRepresentativeId')).toMatchObject({ sensitivity: 'HIGH', mask: 'ID_NUMBER' });
+    const enterprise = demoCity().enterprises[0]!;
+    const { after } = await queryThroughGateway(dir, { ENTERPRISE_REGISTRY_URL: market.url }, 'enterprise-registry', ['Enterprise.creditCode', 'Enterprise.name'], `{ enterprises(creditCodes: ["${enterprise.creditCode}"]) { creditCode name } }`);
+    expect(after.errors).toBeUndefined();
+    expect(after.data.enterprises).toEqual([{ creditCode: enterprise.creditCode, name: enterprise.name }]);
+  });
+
+  it('a document that does not parse, and a $ref that points nowhere, are refused with the place named and nothing written', async () => {
+    const dir = scratch();
+    const broken = join(scratch(), 'broken.yaml');
+    writeFileSync(broken, 'openapi: 3.0.0\ninfo: [\n');
+    const bad = await cli(['bureau', 'import', 'openapi', '--bureau', 'broken', '--file', broken, '--url', 'http://127.0.0.1:1', '--out', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${broken}: is not an OpenAPI document that parses`);
+    expect(bad.stderr).toContain('(IMPORT_BAD_DOCUMENT)');
+    const dangling = join(scratch(), 'dangling.json');
+    writeFileSync(dangling, JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths: { '/x': { get: { responses: { 200: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Nope' } } } } } } } } }));
+    const ref = await cli(['bureau', 'import', 'openapi', '--bureau', 'dangling', '--file', dangling, '--url', 'http://127.0.0.1:1', '--out', dir]);
+    expect(ref.code).toBe(1);
+    expect(ref.stderr).toContain('#/components/schemas/Nope');
+    expect(ref.stderr).toContain('(IMPORT_BAD_REF)');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'dangling'))).toBe(false);
+  });
+});
