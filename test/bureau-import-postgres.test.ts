@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
-import { runCli } from '../gateway/cli/run-cli.ts';
+import { runCliCaptured } from './support/run-cli-captured.ts';
 import { loadCatalogue } from '../gateway/catalogue/load-catalogue.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import type { StoreTarget } from './support/test-stores.ts';
@@ -89,12 +89,7 @@ async function startBureauDb(target: StoreTarget): Promise<BureauDb> {
   };
 }
 
-async function cli(argv: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: {} });
-  return { code, stdout, stderr };
-}
+const cli = (argv: readonly string[]) => runCliCaptured(argv);
 
 describeEachStore('bureau import postgres on $name', (target) => {
   let bureau: BureauDb;

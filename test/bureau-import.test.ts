@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../gateway/cli/run-cli.ts';
+import { runCliCaptured } from './support/run-cli-captured.ts';
 import { loadCatalogue } from '../gateway/catalogue/load-catalogue.ts';
 import { startPublicSecurity } from '../examples/public-security/public-security-server.ts';
 import { startMarketSupervision } from '../examples/market-supervision/market-supervision-server.ts';
@@ -28,12 +28,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: {} });
-  return { code, stdout, stderr };
-}
+const cli = (argv: readonly string[]) => runCliCaptured(argv);
 
 /** Every field of the loaded catalogue, by coordinate. */
 function catalogueOf(dir: string, env: Record<string, string> = {}) {
