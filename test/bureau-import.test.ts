@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { createSchema, createYoga } from 'graphql-yoga';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,47 @@ describe('bureau import graphql', () => {
     expect(again.stdout).toMatch(/removed: .*Person\.retired/);
     expect(catalogueOf(dir).fields.get('Person.gender')?.category).toBe('OPEN');
     expect(readdirSync(dir)).toEqual(['household-register']);
+  });
+
+  it('a failed re-import leaves the previous bureau folder exactly as it was', async () => {
+    const dir = scratch();
+    expect((await cli(['bureau', 'import', 'graphql', '--bureau', 'household-register', '--url', bureau.url, '--out', dir])).code).toBe(0);
+    const before = readFileSync(join(dir, 'household-register', 'schema.graphql'), 'utf8');
+    const failed = await cli(['bureau', 'import', 'graphql', '--bureau', 'household-register', '--url', 'http://127.0.0.1:1/graphql', '--out', dir, '--timeout-ms', '5000']);
+    expect(failed.code).toBe(1);
+    expect(readFileSync(join(dir, 'household-register', 'schema.graphql'), 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toEqual(['household-register']);
+  });
+
+  it('reports unions, interfaces and mutations of a service with the reason, and imports the rest', async () => {
+    const service = createServer(
+      createYoga({
+        schema: createSchema({
+          typeDefs: `
+            interface Node { id: ID! }
+            type Case implements Node { id: ID! title: String }
+            type Fine { id: ID! amount: Float }
+            union Record = Case | Fine
+            type Query { cases(ids: [ID!]!): [Case]! record(id: ID!): Record node(id: ID!): Node }
+            type Mutation { closeCase(id: ID!): Case }
+          `,
+          resolvers: {},
+        }),
+      }),
+    );
+    service.listen(0, '127.0.0.1');
+    await once(service, 'listening');
+    try {
+      const dir = scratch();
+      const result = await cli(['bureau', 'import', 'graphql', '--bureau', 'cases', '--url', `http://127.0.0.1:${(service.address() as { port: number }).port}/graphql`, '--out', dir]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('- Mutation.closeCase: not a read');
+      expect(result.stdout).toContain('- Query.record: returns the union Record');
+      expect(result.stdout).toContain('- Query.node: returns the interface Node');
+      expect(loadCatalogue({ dir, env: {} }).catalogue.fields.get('Case.title')?.category).toBe('CONDITIONAL');
+    } finally {
+      service.close();
+    }
   });
 
   it('an unreachable URL is refused with the place named and nothing written', async () => {
