@@ -201,6 +201,7 @@ describe('bureau import openapi', () => {
     expect(sdl).toContain('type Enterprise @key(field: "creditCode")');
     expect(sdl).toContain('enterprises(creditCodes: [ID!]!): [Enterprise]! @merge @http(get: "/enterprises", batchParam: "creditCode", batchBy: "creditCode")');
     expect(result.stdout).toContain('query parameter legalRepresentativeId');
+    expect(result.stdout).toContain('@merge: Enterprise.creditCode is the key the catalogue already merges Enterprise on');
     const manifest = JSON.parse(readFileSync(join(dir, 'enterprise-registry', 'manifest.json'), 'utf8'));
     expect(manifest.connector).toMatchObject({ kind: 'rest', url: '${ENTERPRISE_REGISTRY_URL:-http://127.0.0.1:4102}' });
     everyFieldConditional(dir);

@@ -63,7 +63,14 @@ function mergeSuggestions(imported: ImportedBureau, dir: string, bureau: string)
   for (const type of imported.types) {
     for (const field of type.fields) {
       const known = KNOWN_KEYS.find((candidate) => candidate.names.test(field.name) || field.directives?.some((directive) => candidate.names.test(/name: "([^"]*)"/.exec(directive)?.[1]?.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) ?? '')));
-      if (!known || !entities.has(known.entity) || (type.name === known.entity && field.name === known.key)) continue;
+      if (!known || !entities.has(known.entity)) continue;
+      if (type.name === known.entity && field.name === known.key) {
+        notes.push(
+          `@merge: ${known.entity}.${known.key} is the key the catalogue already merges ${known.entity} on, so this bureau's ${known.entity} fields join the same records. ` +
+            `Share ${known.key} as the other bureaus do (the catalogue refuses a merge key shared differently), and leave out any ${known.entity} field another bureau already provides`,
+        );
+        continue;
+      }
       notes.push(
         `@merge suggestion: ${type.name}.${field.name} looks like ${known.entity}.${known.key}, which the catalogue merges on. ` +
           `To add ${type.name}'s fields to ${known.entity} records, rename the type to ${known.entity} and the field to ${known.key}` +
