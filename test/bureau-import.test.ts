@@ -230,3 +230,15 @@ describe('bureau import openapi', () => {
     expect(existsSync(join(dir, 'dangling'))).toBe(false);
   });
 });
+
+describe('bureau import usage', () => {
+  it('bad usage exits 2 naming the flag; help exits 0', async () => {
+    expect(await cli(['bureau', 'import', 'postgres', '--bureau', 'x'])).toMatchObject({ code: 2, stderr: 'isthmus bureau: --url is required\n' });
+    expect((await cli(['bureau', 'import', 'soap', '--bureau', 'x'])).code).toBe(2);
+    expect((await cli(['bureau', 'import', 'graphql', '--bureau', 'Not An Id', '--url', 'http://127.0.0.1:1/graphql'])).stderr).toContain('--bureau <id>');
+    expect((await cli(['bureau', 'import', 'openapi', '--bureau', 'x', '--colour'])).stderr).toContain("'--colour'");
+    const help = await cli(['bureau', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('isthmus bureau import postgres');
+  });
+});
