@@ -93,6 +93,8 @@ export function buildSqlSchema(options: SqlSchemaOptions): GraphQLSchema {
     if (!isObjectType(named)) throw fail(where, '@sql without column returns an object type, read from the row');
     const mapping: [field: string, column: string][] = [];
     for (const [name, subfield] of Object.entries(named.getFields())) {
+      // A field with its own @sql (a relation read by the row's key) is resolved by its own loader, not from this row.
+      if (getDirective(schema, subfield, 'sql')) continue;
       const at = coordinate(named.name, name);
       if (!isLeafType(getNamedType(subfield.type))) throw fail(at, `a field of a row type (read by ${where}) is a scalar or enum`);
       const override = getDirective(schema, subfield, 'column')?.[0] as { name?: string } | undefined;

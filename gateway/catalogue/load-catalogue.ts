@@ -62,7 +62,8 @@ export function loadCatalogue(options: LoadCatalogueOptions): LoadedCatalogue {
   const problems: CatalogueProblem[] = [];
   const sources: BureauSource[] = [];
   const folders = readdirSync(options.dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    // A dot-folder is no bureau: `isthmus bureau import` writes a bureau aside there before renaming it into place.
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
     .map((entry) => entry.name)
     .sort();
   for (const id of folders) {

@@ -11,6 +11,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   log: { summary: 'verify the access log (hash chains, checkpoints) or export it as JSON lines', load: async () => (await import('./commands/log-command.ts')).logCommand },
   agreements: { summary: 'list, request, approve, reject, revoke sharing agreements (admin API)', load: async () => (await import('./commands/agreements-command.ts')).agreementsCommand },
   catalogue: { summary: 'check the schemas folder; show fields and who shares them; explain a query (admin API)', load: async () => (await import('./commands/catalogue-command.ts')).catalogueCommand },
+  bureau: { summary: 'import a bureau\'s existing system (graphql, openapi, postgres) as schema.graphql + manifest.json', load: async () => (await import('./commands/bureau-command.ts')).bureauCommand },
   token: { summary: 'print a signed dev token for a bureau, app, user, citizen, scopes', load: async () => (await import('./commands/token-command.ts')).tokenCommand },
 };
 
