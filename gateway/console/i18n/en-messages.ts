@@ -1,3 +1,4 @@
+import { SIGNIN_EN } from './signin-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -183,4 +184,5 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'error.UPSTREAM_UNAVAILABLE': 'A service that signing in needs cannot be reached now; nothing was changed. Try again shortly.',
   'error.INTERNAL.title': 'System error',
   'error.INTERNAL': 'Something unexpected went wrong; nothing was changed. Quote the request id below when you report it.',
+  ...SIGNIN_EN,
 };

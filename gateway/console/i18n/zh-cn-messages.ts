@@ -1,3 +1,5 @@
+import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
+
 /**
  * The console's words in 简体中文, the default language. Every key here is a
  * key of the English catalogue too (the compiler checks it through
@@ -183,6 +185,7 @@ export const ZH_CN_MESSAGES = {
   'error.UPSTREAM_UNAVAILABLE': '登录所需的服务暂时无法访问，未作任何更改。请稍后重试。',
   'error.INTERNAL.title': '系统错误',
   'error.INTERNAL': '发生了意外错误，未作任何更改。报告问题时请提供下面的请求编号。',
+  ...SIGNIN_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 
 /** A key of the console's message catalogues. */
