@@ -31,6 +31,22 @@ export const DEFAULT_LOG_RETENTION_DAYS = 180;
 export const MIN_LOG_RETENTION_DAYS = 180;
 /** The dev issuer mints tokens for anyone who can run the CLI: off unless the demo or a developer turns it on. */
 export const DEFAULT_DEV_ISSUER = false;
+/** What the console asks the identity provider for: an ID token; a provider that puts roles and bureau behind a scope names it in `ISTHMUS_CONSOLE_OIDC_SCOPE`. */
+export const DEFAULT_CONSOLE_OIDC_SCOPE = 'openid';
+
+/** The console's sign-in through the city's identity provider (OpenID Connect code flow with PKCE). */
+export interface ConsoleOidcConfig {
+  /** `ISTHMUS_CONSOLE_OIDC_ISSUER`: the provider's issuer identifier; must be one of `ISTHMUS_ISSUERS`, whose claim mapping then reads the ID token. */
+  readonly issuer: string;
+  /** `ISTHMUS_CONSOLE_OIDC_CLIENT_ID`: the console's client id at the provider; must be one of that issuer's `audience` values (an ID token's `aud` is the client id). */
+  readonly clientId: string;
+  /** `ISTHMUS_CONSOLE_OIDC_CLIENT_SECRET`: the console's client secret (`client_secret_basic`); unset → a public client (PKCE only). */
+  readonly clientSecret: string | undefined;
+  /** `ISTHMUS_CONSOLE_OIDC_REDIRECT_URI`: the console's callback as registered at the provider, `https://…/console/sign-in/oidc/callback` (http only on loopback). */
+  readonly redirectUri: string;
+  /** `ISTHMUS_CONSOLE_OIDC_SCOPE`: space-separated scopes to ask for, `openid` among them. */
+  readonly scope: string;
+}
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -75,6 +91,8 @@ export interface GatewayConfig {
    * Default: the folder holding the data dir (`.isthmus/`); in memory only when `ISTHMUS_DATA_DIR=:memory:` and this is unset.
    */
   readonly keysDir: string | undefined;
+  /** The console's OpenID Connect sign-in (`ISTHMUS_CONSOLE_OIDC_*`); undefined when `ISTHMUS_CONSOLE_OIDC_ISSUER` is unset. */
+  readonly consoleOidc: ConsoleOidcConfig | undefined;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
@@ -146,6 +164,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     problems.push(`ISTHMUS_ISSUERS must not list "${DEV_ISSUER}" while ISTHMUS_DEV_ISSUER is on: the built-in dev issuer has that id`);
   }
 
+  const consoleOidc = readConsoleOidc(env, issuers.issuers, problems);
+
   const maxBodyBytes = integer('ISTHMUS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1_024, 100 * 1_048_576);
   const bodyBytesInFlight = (): number => {
     const bytes = integer('ISTHMUS_MAX_BODY_BYTES_IN_FLIGHT', Math.max(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, maxBodyBytes), 1_024, 16_384 * 1_048_576);
@@ -174,9 +194,45 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     issuers: issuers.issuers,
     devIssuer,
     keysDir,
+    consoleOidc,
     logLevel,
     env,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const CONSOLE_OIDC_CALLBACK = '/sign-in/oidc/callback';
+
+/** The console's OIDC settings: all or nothing, the issuer trusted, the client id one of its audiences, the callback where the console listens. */
+function readConsoleOidc(env: Readonly<Record<string, string | undefined>>, issuers: readonly IssuerConfig[], problems: string[]): ConsoleOidcConfig | undefined {
+  const issuer = env.ISTHMUS_CONSOLE_OIDC_ISSUER || undefined;
+  const clientId = env.ISTHMUS_CONSOLE_OIDC_CLIENT_ID || undefined;
+  const redirectUri = env.ISTHMUS_CONSOLE_OIDC_REDIRECT_URI || undefined;
+  const clientSecret = env.ISTHMUS_CONSOLE_OIDC_CLIENT_SECRET || undefined;
+  const scope = (env.ISTHMUS_CONSOLE_OIDC_SCOPE || DEFAULT_CONSOLE_OIDC_SCOPE).trim();
+  if (issuer === undefined) {
+    if (clientId !== undefined || redirectUri !== undefined || clientSecret !== undefined) problems.push('ISTHMUS_CONSOLE_OIDC_ISSUER must be set when any other ISTHMUS_CONSOLE_OIDC_* setting is');
+    return undefined;
+  }
+  const trusted = issuers.find((candidate) => candidate.issuer === issuer);
+  if (!trusted) problems.push('ISTHMUS_CONSOLE_OIDC_ISSUER must be one of the issuers in ISTHMUS_ISSUERS: the gateway verifies the ID token with that issuer\'s keys and claim mapping');
+  if (clientId === undefined) problems.push('ISTHMUS_CONSOLE_OIDC_CLIENT_ID must be set with ISTHMUS_CONSOLE_OIDC_ISSUER');
+  else if (trusted && !trusted.audience.includes(clientId)) problems.push(`ISTHMUS_CONSOLE_OIDC_CLIENT_ID must be one of the audience values of issuer ${issuer} in ISTHMUS_ISSUERS: an ID token's audience is the client id`);
+  if (redirectUri === undefined) problems.push('ISTHMUS_CONSOLE_OIDC_REDIRECT_URI must be set with ISTHMUS_CONSOLE_OIDC_ISSUER');
+  else if (!isCallback(redirectUri)) problems.push(`ISTHMUS_CONSOLE_OIDC_REDIRECT_URI must be an https:// URL (http:// only on a loopback host) ending in <console path>${CONSOLE_OIDC_CALLBACK}, without query or fragment`);
+  if (!scope.split(/\s+/).includes('openid')) problems.push('ISTHMUS_CONSOLE_OIDC_SCOPE must include openid');
+  if (!trusted || clientId === undefined || redirectUri === undefined) return undefined;
+  return { issuer, clientId, clientSecret, redirectUri, scope };
+}
+
+function isCallback(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
+  return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && url.search === '' && url.hash === '' && url.pathname.endsWith(CONSOLE_OIDC_CALLBACK);
 }

@@ -6,6 +6,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { LifecycleSettings } from '../../policies/agreement-lifecycle.ts';
+import type { ConsoleOidcConfig } from '../config/config.ts';
 import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
@@ -30,6 +31,9 @@ import { readForm } from './console-form.ts';
 import { PERSONA_ID, type ConsolePersona, type LocalName } from './console-persona.ts';
 import { createConsoleSessions, DEFAULT_SESSION_TTL_MS, type ConsoleSessionOptions, type ConsoleSessions } from './console-sessions.ts';
 import { newRandomToken, sameToken } from './csrf-token.ts';
+import { createOidcSignIn } from './oidc-sign-in.ts';
+import { createSigninRoutes } from './signin-routes.ts';
+import { renderOnwardPage } from './views/signin-onward-page.ts';
 import { asLocale, pickLocale } from './i18n/pick-locale.ts';
 import { createTranslator, LOCALES, type Locale, type Translator } from './i18n/translator.ts';
 import { renderErrorPage } from './views/error-page.ts';
@@ -66,6 +70,8 @@ export interface ConsoleDeps {
   readonly lifecycle?: LifecycleSettings;
   /** An agreement's reads per day and consumer app (the access log's `readAgreementUse` over the gateway's store), charted on its page. */
   readonly agreementUse?: AgreementUseReader;
+  /** Sign-in through the city's identity provider (OpenID Connect code flow with PKCE); its issuer must be one the verifier trusts. */
+  readonly oidc?: ConsoleOidcConfig;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
@@ -119,6 +125,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const translators = new Map<Locale, Translator>(LOCALES.map((locale) => [locale, createTranslator(locale)]));
   const namer = createBureauNamer(deps.catalogue, deps.bureauNames);
   const css = readFileSync(STYLESHEET, 'utf8');
+  const oidc = deps.oidc ? createOidcSignIn({ config: deps.oidc, now: () => now().getTime() }) : undefined;
+  // A data officer's work starts in the inbox; everyone else's on the start page.
+  const landing = (roles: readonly string[]) => (roles.includes('data_officer') ? `${base}/inbox` : base);
   // The file's hash in its URL: browsers may keep it for good, and a new release is a new URL.
   const trail: ConsoleAuditTrail | undefined = deps.accessLog && createConsoleAuditTrail({ db: deps.accessLog.db, now });
   const stylesheet = `${base}/assets/console-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
@@ -201,7 +210,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const asked = c.req.query('notice');
     const notice: SignInNotice | undefined = c.get('lapsed') ? 'expired' : asked === 'signedOut' || asked === 'required' || asked === 'expired' ? asked : undefined;
     const next = returnTo(c.req.query('next'), base);
-    return render(c, c.get('t').t('signIn.title'), (page) => renderSignInPage(page, personas, notice, next));
+    return render(c, c.get('t').t('signIn.title'), (page) => renderSignInPage(page, personas, notice, next, oidc !== undefined));
   });
 
   app.post('/sign-in/persona', async (c) => {
@@ -225,9 +234,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
-    // Back to the page that sent them to sign in; else a data officer's work starts in the inbox.
+    // Back to the page that sent them to sign in, else where their work starts.
     const next = returnTo(c.get('form').get('next'), base);
-    return c.redirect(next ?? (principal.roles.includes('data_officer') ? `${base}/inbox` : base), 303);
+    return c.redirect(next ?? landing(principal.roles), 303);
   });
 
   app.post('/sign-out', async (c) => {
@@ -236,7 +245,12 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (leaving) await trail?.record({ action: 'SIGN_OUT', outcome: 'DONE', actor: leaving.principal, requestId: requestIdOf(c.req.raw) });
     if (id) sessions.end(id);
     cookies.clearSession(c);
-    return c.redirect(`${base}/sign-in?notice=signedOut`, 303);
+    const signedOut = `${base}/sign-in?notice=signedOut`;
+    // Signed in at the identity provider: end that session too (RP-initiated logout), when the provider offers it.
+    const leave = oidc && deps.oidc && c.get('session')?.method === 'oidc' ? await oidc.endSessionUrl(new URL(signedOut, deps.oidc.redirectUri).href, AbortSignal.timeout(SIGN_IN_TIMEOUT_MS)) : undefined;
+    if (!leave) return c.redirect(signedOut, 303);
+    c.set('session', undefined);
+    return render(c, c.get('t').t('signin.signedOut.title'), (page) => renderOnwardPage(page, { title: 'signin.signedOut.title', text: 'signin.signedOut.text', link: 'signin.signedOut.link' }, leave));
   });
 
   app.post('/language', (c) => {
@@ -246,6 +260,10 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     cookies.setLanguage(c, locale);
     return c.redirect(returnTo(form.get('next'), base) ?? base, 303);
   });
+
+  if (oidc) {
+    app.route('/', createSigninRoutes({ oidc, verifier: deps.verifier, sessions, cookies, render, base, landing, returnTo: (next) => returnTo(next, base), ...(deps.secureCookies === undefined ? {} : { secureCookies: deps.secureCookies }), ...(deps.log ? { log: deps.log } : {}) }));
+  }
 
   // Signed-out visitors of any other page go to the sign-in page, told why.
   app.use('*', async (c, next) => {

@@ -1,6 +1,7 @@
 import { AUDITOR_EN } from './auditor-messages.en.ts';
 import { CITIZEN_EN } from './citizen-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
+import { SIGNIN_EN } from './signin-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -189,4 +190,5 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'error.INTERNAL': 'Something unexpected went wrong; nothing was changed. Quote the request id below when you report it.',
   ...AUDITOR_EN,
   ...CITIZEN_EN,
+  ...SIGNIN_EN,
 };

@@ -1,6 +1,7 @@
 import { AUDITOR_ZH } from './auditor-messages.zh-cn.ts';
 import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
 import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
+import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
 
 /**
  * The console's words in 简体中文, the default language. Every key here is a
@@ -190,6 +191,7 @@ export const ZH_CN_MESSAGES = {
   'error.INTERNAL': '发生了意外错误，未作任何更改。报告问题时请提供下面的请求编号。',
   ...AUDITOR_ZH,
   ...CITIZEN_ZH,
+  ...SIGNIN_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 
 /** A key of the console's message catalogues. */

@@ -84,7 +84,7 @@ function renderHistory(ctx: PageContext, events: readonly StoredAgreementEvent[]
   const { t } = ctx;
   return html`<section aria-labelledby="history-title">
     <h2 id="history-title">${t.t('agreement.history')}</h2>
-    <div class="table-scroll"><table class="history">
+    <div class="table-scroll" role="region" tabindex="0" aria-labelledby="history-title"><table class="history">
       <thead><tr><th scope="col">${t.t('history.version')}</th><th scope="col">${t.t('history.action')}</th><th scope="col">${t.t('history.actor')}</th><th scope="col">${t.t('history.at')}</th><th scope="col">${t.t('history.reason')}</th></tr></thead>
       <tbody>
       ${events.map(

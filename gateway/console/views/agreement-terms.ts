@@ -56,8 +56,10 @@ export function renderTerms(ctx: PageContext, agreement: Agreement, now: Date): 
  */
 export function renderFields(ctx: PageContext, agreement: Agreement, catalogue: Pick<Catalogue, 'fields'>): Markup {
   const { t } = ctx;
-  return html`<table class="fields">
-    <caption>${t.t('fields.caption', { count: agreement.fields.length })}</caption>
+  const caption = t.t('fields.caption', { count: agreement.fields.length });
+  // On a phone the table is wider than the screen: it scrolls in its own box, which the keyboard can focus and scroll too.
+  return html`<div class="table-scroll" role="region" tabindex="0" aria-label="${caption}"><table class="fields">
+    <caption>${caption}</caption>
     <thead><tr><th scope="col">${t.t('fields.field')}</th><th scope="col">${t.t('fields.category')}</th><th scope="col">${t.t('fields.sensitivity')}</th><th scope="col">${t.t('fields.defaultMask')}</th><th scope="col">${t.t('fields.askedMask')}</th></tr></thead>
     <tbody>
     ${agreement.fields.map((coordinate) => {
@@ -72,5 +74,5 @@ export function renderFields(ctx: PageContext, agreement: Agreement, catalogue: 
       </tr>`;
     })}
     </tbody>
-  </table>`;
+  </table></div>`;
 }

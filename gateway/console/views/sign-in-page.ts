@@ -14,18 +14,25 @@ const NOTICES: Readonly<Record<SignInNotice, MessageKey>> = {
 };
 
 /**
- * The sign-in page. In the demo (dev issuer on) a list of personas, each a
- * one-button form; otherwise it says that no sign-in is configured (the
- * city's identity provider comes in with OpenID Connect). `next` is the
- * console page to return to after signing in, already checked by the caller.
+ * The sign-in page: the city's identity provider (OpenID Connect) when it
+ * is configured, and in the demo (dev issuer on) a list of personas, each a
+ * one-button form; with neither, it says that no sign-in is configured.
+ * `next` is the console page to return to after signing in, already
+ * checked by the caller.
  */
-export function renderSignInPage(ctx: PageContext, personas: readonly ConsolePersona[], notice: SignInNotice | undefined, next: string | undefined): Markup {
+export function renderSignInPage(ctx: PageContext, personas: readonly ConsolePersona[], notice: SignInNotice | undefined, next: string | undefined, oidc = false): Markup {
   const { t } = ctx;
   const name = (persona: ConsolePersona) => (t.locale === 'zh-CN' ? persona.name.zh : persona.name.en);
+  // A link, not a form: starting a sign-in changes nothing here, and a form's redirect to the provider would fall under the CSP's form-action 'self'.
+  const provider = oidc
+    ? html`<p>${t.t('signin.oidc.intro')}</p>
+      <p><a class="button primary" href="${ctx.base}/sign-in/oidc${next ? `?next=${encodeURIComponent(next)}` : ''}">${t.t('signin.oidc.button')}</a></p>`
+    : '';
   return html`<h1>${t.t('signIn.title')}</h1>
     ${notice ? html`<p class="notice" role="status">${t.t(NOTICES[notice])}</p>` : ''}
+    ${provider}
     ${personas.length === 0
-      ? html`<p>${t.t('signIn.unavailable')}</p>`
+      ? oidc ? '' : html`<p>${t.t('signIn.unavailable')}</p>`
       : html`<p>${t.t('signIn.personasIntro')}</p>
         <ul class="personas">
           ${personas.map(
