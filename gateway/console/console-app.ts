@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Catalogue } from '../../policies/catalogue.ts';
+import type { Role } from '../../policies/principal.ts';
 import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
@@ -216,9 +217,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
-    // Back to the page that sent them to sign in; else a data officer's work starts in the inbox.
+    // Back to the page that sent them to sign in; else where the role's work starts.
     const next = returnTo(c.get('form').get('next'), base);
-    return c.redirect(next ?? (principal.roles.includes('data_officer') ? `${base}/inbox` : base), 303);
+    return c.redirect(next ?? landingOf(principal.roles, base, deps.accessLog !== undefined), 303);
   });
 
   app.post('/sign-out', async (c) => {
@@ -242,7 +243,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.use('*', async (c, next) => {
     if (c.get('session') || c.req.method !== 'GET') return next();
     const here = c.get('here');
-    // The start page is where signing in leads anyway (or, for a data officer, the inbox).
+    // The start page is where signing in leads anyway (or to the role's own start, `landingOf`).
     const back = here === base ? '' : `&next=${encodeURIComponent(here)}`;
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
@@ -271,6 +272,18 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return render(c, t.t(`error.${error.code}.title`), (page) => renderErrorPage(page, error, c.req.header('x-request-id')), error.status);
   };
   return app;
+}
+
+/**
+ * Where signing in leads when no page asked for it: a data officer's work
+ * starts in the inbox, an auditor's in the access log, a citizen's at their
+ * reads (those two only where the console has the log); anyone else at home.
+ */
+function landingOf(roles: readonly Role[], base: string, hasLog: boolean): string {
+  if (roles.includes('data_officer')) return `${base}/inbox`;
+  if (hasLog && roles.includes('auditor')) return `${base}/audit/log`;
+  if (hasLog && roles.includes('citizen')) return `${base}/citizen/reads`;
+  return base;
 }
 
 /** Where a form may send the browser back to: a page of the console, never another site; undefined for anything else. */
