@@ -23,7 +23,12 @@ export interface GatewayHandlerOptions {
    */
   readonly plugins?: (all: GatewayPlugins) => readonly GatewayPlugin[];
   /** The console's demo wiring: personas for its picker (offered only while the dev issuer is on) and names of consumer bureaus. */
-  readonly console?: { readonly personas?: readonly ConsolePersona[]; readonly bureauNames?: ReadonlyMap<string, LocalName> };
+  readonly console?: {
+    readonly personas?: readonly ConsolePersona[];
+    readonly bureauNames?: ReadonlyMap<string, LocalName>;
+    /** The console's clock (pages, sessions, which delayed reads citizens see); a test that must see a disclosure delay end passes its own. */
+    readonly now?: () => Date;
+  };
 }
 
 /** What serves a gateway's requests, built from its resources. */
@@ -85,7 +90,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys } }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, ...(options.console?.now && { now: options.console.now }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys } }));
 
   const listener = createRequestListener({
     yoga,
