@@ -68,6 +68,8 @@ export interface GatewayResources extends AsyncDisposable {
 export interface OpenGatewayResourcesOptions {
   /** Where JSON logs go; stdout by default. */
   readonly logDestination?: DestinationStream;
+  /** The access log writer's clock; only a test whose console clock runs ahead (`console.now`) passes one, the same. */
+  readonly accessLogNow?: () => Date;
 }
 
 /**
@@ -120,7 +122,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
     const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
     const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
-    const accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch) });
+    const accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch), ...(options.accessLogNow && { now: options.accessLogNow }) });
     // By the time this runs every response already sent has its entry committed; closing adds the chain's final checkpoint.
     opened.defer(() => accessLog.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly')));
     await accessLog.ready();

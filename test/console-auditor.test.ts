@@ -87,6 +87,7 @@ describeEachStore('the auditor and citizen pages on $name', (target) => {
     persona('ps-officer', 'public-security', 'u-li', 'data_officer'),
     persona('ms-officer', 'market-supervision', 'u-ma', 'data_officer'),
     persona('citizen', 'government-service-centre', 'resident', 'citizen', citizen),
+    persona('operator', 'isthmus-operations', 'u-op', 'operator'),
   ];
 
   beforeAll(async () => {
@@ -259,5 +260,24 @@ describeEachStore('the auditor and citizen pages on $name', (target) => {
     expect(after.body).not.toContain(otherCitizen);
     // A citizen is no auditor.
     expect((await later.get('/console/audit/log')).status).toBe(403);
+  });
+
+  it('signing in leads an auditor to the access log and a citizen to their reads; an operator’s home names the log and where the rest of the work is', async () => {
+    clock = new Date();
+    const landing = async (id: string) => {
+      const visitor = browserOf(app);
+      await visitor.get('/console/sign-in');
+      return (await visitor.post('/console/sign-in/persona', { persona: id })).location;
+    };
+    expect(await landing('auditor')).toBe('/console/audit/log');
+    expect(await landing('citizen')).toBe('/console/citizen/reads');
+    expect(await landing('ps-officer')).toBe('/console/inbox');
+    expect(await landing('operator')).toBe('/console');
+    const operator = browserOf(app);
+    const home = await operator.signIn('operator');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('href="/console/audit/log"');
+    expect(home.body).toContain('/healthz');
+    expect(home.body).not.toContain('后续版本');
   });
 });

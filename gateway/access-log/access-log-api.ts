@@ -2,10 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { AccessOutcome, DataSubject } from './access-log-entry.ts';
-import { AccessLogError, AccessLogForbiddenError } from './access-log-error.ts';
-import { readAccessLog, type AccessLogFilters, type AccessLogPageRequest, type AccessLogReadResult } from './access-log-reader.ts';
+import type { AccessLogFilters, AccessLogPageRequest } from './access-log-reader.ts';
 import type { AccessLogWriter } from './access-log-writer.ts';
-import { logReadEntry } from './log-read-entry.ts';
+import { readAccessLogRecorded } from './read-access-log-recorded.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { apiRoutes } from '../http/api-routes.ts';
@@ -77,35 +76,17 @@ export function createAccessLogApi(deps: AccessLogApiDeps): Hono {
     const raw = c.req.query();
     const request = parseQuery(raw);
 
-    const record = async (outcome: 'ALLOWED' | 'DENIED', shown: AccessLogReadResult | undefined, reason?: string) => {
-      const entry = logReadEntry({
-        viewer,
-        requestId: requestIdOf(c.req.raw),
-        at,
-        durationMs: performance.now() - started,
-        path: new URL(c.req.url).pathname,
-        query: raw,
-        outcome,
-        shown,
-        ...(reason !== undefined && { reason }),
-      });
-      try {
-        await deps.writer.append(entry, signal);
-      } catch (error) {
-        // Whatever kept the entry out (a failed batch, a closed writer), the read is not shown.
-        if (error instanceof AccessLogError) throw new ApiError('ACCESS_LOG_UNAVAILABLE', 'the access log could not record this read, so nothing is shown; try again shortly', { cause: error });
-        throw error;
-      }
-    };
-
-    let result: AccessLogReadResult;
-    try {
-      result = await readAccessLog(deps.db, viewer, request.filters, request.page, { now: at, signal });
-    } catch (error) {
-      if (error instanceof AccessLogForbiddenError) await record('DENIED', undefined, error.message);
-      throw error;
-    }
-    await record('ALLOWED', result);
+    const result = await readAccessLogRecorded(deps, {
+      viewer,
+      filters: request.filters,
+      page: request.page,
+      at,
+      started,
+      requestId: requestIdOf(c.req.raw),
+      path: new URL(c.req.url).pathname,
+      query: raw,
+      signal,
+    });
     return c.json({ view: result.view, items: result.items, ...(result.nextCursor && { nextCursor: result.nextCursor }) });
   });
 

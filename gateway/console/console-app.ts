@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Catalogue } from '../../policies/catalogue.ts';
 import type { LifecycleSettings } from '../../policies/agreement-lifecycle.ts';
 import type { ConsoleOidcConfig } from '../config/config.ts';
+import type { Role } from '../../policies/principal.ts';
 import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
@@ -126,8 +127,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const namer = createBureauNamer(deps.catalogue, deps.bureauNames);
   const css = readFileSync(STYLESHEET, 'utf8');
   const oidc = deps.oidc ? createOidcSignIn({ config: deps.oidc, now: () => now().getTime() }) : undefined;
-  // A data officer's work starts in the inbox; everyone else's on the start page.
-  const landing = (roles: readonly string[]) => (roles.includes('data_officer') ? `${base}/inbox` : base);
+  // Where a role's work starts, after any sign-in (persona or the city's identity provider).
+  const landing = (roles: readonly Role[]) => landingOf(roles, base, deps.accessLog !== undefined);
   // The file's hash in its URL: browsers may keep it for good, and a new release is a new URL.
   const trail: ConsoleAuditTrail | undefined = deps.accessLog && createConsoleAuditTrail({ db: deps.accessLog.db, now });
   const stylesheet = `${base}/assets/console-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
@@ -234,7 +235,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
-    // Back to the page that sent them to sign in, else where their work starts.
+    // Back to the page that sent them to sign in; else where the role's work starts.
     const next = returnTo(c.get('form').get('next'), base);
     return c.redirect(next ?? landing(principal.roles), 303);
   });
@@ -269,7 +270,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.use('*', async (c, next) => {
     if (c.get('session') || c.req.method !== 'GET') return next();
     const here = c.get('here');
-    // The start page is where signing in leads anyway (or, for a data officer, the inbox).
+    // The start page is where signing in leads anyway (or to the role's own start, `landingOf`).
     const back = here === base ? '' : `&next=${encodeURIComponent(here)}`;
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
@@ -299,6 +300,18 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return render(c, t.t(`error.${error.code}.title`), (page) => renderErrorPage(page, error, c.req.header('x-request-id')), error.status);
   };
   return app;
+}
+
+/**
+ * Where signing in leads when no page asked for it: a data officer's work
+ * starts in the inbox, an auditor's in the access log, a citizen's at their
+ * reads (those two only where the console has the log); anyone else at home.
+ */
+function landingOf(roles: readonly Role[], base: string, hasLog: boolean): string {
+  if (roles.includes('data_officer')) return `${base}/inbox`;
+  if (hasLog && roles.includes('auditor')) return `${base}/audit/log`;
+  if (hasLog && roles.includes('citizen')) return `${base}/citizen/reads`;
+  return base;
 }
 
 /** Where a form may send the browser back to: a page of the console, never another site; undefined for anything else. */

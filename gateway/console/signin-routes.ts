@@ -1,3 +1,4 @@
+import type { Role } from '../../policies/principal.ts';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { isAuthError } from '../auth/auth-error.ts';
@@ -26,7 +27,7 @@ export interface SigninRouteDeps {
   readonly render: RenderPage;
   readonly base: string;
   /** Where a signed-in person goes when the sign-in named no page to return to. */
-  readonly landing: (roles: readonly string[]) => string;
+  readonly landing: (roles: readonly Role[]) => string;
   /** A console page to return to, checked (never another site), or undefined. */
   readonly returnTo: (next: string | undefined) => string | undefined;
   readonly secureCookies?: boolean | 'auto';

@@ -47,7 +47,7 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'home.inbox': 'Requests awaiting your bureau’s decision: {count}, of which overdue: {late}.',
   'home.agreementsProvided': 'Agreements your bureau provides data under: in force, expiring soon, expired, revoked, each with its history.',
   'home.agreementsConsumed': 'Agreements your bureau asked for, and where they stand.',
-  'home.later': 'The pages of your role (audit, the citizen’s view) come in a later release.',
+  'home.operator': 'Running the gateway (key rotation, health, metrics) is done with the CLI and /healthz, /readyz and /metrics, not in the console; here you can read the access log.',
 
   'inbox.title': 'Requests to decide',
   'inbox.summary': 'Pending data sharing requests to {bureau}: {count}, of which overdue: {late}.',

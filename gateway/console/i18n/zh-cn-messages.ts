@@ -48,7 +48,7 @@ export const ZH_CN_MESSAGES = {
   'home.inbox': '{count} 件申请待您部门审批，其中 {late} 件已逾期。',
   'home.agreementsProvided': '本部门提供数据的共享协议：生效中、即将到期、已到期、已撤销，及其完整记录。',
   'home.agreementsConsumed': '本部门申请使用的共享协议及其状态。',
-  'home.later': '您的角色所用页面（审计、市民查询）将在后续版本中提供。',
+  'home.operator': '网关的运维（密钥轮换、健康检查、指标）通过命令行和 /healthz、/readyz、/metrics 进行，不在控制台中；您可在此查阅访问日志。',
 
   'inbox.title': '待审批申请',
   'inbox.summary': '{bureau}收到 {count} 件待审批的数据共享申请，其中 {late} 件已逾期。',

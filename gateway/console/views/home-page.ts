@@ -11,8 +11,8 @@ export interface HomeFacts {
 
 /**
  * The signed-in person's start: who they are, and a card for each thing
- * their roles let them do here. Roles whose pages come in a later phase
- * (auditor, citizen) are told so plainly rather than shown an empty page.
+ * their roles let them do here. An operator, whose work is mostly elsewhere
+ * (the CLI, the health and metrics endpoints), is told so plainly.
  */
 export function renderHomePage(ctx: PageContext, facts: HomeFacts): Markup {
   const { t, base, session } = ctx;
@@ -29,8 +29,9 @@ export function renderHomePage(ctx: PageContext, facts: HomeFacts): Markup {
       ${roles.includes('data_officer') || roles.includes('developer')
         ? card(`${base}/agreements?side=consumed`, t.t('agreements.side.consumed'), t.t('home.agreementsConsumed'))
         : ''}
+      ${roles.includes('operator') && !roles.includes('auditor') ? card(`${base}/audit/log`, t.t('nav.auditLog'), t.t('auditor.home.log')) : ''}
       ${roles.includes('auditor') ? html`${card(`${base}/audit/log`, t.t('nav.auditLog'), t.t('auditor.home.log'))}${card(`${base}/audit/verify`, t.t('nav.auditVerify'), t.t('auditor.home.verify'))}${card(`${base}/audit/trail`, t.t('nav.auditTrail'), t.t('auditor.home.trail'))}` : ''}
       ${roles.includes('citizen') ? card(`${base}/citizen/reads`, t.t('nav.citizenReads'), t.t('citizen.home')) : ''}
     </ul>
-    ${roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.later')}</p>` : ''}`;
+    ${roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.operator')}</p>` : ''}`;
 }
