@@ -10,7 +10,7 @@ import { createEnforcer, type Enforcer } from '../policies/enforce.ts';
 import type { GatewayConfig } from './config/config.ts';
 import { loadCatalogue } from './catalogue/load-catalogue.ts';
 import { stitchBureaus } from './graphql/stitch-bureaus.ts';
-import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
+import { consumerHeadersFor, consumerSettingsFor } from './graphql/use-consumer-identity.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -136,6 +136,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
           limits: { timeoutMs, maxConcurrency, breaker },
           observe: metrics.observeUpstream,
           upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
+          sessionSettings: consumerSettingsFor(bureau.id),
         }),
       );
     }

@@ -5,6 +5,7 @@ import { ConnectorConfigError, UpstreamRejectedError, UpstreamUnavailableError }
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
 import { buildSqlSchema, type Row } from './sql-schema.ts';
+import { applySessionSettings } from './sql-session-settings.ts';
 
 /** Keys per `where key in (…)`: far below PostgreSQL's 65,535 parameters, and a plan that stays cheap. */
 export const DEFAULT_MAX_BATCH = 1_000;
@@ -76,15 +77,25 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
     bureau,
     schema: options.schema,
     maxBatch,
-    loadRows(query, keys, _context, signal) {
+    loadRows(query, keys, context, signal) {
+      const settings = Object.entries(options.sessionSettings?.(context) ?? {});
       return guard.run(async (callSignal) => {
         callSignal.throwIfAborted();
         let connected = false;
+        const read = (on: Kysely<any>): Promise<Row[]> => on.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys).execute();
         try {
-          return await db.connection().execute(async (connection) => {
+          if (settings.length === 0) {
+            return await db.connection().execute(async (connection) => {
+              connected = true;
+              return read(connection);
+            });
+          }
+          // The settings and the read in one transaction, so the bureau's
+          // policies and triggers see who is asking, and only for this read.
+          return await db.transaction().execute(async (trx) => {
             connected = true;
-            const rows: Row[] = await connection.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys).execute();
-            return rows;
+            await applySessionSettings(bureau, trx, settings);
+            return read(trx);
           });
         } catch (error) {
           // Whatever keeps us from connecting (refused, not accepting
