@@ -48,6 +48,12 @@ export interface TestCityOptions {
    * (`describeEachStore`) and passes each.
    */
   readonly store?: StoreTarget;
+  /**
+   * Where the social security bureau's tables live: a scratch database on
+   * this target's server, or PGlite. Default: `DATABASE_URL`'s server when
+   * set, else PGlite.
+   */
+  readonly bureauDatabase?: StoreTarget;
 }
 
 /**
@@ -60,7 +66,7 @@ export interface TestCityOptions {
  * configuration last.
  */
 export async function startTestCity(env: Record<string, string> = {}, options: TestCityOptions = {}): Promise<TestCity> {
-  const serverUrl = process.env.DATABASE_URL;
+  const serverUrl = options.bureauDatabase ? options.bureauDatabase.serverUrl : process.env.DATABASE_URL;
   const bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
   let database: GatewayDatabase;
   try {
