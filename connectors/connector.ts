@@ -55,6 +55,16 @@ export interface ConnectorOptions {
    * gateway's execution context (e.g. the signed consumer identity).
    */
   readonly upstreamHeaders?: (context: unknown) => Record<string, string>;
+  /**
+   * Settings to make in the transaction of each database read, computed per
+   * call from the gateway's execution context: the `sql` connector's
+   * counterpart of {@link upstreamHeaders}, so a database bureau's row-level
+   * security policies and audit triggers learn who is asking
+   * (`current_setting('isthmus.consumer_bureau', true)`). Names are
+   * PostgreSQL custom settings (`prefix.name`); an empty record reads
+   * without a transaction. HTTP connectors ignore it.
+   */
+  readonly sessionSettings?: (context: unknown) => Readonly<Record<string, string>>;
 }
 
 /**

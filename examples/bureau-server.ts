@@ -69,16 +69,16 @@ export interface BureauServer {
  * A running, seeded bureau database reached with a PostgreSQL connection string.
  *
  * Unlike {@link BureauServer}, it has no `trustGateway`: a database sees no
- * HTTP headers, so no consumer assertion reaches it. Today a database bureau
- * learns nothing of who asked — it sees only the gateway's own login, and the
- * gateway's access log is the one record of the consumer. The way to carry
- * identity there later is per transaction in the SQL connector:
- * `select set_config('isthmus.consumer', <assertion>, true)` (a `SET LOCAL`, so
- * a pooled connection never hands one request's identity to the next), which
- * a bureau's row-level security policy or audit trigger reads with
- * `current_setting('isthmus.consumer', true)` and verifies — in the database or
- * in a sidecar — with the gateway's public key; `application_name` is too short
- * (63 bytes) and visible to every session, so it could carry the request id at most.
+ * HTTP headers, so no consumer assertion reaches it. It learns who is asking
+ * from the gateway's SQL connector instead, which makes every read in a
+ * transaction that first sets `isthmus.consumer_bureau`, `isthmus.consumer_app`,
+ * `isthmus.consumer_user`, `isthmus.purpose`, `isthmus.case_id`,
+ * `isthmus.agreement_ids` and `isthmus.request_id` with
+ * `set_config(…, true)` (a `SET LOCAL`, so a pooled connection never hands
+ * one request's identity to the next); the bureau's row-level security
+ * policies and audit triggers read them with `current_setting(name, true)`.
+ * The database trusts the gateway's login for them, as it trusts it to read
+ * at all. The HRSS database keeps such an audit (`audit.isthmus_reads`).
  *
  * `stop` makes new connections fail and ends existing ones while keeping the
  * data; `start` lets connections in again at the same `url`; `close` stops it
@@ -88,6 +88,13 @@ export interface BureauServer {
 export interface BureauDatabase {
   /** A PostgreSQL connection string, e.g. `postgres://postgres@127.0.0.1:54321/postgres`. */
   readonly url: string;
+  /**
+   * The bureau's own query of its database, beside the gateway's connection
+   * (on PGlite, straight on the engine: its socket takes one connection at a
+   * time, and the gateway may hold it). For the bureau's records, in tests
+   * and the demo.
+   */
+  query<R extends Record<string, unknown>>(sql: string, parameters?: readonly unknown[]): Promise<R[]>;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;

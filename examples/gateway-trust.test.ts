@@ -61,19 +61,19 @@ describe('a bureau that trusts the gateway', () => {
     expect(odd.ok && odd.consumer).not.toHaveProperty('requestId');
   });
 
-  it('refuses a missing, foreign, forged or expired assertion with 401 and its reason, remembering none', async () => {
+  it('refuses a missing, forged or expired assertion with 401, one for another bureau with 403, each with its reason, remembering none', async () => {
     clock = T0;
     const trust = createGatewayTrust({ bureau: BUREAU, now });
     trust.trust({ keys: gateway.jwks.keys });
-    expect(refused(await trust.check(undefined))).toEqual({ status: 401, code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
-    expect(refused(await trust.check('not.a.jws'))).toMatchObject({ status: 401, reason: 'TOKEN_MALFORMED' });
+    expect(refused(await trust.check(undefined))).toEqual({ status: 401, code: 'UNAUTHENTICATED', reason: 'ASSERTION_MISSING' });
+    expect(refused(await trust.check('not.a.jws'))).toMatchObject({ status: 401, reason: 'ASSERTION_MALFORMED' });
     const foreign = await gateway.signConsumerAssertion({ ...ASKED, provider: 'market-supervision' });
-    expect(refused(await trust.check(foreign))).toMatchObject({ status: 401, reason: 'AUDIENCE_MISMATCH' });
+    expect(refused(await trust.check(foreign))).toEqual({ status: 403, code: 'FORBIDDEN', reason: 'ASSERTION_FOR_ANOTHER_BUREAU' });
     const forged = await impostor.signConsumerAssertion(ASKED);
     expect(refused(await trust.check(forged))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID' });
     const old = await gateway.signConsumerAssertion(ASKED);
     clock = T0 + 10 * 60_000;
-    expect(refused(await trust.check(old))).toMatchObject({ status: 401, reason: 'TOKEN_EXPIRED' });
+    expect(refused(await trust.check(old))).toMatchObject({ status: 401, reason: 'ASSERTION_EXPIRED' });
     expect(trust.recentConsumers()).toEqual([]);
   });
 
@@ -86,7 +86,7 @@ describe('a bureau that trusts the gateway', () => {
     clock = T0 + 30_000;
     expect((await trust.check(assertion)).ok).toBe(true);
     clock = T0 + 10 * 60_000;
-    expect(refused(await trust.check(assertion)).reason).toBe('TOKEN_EXPIRED');
+    expect(refused(await trust.check(assertion)).reason).toBe('ASSERTION_EXPIRED');
   });
 
   it('forgets what it verified when the trusted keys change, and stops checking when trust is lifted', async () => {

@@ -1,19 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
-import { abortable } from '../gateway/auth/abortable.ts';
-import { isAuthError, type AuthErrorCode } from '../gateway/auth/auth-error.ts';
 import {
-  createConsumerAssertionVerifier,
-  DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS,
-  type ConsumerAssertion,
-  type ConsumerAssertionVerifier,
-} from '../gateway/auth/consumer-assertion.ts';
+  checkConsumer,
+  createBureauVerifier,
+  withIsthmusConsumer,
+  type BureauVerifier,
+  type ConsumerRejection,
+  type IsthmusConsumer,
+  type VerifierErrorCode,
+} from '../packages/isthmus-bureau-verifier/src/index.ts';
 
 /**
- * A demo bureau's side of the consumer assertion: once it trusts the
- * gateway, every request must carry an `x-isthmus-consumer` assertion signed
- * by the gateway and addressed to this bureau, and the bureau remembers who
- * asked. This is what a real bureau system would do with
- * {@link createConsumerAssertionVerifier}.
+ * A demo bureau's side of the consumer assertion, built on the bureau
+ * verifier package (`packages/isthmus-bureau-verifier`), as a real bureau's
+ * system would use it: once it trusts the gateway, every request must carry
+ * an `x-isthmus-consumer` assertion signed by the gateway and addressed to
+ * this bureau. What the demo adds is trust switched on and off at run time
+ * (benchmarks and the `direct` baseline serve everyone) and a memory of who
+ * asked, for tests and the demo.
  */
 
 /** Where the gateway's public keys come from: its JWKS URL, or the keys themselves. */
@@ -21,35 +25,35 @@ export type GatewayTrustOptions =
   | { readonly jwksUrl: string | URL; readonly keys?: never }
   | { readonly keys: readonly JWK[]; readonly jwksUrl?: never };
 
-/** A request id is remembered only if it is short and plain. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** Verified consumers a bureau keeps for {@link GatewayTrust.recentConsumers}. */
 export const DEFAULT_RECENT_CONSUMERS = 100;
 /** Verified assertions kept, by header value, so the gateway's repeated calls within one request cost one signature check. */
 export const DEFAULT_VERIFIED_ASSERTION_CACHE_SIZE = 1_000;
 
+/** The demo bureaus' error code for each status of a refusal. */
+const CODE_OF_STATUS = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 503: 'UNAVAILABLE' } as const;
+
 /** Why a request was refused, for the bureau to answer in its own error shape. */
 export interface GatewayRejection {
-  /** 401 when the assertion is missing or bad; 503 when the gateway's keys could not be fetched (not the caller's fault). */
-  readonly status: 401 | 503;
-  readonly code: 'UNAUTHENTICATED' | 'UNAVAILABLE';
-  /** The verifier's code, e.g. `TOKEN_MISSING`, `AUDIENCE_MISMATCH`, `SIGNATURE_INVALID`. */
-  readonly reason: AuthErrorCode;
+  /** 401 when the assertion is missing or bad; 403 when it is genuine but not for this bureau; 503 when the gateway's keys could not be fetched (not the caller's fault). */
+  readonly status: 401 | 403 | 503;
+  readonly code: (typeof CODE_OF_STATUS)[keyof typeof CODE_OF_STATUS];
+  /** The verifier's code, e.g. `ASSERTION_MISSING`, `ASSERTION_FOR_ANOTHER_BUREAU`, `SIGNATURE_INVALID`. */
+  readonly reason: VerifierErrorCode;
   /** For the gateway's developers; never quotes the assertion. */
   readonly message: string;
 }
 
 /** A verified consumer as the bureau remembers it: what the gateway vouched for, and the request id it sent beside the assertion. */
-export interface SeenConsumer extends ConsumerAssertion {
-  /** The gateway's `x-request-id`, unsigned: it names the request, it does not authorise it. */
-  readonly requestId?: string;
-}
+export type SeenConsumer = IsthmusConsumer;
 
 /** The outcome of {@link GatewayTrust.check}. */
 export type GatewayCheck =
   | { readonly ok: true; readonly consumer: SeenConsumer | undefined }
   | { readonly ok: false; readonly rejection: GatewayRejection };
+
+/** A node:http request listener. */
+export type RequestListener = (request: IncomingMessage, response: ServerResponse) => unknown;
 
 /** Options of {@link createGatewayTrust}. */
 export interface GatewayTrustSettings {
@@ -82,25 +86,26 @@ export interface GatewayTrust {
    * the request's `x-request-id` when it has a sane one.
    */
   check(assertion: string | undefined, request?: { readonly requestId?: string | undefined; readonly signal?: AbortSignal }): Promise<GatewayCheck>;
+  /**
+   * `listener` behind the package's node:http middleware while the bureau
+   * trusts the gateway (a refusal answered with `rejectionBody`), and
+   * `listener` itself while it does not.
+   */
+  guard(listener: RequestListener, rejectionBody: (rejection: GatewayRejection) => unknown): RequestListener;
   /** The last verified consumers, oldest first; in memory only, never logged. */
   recentConsumers(): readonly SeenConsumer[];
   /** Signature checks made so far (a repeated assertion is checked once): how many different assertions the gateway sent. */
   verifications(): number;
 }
 
-interface Verified {
-  readonly consumer: Promise<ConsumerAssertion>;
-  /** Until when the cached verdict holds; `Infinity` while the verification is in flight. */
-  validUntilMs: number;
+/** The package's refusal in the demo bureaus' terms. */
+function toGatewayRejection(rejection: ConsumerRejection): GatewayRejection {
+  return { status: rejection.status, code: CODE_OF_STATUS[rejection.status], reason: rejection.code, message: rejection.message };
 }
 
 /**
  * Creates a bureau's {@link GatewayTrust}, untrusting until
  * {@link GatewayTrust.trust} is called.
- *
- * A verified assertion is cached by its header value until its `exp` (and
- * never past the verifier's maximum age), so the hot path is one map lookup;
- * concurrent calls with the same assertion share one verification.
  *
  * @example
  * const trust = createGatewayTrust({ bureau: 'public-security' });
@@ -116,12 +121,11 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
   if (!Number.isInteger(recentLimit) || recentLimit < 1) throw new TypeError('recentConsumers must be a whole number ≥ 1');
   if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new TypeError('cacheSize must be a whole number ≥ 1');
 
-  let verifier: ConsumerAssertionVerifier | undefined;
-  // Insertion order is age order: the first key is the one to evict.
-  const verified = new Map<string, Verified>();
+  let verifier: BureauVerifier | undefined;
+  // Checks made by verifiers that trust() replaced, so the count runs on across a change of keys.
+  let retiredVerifications = 0;
   // A ring buffer, so remembering a consumer costs no allocation beyond the slot.
   const recent: SeenConsumer[] = [];
-  let verificationCount = 0;
   let nextSlot = 0;
 
   const remember = (consumer: SeenConsumer): void => {
@@ -130,64 +134,41 @@ export function createGatewayTrust(settings: GatewayTrustSettings): GatewayTrust
     nextSlot = (nextSlot + 1) % recentLimit;
   };
 
-  const verify = (current: ConsumerAssertionVerifier, assertion: string, signal: AbortSignal | undefined): Promise<ConsumerAssertion> => {
-    const cached = verified.get(assertion);
-    if (cached !== undefined) {
-      if (now() < cached.validUntilMs) return cached.consumer;
-      verified.delete(assertion);
-    }
-    // Not abortable by one caller: other requests may be waiting on the same
-    // verification. The verifier bounds its own key fetch.
-    verificationCount += 1;
-    const consumer = current.verify(assertion);
-    const entry: Verified = { consumer, validUntilMs: Number.POSITIVE_INFINITY };
-    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(assertion, entry);
-    consumer.then(
-      (claims) => {
-        entry.validUntilMs = Math.min(claims.expiresAt, claims.issuedAt + DEFAULT_CONSUMER_ASSERTION_MAX_AGE_SECONDS) * 1_000;
-      },
-      () => {
-        if (verified.get(assertion) === entry) verified.delete(assertion);
-      },
-    );
-    return abortable(consumer, signal);
-  };
-
   return {
     bureau,
     get trusting() {
       return verifier !== undefined;
     },
     trust(options) {
-      const next = options === undefined ? undefined : createConsumerAssertionVerifier({ bureau, now, ...options });
-      verified.clear();
+      // A new verifier is a new cache: what the old keys verified is forgotten.
+      const next = options === undefined ? undefined : createBureauVerifier({ bureau, now, cacheSize, ...options });
+      retiredVerifications += verifier?.verifications() ?? 0;
       verifier = next;
     },
     async check(assertion, request) {
       const current = verifier;
       if (current === undefined) return { ok: true, consumer: undefined };
-      try {
-        const verifiedConsumer = await verify(current, assertion ?? '', request?.signal);
-        const requestId = request?.requestId;
-        const consumer: SeenConsumer = requestId !== undefined && SAFE_REQUEST_ID.test(requestId) ? Object.freeze({ ...verifiedConsumer, requestId }) : verifiedConsumer;
-        remember(consumer);
-        return { ok: true, consumer };
-      } catch (error) {
-        if (!isAuthError(error)) throw error;
-        const unavailable = error.code === 'KEYS_UNAVAILABLE';
-        return {
-          ok: false,
-          rejection: {
-            status: unavailable ? 503 : 401,
-            code: unavailable ? 'UNAVAILABLE' : 'UNAUTHENTICATED',
-            reason: error.code,
-            message: error.message,
-          },
-        };
-      }
+      const check = await checkConsumer(current, { assertion, requestId: request?.requestId }, request?.signal);
+      if (!check.ok) return { ok: false, rejection: toGatewayRejection(check.rejection) };
+      remember(check.consumer);
+      return check;
     },
-    verifications: () => verificationCount,
+    guard(listener, rejectionBody) {
+      const remembering = (request: IncomingMessage, response: ServerResponse, consumer: IsthmusConsumer): unknown => {
+        remember(consumer);
+        return listener(request, response);
+      };
+      const options = { rejectionBody: (rejection: ConsumerRejection) => rejectionBody(toGatewayRejection(rejection)) };
+      // Rebuilt only when trust changes, so a request costs no allocation for the wrapper.
+      let wrapped: { readonly verifier: BureauVerifier; readonly listener: RequestListener } | undefined;
+      return (request, response) => {
+        const current = verifier;
+        if (current === undefined) return listener(request, response);
+        if (wrapped?.verifier !== current) wrapped = { verifier: current, listener: withIsthmusConsumer(current, remembering, options) };
+        return wrapped.listener(request, response);
+      };
+    },
+    verifications: () => retiredVerifications + (verifier?.verifications() ?? 0),
     recentConsumers() {
       // Until the buffer is full, nextSlot is its end; after, it is the oldest slot.
       return Object.freeze(recent.length < recentLimit ? [...recent] : [...recent.slice(nextSlot), ...recent.slice(0, nextSlot)]);

@@ -36,7 +36,8 @@ export interface DemoBureaus {
   /**
    * Applies {@link BureauServer.trustGateway} to both HTTP bureaus: from now on
    * they serve only requests the gateway vouches for (`undefined`: everyone
-   * again). The HRSS database cannot check (see {@link BureauDatabase}).
+   * again). The HRSS database checks no assertion: it learns who is asking from
+   * the settings of each read's transaction (see {@link BureauDatabase}).
    *
    * @example
    * bureaus.trustGateway({ jwksUrl: `${gateway.url}/.well-known/isthmus-gateway-jwks.json` });

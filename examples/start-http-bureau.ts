@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CONSUMER_ASSERTION_HEADER } from '../gateway/auth/consumer-assertion.ts';
 import type { BureauServer } from './bureau-server.ts';
 import { createGatewayTrust, type GatewayRejection, type GatewayTrust, type GatewayTrustOptions } from './gateway-trust.ts';
 
@@ -69,34 +68,14 @@ export async function startHttpBureau(
   // Delayed requests whose turn has not come; a stop cancels them, since their sockets are gone.
   const delayed = new Set<NodeJS.Timeout>();
 
+  const guarded = trust?.guard(listener, rejectionBody) ?? listener;
   const serve = (request: IncomingMessage, response: ServerResponse): void => {
-    const handled = trust?.trusting ? guarded(trust, request, response) : listener(request, response);
-    Promise.resolve(handled).catch(() => {
+    Promise.resolve(guarded(request, response)).catch(() => {
       // Yoga and hono answer their own errors; this only catches a listener
       // that threw outright, so the client is not left hanging.
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end('{"error":{"code":"INTERNAL"}}');
     });
-  };
-
-  // The assertion is checked before the bureau parses anything, so a refused request costs no query work.
-  const guarded = async (gate: GatewayTrust, request: IncomingMessage, response: ServerResponse): Promise<unknown> => {
-    const gone = new AbortController();
-    const onClose = (): void => gone.abort();
-    response.once('close', onClose);
-    let check;
-    try {
-      check = await gate.check(single(request.headers[CONSUMER_ASSERTION_HEADER]), { requestId: single(request.headers['x-request-id']), signal: gone.signal });
-    } catch (error) {
-      if (gone.signal.aborted) return;
-      throw error;
-    } finally {
-      response.off('close', onClose);
-    }
-    if (check.ok) return listener(request, response);
-    response.writeHead(check.rejection.status, { 'content-type': 'application/json; charset=utf-8' });
-    response.end(JSON.stringify(rejectionBody(check.rejection)));
-    return undefined;
   };
 
   const server = createServer((request, response) => {
@@ -150,10 +129,4 @@ export async function startHttpBureau(
       await closed;
     },
   };
-}
-
-// Node joins repeated custom headers with ", ", which no compact JWS contains: a
-// request with two assertions is refused as malformed, never served on either.
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -9,7 +9,7 @@ import type { LifecycleSettings } from '../policies/agreement-lifecycle.ts';
 import { CalendarError, loadWorkingCalendar } from './calendar/load-working-calendar.ts';
 import { openCatalogueGenerations, type CatalogueGenerations } from './catalogue/catalogue-generations.ts';
 import { liveCatalogue } from './catalogue/live-catalogue.ts';
-import { consumerHeadersFor } from './graphql/use-consumer-identity.ts';
+import { consumerHeadersFor, consumerSettingsFor } from './graphql/use-consumer-identity.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -102,6 +102,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
         limits: { timeoutMs, maxConcurrency, breaker },
         observe: metrics.observeUpstream,
         upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
+        sessionSettings: consumerSettingsFor(bureau.id),
       });
     },
     onCloseError: (error, bureau) => log.warn({ err: error, bureau }, 'a replaced connector did not close cleanly'),

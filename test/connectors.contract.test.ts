@@ -19,7 +19,9 @@ import { createConnector } from '../connectors/create-connector.ts';
 import { createRestConnector } from '../connectors/rest/rest-connector.ts';
 import { createSqlConnector } from '../connectors/sql/sql-connector.ts';
 import { demoCity, type City } from '../examples/data/generate-city.ts';
+import type { BureauDatabase } from '../examples/bureau-server.ts';
 import { startHrssDatabase } from '../examples/human-resources-social-security/hrss-database.ts';
+import { isthmusReads } from '../examples/human-resources-social-security/isthmus-reads.ts';
 import { startMarketSupervision } from '../examples/market-supervision/market-supervision-server.ts';
 import { startPublicSecurity } from '../examples/public-security/public-security-server.ts';
 import { buildBureauSchema } from '../gateway/catalogue/bureau-schema.ts';
@@ -57,6 +59,8 @@ interface Upstream {
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
+  /** The bureau's database itself, for its own records (SQL only). */
+  readonly database?: BureauDatabase;
 }
 
 /** A query for some of the bureau's entities, and the data it must return. */
@@ -107,6 +111,7 @@ async function sqlUpstream(city: City, serverUrl?: string): Promise<Upstream> {
   const proxy = await startLatencyProxy(database.url);
   return {
     url: proxy.url,
+    database,
     touched: () => proxy.bytesToServer(),
     setLatency: (ms) => proxy.setLatency(ms),
     // PGlite's socket turns a second connection away, even one that comes
@@ -210,9 +215,8 @@ const CASES: ContractCase[] = [
 ];
 
 /** Runs one operation through a connector's subschema, as one execution with its own context. */
-async function run(connector: Connector, query: string, variables: Record<string, unknown>): Promise<ExecutionResult> {
+async function run(connector: Connector, query: string, variables: Record<string, unknown>, context: object = {}): Promise<ExecutionResult> {
   const document = parse(query);
-  const context = {};
   const { schema, executor } = connector.subschema;
   if (executor) return (await executor({ document, variables, context })) as ExecutionResult;
   return execute({ schema, document, variableValues: variables, contextValue: context });
@@ -487,7 +491,11 @@ for (const contract of CASES.filter((candidate) => candidate.kind === 'sql')) de
     await upstream?.close();
   });
 
-  function connect(sdl = readFileSync(new URL('../schemas/human-resources-social-security/schema.graphql', import.meta.url), 'utf8'), maxBatch?: number) {
+  function connect(
+    sdl = readFileSync(new URL('../schemas/human-resources-social-security/schema.graphql', import.meta.url), 'utf8'),
+    maxBatch?: number,
+    sessionSettings?: (context: unknown) => Readonly<Record<string, string>>,
+  ) {
     const calls: UpstreamCall[] = [];
     const connector = createSqlConnector({
       bureau: contract.bureau,
@@ -496,9 +504,48 @@ for (const contract of CASES.filter((candidate) => candidate.kind === 'sql')) de
       limits: limits(contract.maxConcurrency),
       observe: (call) => calls.push(call),
       maxBatch,
+      sessionSettings,
     });
     return { connector, calls };
   }
+
+  it('makes the context’s session settings in the transaction of each batched read, as parameters, and only there', async () => {
+    // A value that would break out of a string-built statement: it must arrive as it is.
+    const hostile = "civil-affairs'); drop table insurance_accounts; --";
+    const seen: unknown[] = [];
+    const { connector, calls } = connect(undefined, undefined, (context) => {
+      seen.push(context);
+      return { 'isthmus.consumer_bureau': hostile, 'isthmus.request_id': 'req-contract-1' };
+    });
+    try {
+      const keys = [...insured.keys()].slice(0, 3);
+      const context = { requestId: 'req-contract-1' };
+      const before = (await isthmusReads(upstream.database!)).length;
+      const result = await run(connector, 'query ($keys: [ID!]!) { _persons(idNumbers: $keys) { idNumber socialInsurance { insuredStatus } } }', { keys }, context);
+      expect(result.errors).toBeUndefined();
+      expect(calls).toHaveLength(1);
+      expect(seen).toEqual([context]);
+      const reads = (await isthmusReads(upstream.database!)).slice(before);
+      expect(reads.map((read) => read.idNumber).sort()).toEqual([...keys].sort());
+      expect(reads.map((read) => [read.consumerBureau, read.requestId, read.consumerApp])).toEqual(keys.map(() => [hostile, 'req-contract-1', null]));
+      expect((await upstream.database!.query<{ n: number }>('select count(*)::int as n from public.insurance_accounts'))[0]!.n).toBe(CITY.insuranceAccounts.length);
+    } finally {
+      await connector.close();
+      await upstream.settled();
+    }
+  });
+
+  it('refuses a session setting that is not prefix.name, naming no value', async () => {
+    const { connector } = connect(undefined, undefined, () => ({ 'consumer bureau': 'civil-affairs' }));
+    try {
+      const error = await failureOf(connector, { query: '{ _persons(idNumbers: ["1"]) { socialInsurance { insuredStatus } } }', variables: {}, expected: null });
+      expect(error).toMatchObject({ code: 'INVALID_CONFIG' });
+      expect(error.message).not.toContain('civil-affairs');
+    } finally {
+      await connector.close();
+      await upstream.settled();
+    }
+  });
 
   it('reads a single column for an entity: insured employees per enterprise', async () => {
     const { connector, calls } = connect();

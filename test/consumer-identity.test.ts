@@ -136,13 +136,13 @@ describe('consumer identity, from the gateway to the bureaus', () => {
     expect(graphql.status).toBe(401);
     const graphqlBody = await graphql.json();
     expect(graphqlBody.data).toBeUndefined();
-    expect(graphqlBody.errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' } })]);
+    expect(graphqlBody.errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', reason: 'ASSERTION_MISSING' } })]);
     expect(JSON.stringify(graphqlBody)).not.toContain(me.name);
 
     const rest = await askMarketSupervision();
     expect(rest.status).toBe(401);
     const restBody = await rest.json();
-    expect(restBody).toEqual({ error: { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING', message: expect.any(String) } });
+    expect(restBody).toEqual({ error: { code: 'UNAUTHENTICATED', reason: 'ASSERTION_MISSING', message: expect.any(String) } });
   });
 
   it('an assertion the gateway signed for this bureau is accepted directly: the key below is the real one', async () => {
@@ -154,16 +154,16 @@ describe('consumer identity, from the gateway to the bureaus', () => {
     expect(await rest.json()).toMatchObject({ creditCode: myEnterprise.creditCode });
   });
 
-  it('an assertion signed for another bureau → 401 AUDIENCE_MISMATCH', async () => {
+  it('an assertion signed for another bureau (replayed here) → 403 ASSERTION_FOR_ANOTHER_BUREAU', async () => {
     const graphql = await askPublicSecurity({ [CONSUMER_ASSERTION_HEADER]: await assertionFor('market-supervision') });
-    expect(graphql.status).toBe(401);
+    expect(graphql.status).toBe(403);
     const graphqlBody = await graphql.json();
     expect(graphqlBody.data).toBeUndefined();
-    expect(graphqlBody.errors[0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'AUDIENCE_MISMATCH' });
+    expect(graphqlBody.errors[0].extensions).toEqual({ code: 'FORBIDDEN', reason: 'ASSERTION_FOR_ANOTHER_BUREAU' });
 
     const rest = await askMarketSupervision({ [CONSUMER_ASSERTION_HEADER]: await assertionFor('public-security') });
-    expect(rest.status).toBe(401);
-    expect((await rest.json()).error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'AUDIENCE_MISMATCH' });
+    expect(rest.status).toBe(403);
+    expect((await rest.json()).error).toMatchObject({ code: 'FORBIDDEN', reason: 'ASSERTION_FOR_ANOTHER_BUREAU' });
   });
 
   it('an assertion signed with another key → 401 SIGNATURE_INVALID', async () => {

@@ -29,6 +29,9 @@ export function checkConnectorOptions(kind: ConnectorKind, options: ConnectorOpt
   if (options.upstreamHeaders !== undefined && typeof options.upstreamHeaders !== 'function') {
     throw new ConnectorConfigError(bureau, 'upstreamHeaders must be a function');
   }
+  if (options.sessionSettings !== undefined && typeof options.sessionSettings !== 'function') {
+    throw new ConnectorConfigError(bureau, 'sessionSettings must be a function');
+  }
   const protocols = URL_PROTOCOLS[kind];
   let url: URL;
   try {

@@ -5,9 +5,17 @@ import { ConnectorConfigError, UpstreamRejectedError, UpstreamUnavailableError }
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
 import { buildSqlSchema, type Row } from './sql-schema.ts';
+import { applySessionSettings } from './sql-session-settings.ts';
 
 /** Keys per `where key in (…)`: far below PostgreSQL's 65,535 parameters, and a plan that stays cheap. */
 export const DEFAULT_MAX_BATCH = 1_000;
+
+/**
+ * Round trips of one batched read made with session settings: `begin`, the
+ * one `select set_config(…)`, the read, `commit`. Without settings a read is
+ * one round trip. The bench's count guards count in these.
+ */
+export const SQL_ROUND_TRIPS_PER_READ = 4;
 
 /** How long an unused connection stays open: a bureau's database has few connections to spare. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -53,7 +61,11 @@ function classify(bureau: string, error: unknown): unknown {
  * `@column` and `@merge` directives (see {@link buildSqlSchema}); each batch of
  * keys is one kysely `select … where key in (…)` through the bureau's guard,
  * on a `pg` pool of `limits.maxConcurrency` connections whose server-side
- * `statement_timeout` is `limits.timeoutMs`.
+ * `statement_timeout` is `limits.timeoutMs`. When `sessionSettings` gives
+ * settings for the execution's context (the gateway's consumer identity),
+ * the read runs in a transaction that first makes them, transaction-local,
+ * with one parameterised `select set_config(…, true), …`
+ * ({@link SQL_ROUND_TRIPS_PER_READ} round trips instead of one).
  *
  * Why the statement timeout: `pg` cannot cancel a query through an
  * AbortSignal, so when the guard gives up on a slow query, it is the server
@@ -76,15 +88,25 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
     bureau,
     schema: options.schema,
     maxBatch,
-    loadRows(query, keys, _context, signal) {
+    loadRows(query, keys, context, signal) {
+      const settings = Object.entries(options.sessionSettings?.(context) ?? {});
       return guard.run(async (callSignal) => {
         callSignal.throwIfAborted();
         let connected = false;
+        const read = (on: Kysely<any>): Promise<Row[]> => on.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys).execute();
         try {
-          return await db.connection().execute(async (connection) => {
+          if (settings.length === 0) {
+            return await db.connection().execute(async (connection) => {
+              connected = true;
+              return read(connection);
+            });
+          }
+          // The settings and the read in one transaction, so the bureau's
+          // policies and triggers see who is asking, and only for this read.
+          return await db.transaction().execute(async (trx) => {
             connected = true;
-            const rows: Row[] = await connection.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys).execute();
-            return rows;
+            await applySessionSettings(bureau, trx, settings);
+            return read(trx);
           });
         } catch (error) {
           // Whatever keeps us from connecting (refused, not accepting

@@ -4,6 +4,7 @@ import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import type { BureauDatabase } from '../bureau-server.ts';
 import { generateCity } from '../data/generate-city.ts';
 import { startHrssDatabase } from './hrss-database.ts';
+import { isthmusReads } from './isthmus-reads.ts';
 
 const city = generateCity({ seed: 13, persons: 700, enterprises: 90 });
 
@@ -98,6 +99,32 @@ describeEachStore('HRSS database on $name', ({ serverUrl }) => {
       [ids],
     );
     expect(rows.map((row) => row.id_number)).toEqual([ids[0], ids[2]].sort());
+  });
+
+  it('records who read which insured persons through its Isthmus view, from the transaction-local settings, and only the rows returned', async () => {
+    const before = (await isthmusReads(hrss)).length;
+    const ids = [city.insuranceAccounts[3]!.idNumber, '110105194912310021', city.insuranceAccounts[7]!.idNumber];
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        `select set_config('isthmus.consumer_bureau', $1, true), set_config('isthmus.consumer_app', $2, true), set_config('isthmus.purpose', $3, true),
+                set_config('isthmus.agreement_ids', $4, true), set_config('isthmus.request_id', $5, true)`,
+        ['civil-affairs', 'allowance-review', 'minimum-living-allowance-review', 'agr-a,agr-b', 'req-hrss-1'],
+      );
+      const { rows } = await client.query<{ id_number: string }>('select id_number from isthmus.insurance_accounts where id_number in ($1, $2, $3)', ids);
+      expect(rows.map((row) => row.id_number).sort()).toEqual([ids[0], ids[2]].sort());
+      await client.query('commit');
+      // Transaction-local: the next read on the same connection is nobody's.
+      await client.query('select id_number from isthmus.insurance_accounts where id_number = $1', [ids[0]]);
+    } finally {
+      client.release();
+    }
+    const reads = (await isthmusReads(hrss)).slice(before);
+    const consumer = { consumerBureau: 'civil-affairs', consumerApp: 'allowance-review', consumerUser: null, purpose: 'minimum-living-allowance-review', caseId: null, agreementIds: ['agr-a', 'agr-b'], requestId: 'req-hrss-1', tableName: 'insurance_accounts' };
+    expect(reads.slice(0, 2).map((read) => read.idNumber).sort()).toEqual([ids[0], ids[2]].sort());
+    expect(reads.slice(0, 2)).toEqual([expect.objectContaining(consumer), expect.objectContaining(consumer)]);
+    expect(reads.slice(2)).toEqual([{ consumerBureau: null, consumerApp: null, consumerUser: null, purpose: null, caseId: null, agreementIds: [], requestId: null, tableName: 'insurance_accounts', idNumber: ids[0] }]);
   });
 
   it('refuses connections while stopped and serves the same data again after start', async () => {

@@ -76,6 +76,10 @@ async function startOnPglite(port: number, statements: readonly CompiledQuery[])
     };
     return {
       url: `postgres://postgres@${HOST}:${boundPort}/postgres`,
+      async query<R extends Record<string, unknown>>(text: string, parameters: readonly unknown[] = []) {
+        if (closed) throw new Error('the HRSS database is closed');
+        return (await db.query<R>(text, [...parameters])).rows;
+      },
       stop,
       async start() {
         if (closed) throw new Error('the HRSS database is closed');
@@ -121,6 +125,10 @@ async function startOnServer(serverUrl: string, statements: readonly CompiledQue
   let closed = false;
   return {
     url,
+    async query<R extends Record<string, unknown>>(text: string, parameters: readonly unknown[] = []) {
+      if (closed) throw new Error('the HRSS database is closed');
+      return withClient(url, async (client) => (await client.query<R>(text, [...parameters])).rows);
+    },
     async stop() {
       // ALLOW_CONNECTIONS binds superusers too, which REVOKE CONNECT and CONNECTION LIMIT do not.
       await withClient(serverUrl, async (client) => {

@@ -1,4 +1,5 @@
 import {
+  sql,
   DummyDriver,
   Kysely,
   PostgresAdapter,
@@ -76,6 +77,7 @@ export function hrssSeedStatements(city: City): CompiledQuery[] {
   for (const rows of batches(summaries)) {
     statements.push(db.insertInto('enterprise_insurance_summary').values(rows).compile());
   }
+  statements.push(...hrssAuditStatements().map((statement) => statement.compile(db)));
   return statements;
 }
 
@@ -84,3 +86,58 @@ function batches<T>(rows: readonly T[]): T[][] {
   for (let start = 0; start < rows.length; start += SEED_BATCH_ROWS) result.push(rows.slice(start, start + SEED_BATCH_ROWS));
   return result;
 }
+
+/**
+ * The bureau's own record of who read which insured persons through Isthmus
+ * (查询留痕), kept by the bureau and not by the gateway:
+ *
+ * - `audit.isthmus_reads`: one row per insured person read, with the
+ *   consumer bureau, app, user, purpose, case id, agreement ids and request
+ *   id that the gateway's SQL connector sets for the read's transaction
+ *   (`isthmus.consumer_bureau`, …; see `CONSUMER_SETTINGS` in
+ *   gateway/graphql/use-consumer-identity.ts). A read made without them (a
+ *   tool, the benchmark's bare stitching) is recorded with no consumer.
+ * - `isthmus.insurance_accounts`: the view the gateway reads (the bureau's
+ *   SDL maps `Person.socialInsurance` to it), every row of which passes
+ *   through `audit.record_isthmus_read`. The function costs 10,000 so that
+ *   PostgreSQL checks the gateway's `id_number in (…)` first and records only
+ *   the rows it returns; it runs as its owner (`security definer`), so the
+ *   gateway's login needs no right on the audit table.
+ *
+ * In their own schemas, so `public` holds the bureau's tables as they were.
+ */
+function hrssAuditStatements() {
+  const setting = (name: string) => sql.raw(`nullif(current_setting('isthmus.${name}', true), '')`);
+  return [
+    sql`create schema audit`,
+    sql`create table audit.isthmus_reads (
+      id bigint generated always as identity primary key,
+      read_at timestamptz not null default clock_timestamp(),
+      consumer_bureau text,
+      consumer_app text,
+      consumer_user text,
+      purpose text,
+      case_id text,
+      agreement_ids text[] not null default '{}',
+      request_id text,
+      table_name text not null,
+      id_number text not null
+    )`,
+    sql`create function audit.record_isthmus_read(read_table text, read_id_number text) returns boolean
+      language plpgsql volatile security definer cost 10000
+      set search_path = pg_catalog, pg_temp
+      as $$
+      begin
+        insert into audit.isthmus_reads (consumer_bureau, consumer_app, consumer_user, purpose, case_id, agreement_ids, request_id, table_name, id_number)
+        values (${setting('consumer_bureau')}, ${setting('consumer_app')}, ${setting('consumer_user')}, ${setting('purpose')}, ${setting('case_id')},
+                coalesce(string_to_array(${setting('agreement_ids')}, ','), '{}'), ${setting('request_id')}, read_table, read_id_number);
+        return true;
+      end
+      $$`,
+    sql`create schema isthmus`,
+    sql`create view isthmus.insurance_accounts as
+      select a.* from public.insurance_accounts a
+       where audit.record_isthmus_read('insurance_accounts', a.id_number)`,
+  ];
+}
+

@@ -28,6 +28,8 @@ export interface GatewayContext extends GatewayServerContext {
   readonly enforcement?: DecidedOperation;
   /** The signed consumer assertion per providing bureau; `useConsumerIdentity`. Read by the connectors' upstream headers. */
   readonly consumerIdentities?: ReadonlyMap<string, string>;
+  /** The consumer settings per providing database bureau (`CONSUMER_SETTINGS`); `useConsumerIdentity`. Read by the `sql` connectors' session settings. */
+  readonly consumerSettings?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /**
    * What the access log appends for this operation; `useEnforcement`, once
    * the operation was refused or executed. Absent for an operation that

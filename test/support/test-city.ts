@@ -55,6 +55,12 @@ export interface TestCityOptions {
    * because it refuses entries stamped far from its own clock.
    */
   readonly clock?: () => Date;
+  /**
+   * Where the social security bureau's tables live: a scratch database on
+   * this target's server, or PGlite. Default: `DATABASE_URL`'s server when
+   * set, else PGlite.
+   */
+  readonly bureauDatabase?: StoreTarget;
 }
 
 /**
@@ -67,7 +73,7 @@ export interface TestCityOptions {
  * configuration last.
  */
 export async function startTestCity(env: Record<string, string> = {}, options: TestCityOptions = {}): Promise<TestCity> {
-  const serverUrl = process.env.DATABASE_URL;
+  const serverUrl = options.bureauDatabase ? options.bureauDatabase.serverUrl : process.env.DATABASE_URL;
   const bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
   let database: GatewayDatabase;
   try {
