@@ -36,7 +36,7 @@ export function renderAgreementsPage(ctx: PageContext, listing: AgreementListing
     </nav>
     ${listing.agreements.length === 0
       ? html`<p>${t.t('agreements.empty')}</p>`
-      : html`<div class="table-scroll"><table class="agreements">
+      : html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('agreements.title')}"><table class="agreements">
           <caption>${t.t('agreements.caption', { side: t.t(`agreements.side.${listing.side}`), tab: t.t(`agreements.tab.${listing.tab}`) })}</caption>
           <thead><tr>
             <th scope="col">${t.t('terms.agreementId')}</th>

@@ -49,7 +49,7 @@ export function renderAuditLogPage(ctx: PageContext, query: AuditLogQuery, items
     </p>
     ${items.length === 0
       ? html`<p>${t.t('auditor.log.empty')}</p>`
-      : html`<div class="table-scroll"><table class="log">
+      : html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('auditor.log.title')}"><table class="log">
           <caption class="visually-hidden">${t.t('auditor.log.title')}</caption>
           <thead><tr><th scope="col">${t.t('auditor.col.time')}</th><th scope="col">${t.t('auditor.col.consumer')}</th><th scope="col">${t.t('auditor.col.providers')}</th><th scope="col">${t.t('auditor.col.outcome')}</th><th scope="col">${t.t('auditor.col.subjects')}</th><th scope="col">${t.t('auditor.col.detail')}</th></tr></thead>
           <tbody>

@@ -18,7 +18,7 @@ export function renderAuditTrailPage(ctx: PageContext, items: readonly ConsoleAu
     </form>
     ${items.length === 0
       ? html`<p>${t.t('auditor.trail.empty')}</p>`
-      : html`<div class="table-scroll"><table class="log">
+      : html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('auditor.trail.title')}"><table class="log">
           <caption class="visually-hidden">${t.t('auditor.trail.title')}</caption>
           <thead><tr><th scope="col">${t.t('auditor.col.time')}</th><th scope="col">${t.t('auditor.trail.action')}</th><th scope="col">${t.t('auditor.trail.who')}</th><th scope="col">${t.t('auditor.trail.target')}</th><th scope="col">${t.t('auditor.col.outcome')}</th></tr></thead>
           <tbody>${items.map(

@@ -22,7 +22,7 @@ export function renderCataloguePage(ctx: PageContext, catalogue: Pick<Catalogue,
       : [...types].map(
           ([type, fields]) => html`<section aria-labelledby="type-${type}">
             <h2 id="type-${type}">${t.t('catalogue.type', { type })}</h2>
-            <div class="table-scroll"><table class="fields catalogue">
+            <div class="table-scroll" role="region" tabindex="0" aria-labelledby="type-${type}"><table class="fields catalogue">
               <thead><tr><th scope="col">${t.t('fields.field')}</th><th scope="col">${t.t('fields.category')}</th><th scope="col">${t.t('fields.sensitivity')}</th><th scope="col">${t.t('fields.defaultMask')}</th><th scope="col">${t.t('catalogue.sharedBy')}</th></tr></thead>
               <tbody>
               ${fields.map((field) => {

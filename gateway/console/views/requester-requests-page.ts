@@ -32,7 +32,7 @@ export function renderRequestsPage(ctx: PageContext, listing: RequestsListing, n
     <p class="hint">${t.t('requester.draftsFromExplain')}</p>
     ${listing.requests.length === 0
       ? html`<p>${t.t('requester.empty')}</p>`
-      : html`<div class="table-scroll"><table class="agreements requests-table">
+      : html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('requester.title')}"><table class="agreements requests-table">
           <caption>${t.t('requester.caption', { count: listing.requests.length })}</caption>
           <thead><tr>
             <th scope="col">${t.t('terms.agreementId')}</th>

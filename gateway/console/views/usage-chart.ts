@@ -50,7 +50,7 @@ export function renderUsageChart(ctx: PageContext, rows: readonly AgreementUseDa
             <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${t.t('usage.chartLabel', { total })}" xmlns="http://www.w3.org/2000/svg"><g aria-hidden="true">${raw(axis + bars.join(''))}</g></svg>
             <figcaption><ul class="legend">${apps.map((app, index) => html`<li><span class="swatch swatch-${index % COLOURS.length}" aria-hidden="true"></span>${app}</li>`)}</ul></figcaption>
           </figure>
-          <div class="table-scroll"><table class="usage-table">
+          <div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('usage.caption')}"><table class="usage-table">
             <caption>${t.t('usage.caption')}</caption>
             <thead><tr><th scope="col">${t.t('usage.day')}</th><th scope="col">${t.t('usage.app')}</th><th scope="col">${t.t('usage.reads')}</th></tr></thead>
             <tbody>${rows.map((row) => html`<tr><th scope="row"><time datetime="${row.day}">${row.day}</time></th><td>${row.clientApp}</td><td>${t.number(row.reads)}</td></tr>`)}</tbody>
