@@ -2,10 +2,11 @@ import type { ConsolePersona, LocalName } from '../gateway/console/console-perso
 import type { CityPerson } from './data/generate-city.ts';
 import { DEMO_CONSUMERS } from './demo-agreements.ts';
 
-/** What the demo city hands the console: who can sign in through the persona picker, and the names of its consumer bureaus. */
+/** What the demo city hands the console: who can sign in through the persona picker, the names of its consumer bureaus, and what its purposes mean. */
 export interface DemoConsole {
   readonly personas: readonly ConsolePersona[];
   readonly bureauNames: ReadonlyMap<string, LocalName>;
+  readonly purposeNames: ReadonlyMap<string, LocalName>;
 }
 
 /** The console app every staff persona's token names. */
@@ -17,6 +18,13 @@ const BUREAU_NAMES: ReadonlyMap<string, LocalName> = new Map([
   [DEMO_CONSUMERS.housingFund.bureau, { zh: '市住房公积金管理中心', en: 'Municipal Housing Provident Fund Centre' }],
   [DEMO_CONSUMERS.citizenApp.bureau, { zh: '市政务服务中心', en: 'Municipal Government Service Centre' }],
   ['audit-office', { zh: '市审计局', en: 'Municipal Audit Office' }],
+]);
+
+/** The purposes the demo's agreements name, as a citizen reads them. */
+const PURPOSE_NAMES: ReadonlyMap<string, LocalName> = new Map([
+  [DEMO_CONSUMERS.civilAffairs.purpose, { zh: '最低生活保障资格审核', en: 'Minimum living allowance review' }],
+  [DEMO_CONSUMERS.citizenApp.purpose, { zh: '本人办事查询', en: 'Your own service request' }],
+  [DEMO_CONSUMERS.housingFund.purpose, { zh: '住房公积金贷款审核', en: 'Housing provident fund loan review' }],
 ]);
 
 /**
@@ -39,6 +47,7 @@ export function demoConsole(resident: CityPerson): DemoConsole {
   });
   return {
     bureauNames: BUREAU_NAMES,
+    purposeNames: PURPOSE_NAMES,
     personas: [
       staff('hrss-officer', { zh: '李娜', en: 'Li Na' }, 'human-resources-social-security', 'li.na@hrss', 'data_officer'),
       staff('public-security-officer', { zh: '王磊', en: 'Wang Lei' }, 'public-security', 'wang.lei@public-security', 'data_officer'),

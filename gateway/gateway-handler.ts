@@ -28,6 +28,8 @@ export interface GatewayHandlerOptions {
   readonly console?: {
     readonly personas?: readonly ConsolePersona[];
     readonly bureauNames?: ReadonlyMap<string, LocalName>;
+    /** What the purposes agreements name mean, in both languages. */
+    readonly purposeNames?: ReadonlyMap<string, LocalName>;
     /**
      * The console's clock (pages, decisions, which delayed reads citizens see); a test that must see a disclosure delay end passes its own.
      * Sessions keep the real clock: the tokens they hold expire by it.
@@ -120,7 +122,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  const purposeNames = options.console?.purposeNames;
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {

@@ -1,10 +1,11 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/launch-chromium.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { sampleResident } from '../examples/demo-city.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
+import { describeEachStore } from './support/describe-each-store.ts';
 
 /** Debian's Chromium; `.ci/run` installs it. Never a test tool's own browser download. */
 const HOUSING_LOAN = 'agr-demo-housing-loan';
@@ -18,7 +19,8 @@ const SOCIAL_INSURANCE = 'query($id: ID!) { person(idNumber: $id) { socialInsura
  * one FORBIDDEN. The housing fund's own data officer cannot approve it. No
  * request leaves the gateway's origin.
  */
-describe('the console in a real browser', () => {
+// The journeys run against the gateway on each store: PGlite, as `npm start` runs it, and PostgreSQL.
+describeEachStore('the console in a real browser, the gateway on $name', (target) => {
   const city = demoCity();
   const me = sampleResident(city);
   const myAccount = city.insuranceAccounts.find((account) => account.idNumber === me.idNumber)!;
@@ -28,7 +30,7 @@ describe('the console in a real browser', () => {
   const outside: string[] = [];
 
   beforeAll(async () => {
-    testCity = await startTestCity();
+    testCity = await startTestCity({}, { store: target });
     const { housingFund: consumer } = DEMO_CONSUMERS;
     housingFund = {
       authorization: `Bearer ${await testCity.token({ bureau: consumer.bureau, app: consumer.app, user: 'zhao.qiang@housing-fund', roles: ['developer'], scopes: [consumer.scope], ttl: '1h' })}`,

@@ -75,6 +75,8 @@ export interface ConsoleDeps {
   readonly oidc?: ConsoleOidcConfig;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
+  /** What the purposes agreements name mean, in both languages, for people who do not read codes (citizens first). */
+  readonly purposeNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
   readonly onChange?: () => Promise<void>;
   readonly log?: Pick<Logger, 'error' | 'info'>;
@@ -135,7 +137,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   const render: RenderPage = (c, title, body, status = 200) => {
     const t = c.get('t');
-    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t), ...(deps.lifecycle?.calendar ? { calendar: deps.lifecycle.calendar } : {}) };
+    const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t), purposeName: (purpose) => localName(deps.purposeNames?.get(purpose), t.locale) ?? purpose, ...(deps.lifecycle?.calendar ? { calendar: deps.lifecycle.calendar } : {}) };
     c.header('cache-control', 'no-store');
     return c.html(renderLayout(page, title, body(page)), status as ContentfulStatusCode);
   };
@@ -321,4 +323,9 @@ function returnTo(next: string | undefined, base: string): string | undefined {
   // `//` or a backslash could turn a path into another host in some browsers; the sign-in page is no place to return to.
   if (next.includes('//') || next.includes('\\') || next.startsWith(`${base}/sign-`)) return undefined;
   return next;
+}
+
+/** A name in the reader's language, when there is one. */
+function localName(name: LocalName | undefined, locale: Locale): string | undefined {
+  return name && (locale === 'zh-CN' ? name.zh : name.en);
 }

@@ -47,7 +47,7 @@ export function renderCitizenReadsPage(ctx: PageContext, reads: readonly Citizen
               <dl class="terms compact">
                 <div><dt>${t.t('citizen.from')}</dt><dd>${item.providerBureaus.map((bureau) => ctx.bureauName(bureau)).join(t.t('list.separator'))}</dd></div>
                 <div><dt>${t.t('citizen.fields')}</dt><dd>${fields.length > 0 ? fields.join(t.t('list.separator')) : t.t('citizen.noFields')}</dd></div>
-                <div><dt>${t.t('citizen.purpose')}</dt><dd>${item.purpose ?? t.t('citizen.notStated')}</dd></div>
+                <div><dt>${t.t('citizen.purpose')}</dt><dd>${item.purpose ? ctx.purposeName(item.purpose) : t.t('citizen.notStated')}</dd></div>
                 <div><dt>${t.t('citizen.basis')}</dt><dd>${agreements.length === 0
                   ? t.t('citizen.notStated')
                   : agreements.map((agreement) => html`<span class="basis">${agreement.legalBasis ?? t.t('citizen.notStated')} <small>${t.t('citizen.agreement', { id: agreement.id })}</small></span>`)}</dd></div>

@@ -16,6 +16,8 @@ export interface PageContext {
   /** This page's path and query, for the language switch to come back to. */
   readonly here: string;
   readonly bureauName: (bureau: string) => string;
+  /** A purpose code (`housing-loan-review`) in the reader's words, else the code itself. */
+  readonly purposeName: (purpose: string) => string;
   /** The working calendar reply-by dates are counted in (the lifecycle's own); Monday to Friday when absent. */
   readonly calendar?: WorkingCalendar;
 }
