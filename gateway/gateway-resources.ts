@@ -13,6 +13,8 @@ import { consumerHeadersFor, consumerSettingsFor } from './graphql/use-consumer-
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/store.ts';
+import { StoreError, StoreRoleUnsafeError } from './store/store-error.ts';
+import { checkStoreRole, describeStoreRole } from './store/check-store-role.ts';
 import { createGatewayAuth, type GatewayAuth } from './auth/create-gateway-auth.ts';
 import { CONSUMER_ASSERTION_HEADER } from './auth/consumer-assertion.ts';
 import { openSigningKey } from './auth/signing-key.ts';
@@ -111,10 +113,18 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
   const opened = new AsyncDisposableStack();
   opened.use(catalogues);
   try {
+    if (config.databaseUrl && config.migrationDatabaseUrl) await migrateAsOwner(config.migrationDatabaseUrl, log);
     const store = await openStore(config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir });
     opened.defer(() => store.close());
-    const applied = await store.migrate();
-    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
+    if (config.migrationDatabaseUrl) {
+      // The owner migrated; the gateway's own login only checks, as it may not create or alter anything.
+      const pending = await store.pending();
+      if (pending.length > 0) throw new StoreError('MIGRATIONS_PENDING', `migrations ${pending.join(', ')} are not applied`);
+    } else {
+      const applied = await store.migrate();
+      if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
+    }
+    await checkLoginRole(store, config, log);
     const instanceId = `${hostname()}-${randomUUID().slice(0, 8)}`;
     const now = new Date();
     await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
@@ -171,6 +181,31 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     await opened.disposeAsync().catch((closing: unknown) => log.warn({ err: closing }, 'closing after a failed start failed too'));
     throw error;
   }
+}
+
+/** Migrates on a connection of the owner's of its own, closed before the gateway opens its store as its own login. */
+async function migrateAsOwner(url: string, log: Logger): Promise<void> {
+  const owner = await openStore({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    const applied = await owner.migrate();
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations as the owner (ISTHMUS_MIGRATION_DATABASE_URL)');
+  } finally {
+    await owner.close();
+  }
+}
+
+/**
+ * The gateway's login must be able to append to the log and read it, never
+ * alter it: anything more is one loud warning at start-up (once, not per
+ * request), and stops the start in production mode.
+ */
+async function checkLoginRole(store: Store, config: GatewayConfig, log: Logger): Promise<void> {
+  const report = await checkStoreRole(store);
+  if (report.problems.length === 0) return;
+  const message = describeStoreRole(report);
+  const codes = report.problems.map((problem) => problem.code);
+  if (config.production) throw new StoreRoleUnsafeError(codes, `refusing to start with ISTHMUS_PRODUCTION=true: ${message}`);
+  log.warn({ login: report.login, problems: codes }, `the access log is not protected from the gateway's own database login: ${message}`);
 }
 
 /** The lifecycle's settings from the config; a bad calendar folder stops the start as a bad setting does. */

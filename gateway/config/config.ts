@@ -31,6 +31,8 @@ export const DEFAULT_LOG_RETENTION_DAYS = 180;
 export const MIN_LOG_RETENTION_DAYS = 180;
 /** The dev issuer mints tokens for anyone who can run the CLI: off unless the demo or a developer turns it on. */
 export const DEFAULT_DEV_ISSUER = false;
+/** Off, so that `npm start` is the zero-setup demo; a deployment turns it on (see `GatewayConfig.production`). */
+export const DEFAULT_PRODUCTION = false;
 /** What the console asks the identity provider for: an ID token; a provider that puts roles and bureau behind a scope names it in `ISTHMUS_CONSOLE_OIDC_SCOPE`. */
 export const DEFAULT_CONSOLE_OIDC_SCOPE = 'openid';
 
@@ -58,6 +60,16 @@ export interface GatewayConfig {
   readonly host: string;
   /** `DATABASE_URL`: the PostgreSQL server of the gateway's own tables; unset → embedded PGlite under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * `ISTHMUS_MIGRATION_DATABASE_URL`: the login that owns the gateway's tables, used only to migrate them before the
+   * gateway opens `databaseUrl`; unset → `databaseUrl` migrates too. Only with `DATABASE_URL` (PGlite has one user).
+   */
+  readonly migrationDatabaseUrl: string | undefined;
+  /**
+   * `ISTHMUS_PRODUCTION`: refuse to start where a demo only warns — today, when the gateway's database login is a
+   * superuser, owns the log's tables or can disable their triggers (and so on the embedded store, whose one user is all three).
+   */
+  readonly production: boolean;
   /** `ISTHMUS_DATA_DIR`: where embedded PGlite keeps its files (git ignores `.isthmus/`); `:memory:` keeps nothing. */
   readonly dataDir: string | undefined;
   /** `ISTHMUS_SCHEMAS_DIR`: the bureau schemas and manifests. */
@@ -152,6 +164,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// connection string');
   }
+  const migrationDatabaseUrl = env.ISTHMUS_MIGRATION_DATABASE_URL || undefined;
+  if (migrationDatabaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(migrationDatabaseUrl)) {
+    problems.push('ISTHMUS_MIGRATION_DATABASE_URL must be a postgres:// connection string');
+  } else if (migrationDatabaseUrl !== undefined && databaseUrl === undefined) {
+    problems.push('ISTHMUS_MIGRATION_DATABASE_URL needs DATABASE_URL: the embedded store has one user, who migrates and serves');
+  }
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const dataDir = env.ISTHMUS_DATA_DIR === ':memory:' ? undefined : resolve(env.ISTHMUS_DATA_DIR || resolve(PROJECT_ROOT, '.isthmus/data'));
@@ -179,6 +197,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     port: integer('PORT', DEFAULT_PORT, 0, 65_535),
     host: env.HOST || DEFAULT_HOST,
     databaseUrl,
+    migrationDatabaseUrl,
+    production: boolean('ISTHMUS_PRODUCTION', DEFAULT_PRODUCTION),
     dataDir,
     schemasDir: resolve(env.ISTHMUS_SCHEMAS_DIR || resolve(PROJECT_ROOT, 'schemas')),
     maxBodyBytes,

@@ -118,6 +118,8 @@ const ANSWERS = {
   MIGRATIONS_PENDING: INTERNAL,
   // Another process holds the embedded store: the second gateway stops before it opens anything.
   STORE_LOCKED: INTERNAL,
+  // ISTHMUS_PRODUCTION and a database login that could alter the log: refused at start-up.
+  STORE_ROLE_UNSAFE: INTERNAL,
 
   // gateway/agreements (CONFLICT above).
   BAD_CURSOR: BAD_USER_INPUT,

@@ -1,5 +1,5 @@
 /** Every code a store error can carry. */
-export type StoreErrorCode = 'STORE_UNAVAILABLE' | 'MIGRATION_FAILED' | 'MIGRATIONS_PENDING' | 'STORE_LOCKED';
+export type StoreErrorCode = 'STORE_UNAVAILABLE' | 'MIGRATION_FAILED' | 'MIGRATIONS_PENDING' | 'STORE_LOCKED' | 'STORE_ROLE_UNSAFE';
 
 /** An error of the gateway's own database. The message is safe to show; the driver's error is in `cause`. */
 export class StoreError extends Error {
@@ -52,4 +52,20 @@ function describeHolder(dataDir: string, lockFile: string, holder: StoreLockHold
     `the embedded store in ${dataDir} is in use by process ${holder.pid} (${holder.command}) on ${holder.hostname} since ${holder.since}` +
     (holder.url ? `, serving ${holder.url}` : '')
   );
+}
+
+/**
+ * `ISTHMUS_PRODUCTION=true` and the gateway's database login could alter the
+ * access log (a superuser, an owner of its tables, or able to disable their
+ * triggers): the gateway refuses to start. The message names each problem
+ * and the fix; `problems` holds their codes.
+ */
+export class StoreRoleUnsafeError extends StoreError {
+  override readonly code = 'STORE_ROLE_UNSAFE';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], message: string) {
+    super('STORE_ROLE_UNSAFE', message);
+    this.name = 'StoreRoleUnsafeError';
+    this.problems = problems;
+  }
 }

@@ -4,6 +4,7 @@ import * as agreements from './0002-agreements.ts';
 import * as accessLog from './0003-access-log.ts';
 import * as accessLogAppend from './0004-access-log-append.ts';
 import * as consoleAudit from './0005-console-audit.ts';
+import * as gatewayRole from './0006-gateway-role.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-access-log': accessLog,
   '0004-access-log-append': accessLogAppend,
   '0005-console-audit': consoleAudit,
+  '0006-gateway-role': gatewayRole,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
