@@ -11,7 +11,9 @@
  * - checkpoints: `CHECKPOINT_MALFORMED`, `ORIGIN_MISMATCH`,
  *   `COSIGNATURES_INSUFFICIENT` (fewer named witnesses cosigned than required),
  *   `SIZE_WENT_BACKWARDS`, `PREVIOUS_MISMATCH` (a checkpoint does not name the
- *   one before it: one was deleted, replaced or reordered).
+ *   one before it: one was deleted, replaced or reordered);
+ * - the caller's own mistake: `OPTIONS_INVALID` (a quorum larger than the
+ *   witnesses named, no log key).
  */
 export type LogProofErrorCode =
   | 'PROOF_MALFORMED'
@@ -25,7 +27,8 @@ export type LogProofErrorCode =
   | 'ORIGIN_MISMATCH'
   | 'COSIGNATURES_INSUFFICIENT'
   | 'SIZE_WENT_BACKWARDS'
-  | 'PREVIOUS_MISMATCH';
+  | 'PREVIOUS_MISMATCH'
+  | 'OPTIONS_INVALID';
 
 /**
  * The base of every refusal. Messages name sizes, indexes and key names (all
@@ -109,6 +112,11 @@ export class SizeWentBackwards extends LogProofError {
 /** A checkpoint's `previous` line does not name the checkpoint before it. */
 export class PreviousMismatch extends LogProofError {
   readonly code = 'PREVIOUS_MISMATCH';
+}
+
+/** A verifier's options that cannot be met, found before anything is checked. */
+export class OptionsInvalid extends LogProofError {
+  readonly code = 'OPTIONS_INVALID';
 }
 
 /** Whether `error` is one of this package's refusals. */
