@@ -34,7 +34,8 @@ function checkText(text: string): void {
   if (!text.endsWith('\n')) throw new NoteMalformed('a note\'s text ends with a newline');
   // Control characters could make two readers see different texts in the same bytes.
   if (/[\u0000-\u0009\u000b-\u001f\u007f]/u.test(text)) throw new NoteMalformed('a note\'s text has no control characters but newlines');
-  if (text.isWellFormed !== undefined && !text.isWellFormed()) throw new NoteMalformed('a note\'s text is valid Unicode');
+  // A lone surrogate has no UTF-8 form (String.prototype.isWellFormed is not in the build's ES2022 lib).
+  if (/\p{Cs}/u.test(text)) throw new NoteMalformed('a note\'s text is valid Unicode');
 }
 
 /**
