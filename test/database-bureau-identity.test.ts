@@ -8,7 +8,7 @@ import { startTestCity, type TestCity } from './support/test-city.ts';
 /**
  * Issue 11 item 5, end to end: a database bureau learns who is asking. The
  * gateway's SQL connector makes every read of the HRSS database in a
- * transaction that first sets the consumer (`isthmus.consumer_bureau`, …),
+ * statement that first sets the consumer (`isthmus.consumer_bureau`, …),
  * and the bureau's own audit (`audit.isthmus_reads`, filled by the view its
  * SDL reads) records who read which insured person, under which agreement
  * and request. On PGlite and on the PostgreSQL server of DATABASE_URL.

@@ -5,17 +5,16 @@ import { ConnectorConfigError, UpstreamRejectedError, UpstreamUnavailableError }
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
 import { buildSqlSchema, type Row } from './sql-schema.ts';
-import { applySessionSettings } from './sql-session-settings.ts';
+import { readWithSessionSettings } from './sql-session-settings.ts';
 
 /** Keys per `where key in (…)`: far below PostgreSQL's 65,535 parameters, and a plan that stays cheap. */
 export const DEFAULT_MAX_BATCH = 1_000;
 
 /**
- * Round trips of one batched read made with session settings: `begin`, the
- * one `select set_config(…)`, the read, `commit`. Without settings a read is
- * one round trip. The bench's count guards count in these.
+ * Round trips of one batched read, with session settings or without: the
+ * settings and the read are one statement. The bench's count guards count in these.
  */
-export const SQL_ROUND_TRIPS_PER_READ = 4;
+export const SQL_ROUND_TRIPS_PER_READ = 1;
 
 /** How long an unused connection stays open: a bureau's database has few connections to spare. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -63,9 +62,8 @@ function classify(bureau: string, error: unknown): unknown {
  * on a `pg` pool of `limits.maxConcurrency` connections whose server-side
  * `statement_timeout` is `limits.timeoutMs`. When `sessionSettings` gives
  * settings for the execution's context (the gateway's consumer identity),
- * the read runs in a transaction that first makes them, transaction-local,
- * with one parameterised `select set_config(…, true), …`
- * ({@link SQL_ROUND_TRIPS_PER_READ} round trips instead of one).
+ * the read makes them first, local to its own statement, in the same
+ * statement (`readWithSessionSettings`): still one round trip.
  *
  * Why the statement timeout: `pg` cannot cancel a query through an
  * AbortSignal, so when the guard gives up on a slow query, it is the server
@@ -93,20 +91,12 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
       return guard.run(async (callSignal) => {
         callSignal.throwIfAborted();
         let connected = false;
-        const read = (on: Kysely<any>): Promise<Row[]> => on.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys).execute();
+        const read = (on: Kysely<any>) => on.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys);
         try {
-          if (settings.length === 0) {
-            return await db.connection().execute(async (connection) => {
-              connected = true;
-              return read(connection);
-            });
-          }
-          // The settings and the read in one transaction, so the bureau's
-          // policies and triggers see who is asking, and only for this read.
-          return await db.transaction().execute(async (trx) => {
+          return await db.connection().execute(async (connection) => {
             connected = true;
-            await applySessionSettings(bureau, trx, settings);
-            return read(trx);
+            // With settings, the bureau's policies and triggers see who is asking, for this read only.
+            return settings.length === 0 ? await read(connection).execute() : await readWithSessionSettings<Row>(bureau, connection, settings, read(connection));
           });
         } catch (error) {
           // Whatever keeps us from connecting (refused, not accepting
