@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { runCliCaptured } from './support/run-cli-captured.ts';
 import { loadCatalogue } from '../gateway/catalogue/load-catalogue.ts';
+import { waitFor } from './support/wait-for.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import type { StoreTarget } from './support/test-stores.ts';
 import { queryThroughGateway } from './support/imported-bureau-gateway.ts';
@@ -50,6 +51,8 @@ create table registry.chinese ("编号" text primary key);
 
 interface BureauDb {
   readonly url: string;
+  /** Resolves once the database takes a new connection: PGlite's socket serves one at a time, and a closed one is let go asynchronously. */
+  free(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ async function startBureauDb(target: StoreTarget): Promise<BureauDb> {
     await client.end();
     return {
       url: url.toString(),
+      free: async () => {},
       async close() {
         const drop = new pg.Client({ connectionString: target.serverUrl, connectionTimeoutMillis: 10_000 });
         await drop.connect();
@@ -82,6 +86,7 @@ async function startBureauDb(target: StoreTarget): Promise<BureauDb> {
   await server.start();
   return {
     url: `postgres://postgres@127.0.0.1:${server.getServerConn().split(':').pop()}/postgres`,
+    free: async () => void (await waitFor(() => server.getStats().activeConnections === 0 || undefined, { what: 'the PGlite socket to let go of the last connection' })),
     async close() {
       await server.stop();
       await db.close();
@@ -100,6 +105,8 @@ describeEachStore('bureau import postgres on $name', (target) => {
     return dir;
   };
   beforeAll(async () => (bureau = await startBureauDb(target)));
+  // Each test connects afresh; on PGlite only once the previous test's connection is gone.
+  beforeEach(() => bureau.free());
   afterAll(async () => {
     await bureau?.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -136,6 +143,7 @@ describeEachStore('bureau import postgres on $name', (target) => {
     const manifestFile = join(dir, 'licensing', 'manifest.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, connector: { ...manifest.connector, maxConcurrency: 1 } }));
+    await bureau.free();
     const { before, after } = await queryThroughGateway(
       dir,
       { LICENSING_DATABASE_URL: bureau.url },
@@ -162,6 +170,7 @@ describeEachStore('bureau import postgres on $name', (target) => {
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain('registry.no_key: has no primary key');
     expect(noKey.stderr).toContain('(IMPORT_NO_PRIMARY_KEY)');
+    await bureau.free();
     const chinese = await cli(['bureau', 'import', 'postgres', '--bureau', 'licensing', '--url', bureau.url, '--schema', 'registry', '--tables', 'chinese', '--out', dir]);
     expect(chinese.code).toBe(1);
     expect(chinese.stderr).toContain('registry.chinese.编号: is not a plain lower-case identifier');
