@@ -1,13 +1,14 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { sampleResident } from '../examples/demo-city.ts';
 import { demoConsole } from '../examples/demo-console.ts';
 import { warnWithoutCjkFont } from './support/cjk-font-check.ts';
 import { launchChromium } from './support/launch-chromium.ts';
+import { consoleVisitors, type ConsoleVisitors } from './support/console-visitors.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 
 /**
@@ -41,7 +42,7 @@ describe('every console page, for every persona, in both languages', () => {
   let testCity: TestCity;
   let browser: Browser;
   let origin: string;
-  const outside: string[] = [];
+  let visitors: ConsoleVisitors;
 
   beforeAll(async () => {
     await warnWithoutCjkFont();
@@ -49,23 +50,15 @@ describe('every console page, for every persona, in both languages', () => {
     testCity = await startTestCity();
     origin = new URL(testCity.gateway.url).origin;
     browser = (await launchChromium()).browser;
+    visitors = consoleVisitors(browser, testCity.gateway.url);
   });
   afterAll(async () => {
     await browser?.close();
     await testCity?.close();
   });
 
-  /** A profile of its own; the CSP is bypassed only so that the test can inject axe-core (the console itself runs no script). */
-  async function visitor(locale: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ locale, viewport, bypassCSP: true });
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.origin === origin) return route.continue();
-      outside.push(url.href);
-      return route.abort();
-    });
-    return { context, page: await context.newPage() };
-  }
+  /** A profile of its own, the CSP bypassed so that the test can inject axe-core. */
+  const visitor = (locale: string, viewport: { width: number; height: number }) => visitors.newVisitor(locale, viewport, { bypassCSP: true });
 
   async function signIn(page: Page, persona: string | undefined): Promise<void> {
     await page.goto(`${origin}/console/sign-in`);
@@ -179,7 +172,7 @@ describe('every console page, for every persona, in both languages', () => {
         }
         expect(pages.length).toBeGreaterThan(0);
         expect(findings).toEqual([]);
-        expect(outside).toEqual([]);
+        expect(visitors.outside).toEqual([]);
       });
     }
   }

@@ -1,5 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/launch-chromium.ts';
+import { consoleVisitors, type ConsoleVisitors } from './support/console-visitors.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
@@ -27,7 +28,7 @@ describeEachStore('the console in a real browser, the gateway on $name', (target
   let testCity: TestCity;
   let browser: Browser;
   let housingFund: Record<string, string>;
-  const outside: string[] = [];
+  let visitors: ConsoleVisitors;
 
   beforeAll(async () => {
     testCity = await startTestCity({}, { store: target });
@@ -38,31 +39,12 @@ describeEachStore('the console in a real browser, the gateway on $name', (target
     };
     // The system's Chromium, else the one npm ci brought; never a download (test/support/launch-chromium.ts).
     browser = (await launchChromium()).browser;
+    visitors = consoleVisitors(browser, testCity.gateway.url);
   });
   afterAll(async () => {
     await browser?.close();
     await testCity?.close();
   });
-
-  /** A browser profile of its own (its own cookies), whose every request outside the gateway is cut and noted. */
-  async function newVisitor(locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
-    const origin = new URL(testCity.gateway.url).origin;
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.origin === origin) return route.continue();
-      outside.push(url.href);
-      return route.abort();
-    });
-    return { context, page: await context.newPage() };
-  }
-
-  async function signIn(page: Page, name: string): Promise<void> {
-    await page.goto(`${testCity.gateway.url}/console`);
-    await expect.poll(() => page.url()).toContain('/console/sign-in');
-    await page.getByRole('button', { name }).click();
-    await page.waitForLoadState('domcontentloaded');
-  }
 
   async function socialInsurance() {
     const reply = await testCity.graphql(SOCIAL_INSURANCE, { id: me.idNumber }, housingFund);
@@ -72,8 +54,8 @@ describeEachStore('the console in a real browser, the gateway on $name', (target
   const shot = (page: Page, name: string) => page.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/isthmus-console-${name}.png`, fullPage: true });
 
   it('the housing fund’s own data officer sees its request but cannot approve it, and is told the rule', async () => {
-    const { context, page } = await newVisitor();
-    await signIn(page, '钱慧');
+    const { context, page } = await visitors.newVisitor();
+    await visitors.signIn(page, '钱慧');
     await page.goto(`${testCity.gateway.url}/console/agreements?side=consumed&tab=pending`);
     await page.getByRole('link', { name: HOUSING_LOAN }).click();
     await expect.poll(() => page.locator('h1').innerText()).toContain(HOUSING_LOAN);
@@ -91,8 +73,8 @@ describeEachStore('the console in a real browser, the gateway on $name', (target
     expect(before.data).toEqual({ person: { socialInsurance: null } });
     expect(before.codes).toContain('FORBIDDEN');
 
-    const { context, page } = await newVisitor();
-    await signIn(page, '李娜');
+    const { context, page } = await visitors.newVisitor();
+    await visitors.signIn(page, '李娜');
     // The persona picker lands a data officer in the inbox.
     expect(new URL(page.url()).pathname).toBe('/console/inbox');
     const request = page.locator('li.request', { has: page.locator(`#request-${HOUSING_LOAN}`) });
@@ -140,6 +122,6 @@ describeEachStore('the console in a real browser, the gateway on $name', (target
   });
 
   it('sent no request anywhere but the gateway', () => {
-    expect(outside).toEqual([]);
+    expect(visitors.outside).toEqual([]);
   });
 });

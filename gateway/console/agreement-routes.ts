@@ -158,12 +158,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     if (found.agreement.version !== version) return refuse(staleVersion(found.agreement, version));
     const result = decide(decision, found.agreement, principal, reason, now());
     if (!result.ok) return refuse(result);
-    try {
-      await agreements.transition(result);
-    } catch (error) {
-      if (error instanceof AgreementStoreError && error.code === 'CONFLICT') return refuse({ code: 'CONFLICT', message: error.message });
-      throw error;
-    }
+    const conflict = await storeTransition(agreements, result);
+    if (conflict) return refuse(conflict);
     await audit('DONE', { version: String(result.agreement.version) });
     await deps.onChange?.();
     return c.redirect(`${base}/agreements/${encodeURIComponent(id)}?done=${decision}`, 303);
@@ -182,15 +178,32 @@ export function signedIn(c: ConsoleContext, roles?: readonly Role[]): Principal 
   return session.principal;
 }
 
-function notFound(id: string): ConsoleError {
+/** An agreement the person may not see is answered as one that does not exist. */
+export function notFound(id: string): ConsoleError {
   return new ConsoleError('NOT_FOUND', `no agreement ${JSON.stringify(id.slice(0, 80))} that the person can see`);
 }
 
-function staleVersion(agreement: Agreement, seen: number): ShownRefusal {
-  return { code: 'CONFLICT', message: `agreement ${agreement.id} is at version ${agreement.version}, not ${seen}; reload it and decide again` };
+/** The person acted on a version that is no longer the agreement's: they must look again. */
+export function staleVersion(agreement: Agreement, seen: number): ShownRefusal {
+  return { code: 'CONFLICT', message: `agreement ${agreement.id} is at version ${agreement.version}, not ${seen}; reload it and act again` };
 }
 
-function refusalStatus(refusal: ShownRefusal): number {
+/**
+ * Stores a change the lifecycle allowed; a change that lost the race to
+ * another one (the store's `CONFLICT`) is a refusal to show, anything else is thrown.
+ */
+export async function storeTransition(agreements: Pick<AgreementStore, 'transition'>, change: Parameters<AgreementStore['transition']>[0]): Promise<ShownRefusal | undefined> {
+  try {
+    await agreements.transition(change);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AgreementStoreError && error.code === 'CONFLICT') return { code: 'CONFLICT', message: error.message };
+    throw error;
+  }
+}
+
+/** The status of a page that shows a refusal. */
+export function refusalStatus(refusal: ShownRefusal): number {
   return refusal.code === 'FORBIDDEN' ? 403 : refusal.code === 'CONFLICT' ? 409 : 400;
 }
 

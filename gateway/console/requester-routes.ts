@@ -6,9 +6,8 @@ import { maySeeAgreement } from '../../policies/agreement-visibility.ts';
 import type { Catalogue, MaskKind } from '../../policies/catalogue.ts';
 import type { Role } from '../../policies/principal.ts';
 import { cityDate } from '../../policies/working-calendar.ts';
-import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import { MAX_PAGE_SIZE, type AgreementStore } from '../agreements/agreement-store.ts';
-import { signedIn } from './agreement-routes.ts';
+import { notFound, refusalStatus, signedIn, staleVersion, storeTransition } from './agreement-routes.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
 import type { ConsoleForm } from './console-form.ts';
@@ -119,17 +118,13 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
     if (!Number.isSafeInteger(version) || version < 1) throw new ConsoleError('BAD_USER_INPUT', 'the form carries no agreement version');
     const id = c.req.param('id');
     const found = await agreements.get(id);
-    if (!found || !maySeeAgreement(principal, found.agreement)) throw new ConsoleError('NOT_FOUND', `no agreement ${JSON.stringify(id.slice(0, 80))} that the person can see`);
-    const refuse = (refusal: ShownRefusal) => showList(c, { problem: { agreement: found.agreement, refusal } }, refusal.code === 'FORBIDDEN' ? 403 : refusal.code === 'CONFLICT' ? 409 : 400);
-    if (found.agreement.version !== version) return refuse({ code: 'CONFLICT', message: `agreement ${found.agreement.id} is at version ${found.agreement.version}, not ${version}; reload it and submit again` });
+    if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
+    const refuse = (refusal: ShownRefusal) => showList(c, { problem: { agreement: found.agreement, refusal } }, refusalStatus(refusal));
+    if (found.agreement.version !== version) return refuse(staleVersion(found.agreement, version));
     const result = submitAgreement(found.agreement, principal, {}, now(), catalogue, deps.lifecycle);
     if (!result.ok) return refuse(result);
-    try {
-      await agreements.transition(result);
-    } catch (error) {
-      if (error instanceof AgreementStoreError && error.code === 'CONFLICT') return refuse({ code: 'CONFLICT', message: error.message });
-      throw error;
-    }
+    const conflict = await storeTransition(agreements, result);
+    if (conflict) return refuse(conflict);
     await deps.onChange?.();
     return c.redirect(`${base}/requests?done=submitted`, 303);
   });
