@@ -68,6 +68,7 @@ interface WitnessState {
   lastError: string | undefined;
   failures: number;
   running: Promise<void> | undefined;
+  loaded: boolean;
   wake: (() => void) | undefined;
 }
 
@@ -97,7 +98,7 @@ export function createWitnessPublisher(options: WitnessPublisherOptions): Witnes
   let covered: WitnessCoverage | undefined;
   const waiters = new Set<() => void>();
 
-  const states: WitnessState[] = options.witnesses.map((config) => ({ config, next: 0, old: 0, cosignedNumber: undefined, cosignedSize: undefined, lastError: undefined, failures: 0, running: undefined, wake: undefined }));
+  const states: WitnessState[] = options.witnesses.map((config) => ({ config, next: 0, old: 0, cosignedNumber: undefined, cosignedSize: undefined, lastError: undefined, failures: 0, running: undefined, wake: undefined, loaded: false }));
 
   const checkpointAt = async (number: number): Promise<TreeCheckpoint | undefined> => {
     const cached = known.get(number);
@@ -148,9 +149,40 @@ export function createWitnessPublisher(options: WitnessPublisherOptions): Witnes
       stop.signal.addEventListener('abort', done, { once: true });
     });
 
+  /** Where a witness stands, as stored: a publisher that restarted on a chain goes on after its last cosignature. */
+  const load = async (state: WitnessState) => {
+    const row = await db
+      .selectFrom('access_log_cosignatures as s')
+      .innerJoin('access_log_tree_checkpoints as c', (join) => join.onRef('c.chain_id', '=', 's.chain_id').onRef('c.number', '=', 's.number'))
+      .select(['c.number', 'c.size'])
+      .where('s.chain_id', '=', chainId)
+      .where('s.witness', '=', state.config.name)
+      .orderBy('c.number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row) Object.assign(state, { next: row.number + 1, old: Number(row.size), cosignedNumber: row.number, cosignedSize: Number(row.size) });
+    state.loaded = true;
+    if (row) recompute();
+  };
+
+  /** After a 409: the witness is at `size`; go on after the latest checkpoint of that size. */
+  const learn = async (state: WitnessState, size: number) => {
+    const row = await db.selectFrom('access_log_tree_checkpoints').select('number').where('chain_id', '=', chainId).where('size', '=', size).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    state.old = size;
+    if (row && row.number + 1 > state.next) state.next = row.number + 1;
+  };
+
   const run = async (state: WitnessState) => {
     let conflicts = 0;
     while (!stop.signal.aborted) {
+      if (!state.loaded) {
+        try {
+          await load(state);
+        } catch {
+          await pause(state, retryMinMs);
+          continue;
+        }
+      }
       const checkpoint = await checkpointAt(state.next).catch(() => undefined);
       if (checkpoint === undefined) return;
       try {
@@ -168,8 +200,8 @@ export function createWitnessPublisher(options: WitnessPublisherOptions): Witnes
           continue;
         }
         if (answer.kind === 'size-mismatch' && conflicts++ === 0) {
-          // The witness knows a later size than we do (a cosignature we did not store): go on from there.
-          state.old = answer.size;
+          // The witness knows another size than we do (a cosignature we did not store): go on from there.
+          await learn(state, answer.size);
           continue;
         }
         fail(state, answer.kind === 'refused' ? answer.code : 'WITNESS_SIZE_MISMATCH', answer.kind === 'refused' ? `${answer.status}: ${answer.message}` : `the witness is at size ${answer.size}`);
