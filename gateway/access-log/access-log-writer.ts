@@ -125,7 +125,7 @@ export interface AccessLogWriter {
   flush(signal?: AbortSignal): Promise<void>;
   /**
    * Refuses further appends, flushes, then signs the chain's `final`
-   * checkpoint ("stopped") and marks the gateway instance stopped. Rejects
+   * checkpoint ("stopped"). Rejects
    * with `AccessLogUnavailableError` if that fails (call again to retry).
    */
   close(signal?: AbortSignal): Promise<void>;
@@ -423,11 +423,8 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       try {
         await init();
         clearInterval(timer);
-        if (tree?.checkpoint?.final !== true) {
-          const final = await writeCheckpointOnly(true);
-          // Nothing relies on it any more (the final checkpoint is the evidence); kept for the operator's view.
-          await db.updateTable('gateway_instances').set({ stopped_at: final.signedAt }).where('id', '=', chainId).where('stopped_at', 'is', null).execute();
-        }
+        // "Stopped" is the final checkpoint, witnessed: evidence, not the mutable `gateway_instances.stopped_at` (no longer set).
+        if (tree?.checkpoint?.final !== true) await writeCheckpointOnly(true);
       } catch (cause) {
         closing = undefined;
         throw cause instanceof AccessLogUnavailableError ? cause : new AccessLogUnavailableError('the final access log checkpoint could not be written', { cause });
