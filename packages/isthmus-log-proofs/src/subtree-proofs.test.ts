@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createMerkleFrontier } from './merkle-frontier.ts';
 import { createStridedReader } from './strided-reader.ts';
 import { proveConsistencyFrom, proveInclusionFrom, rootHashFrom } from './subtree-proofs.ts';
 import { verifyConsistency } from './verify-consistency.ts';
 import { verifyInclusion } from './verify-inclusion.ts';
-import type { SubtreeRef, SubtreeReader } from './subtree.ts';
+import { frontierRefs, type SubtreeRef, type SubtreeReader } from './subtree.ts';
 import type { LogProofErrorCode } from './log-proof-error.ts';
 
 // The reference: RFC 9162 §2.1.1–2.1.4 (MTH, PATH, PROOF, SUBPROOF) read
@@ -209,6 +210,41 @@ describe('proofs from a subtree reader against the RFC 9162 reference', () => {
     await rootHashFrom(read, MAX - 1);
     expect(asked).toHaveLength(3);
     for (const count of asked) expect(count).toBeLessThan(300);
+  });
+});
+
+describe('proofs past 32 bits', () => {
+  // A tree whose leaves all hash alike: a perfect subtree's hash depends only on its level, so any size can be read.
+  const byLevel = [sha256(Uint8Array.of(0), Uint8Array.of(42))];
+  for (let level = 1; level <= 52; level += 1) byLevel.push(sha256(Uint8Array.of(1), byLevel[level - 1]!, byLevel[level - 1]!));
+  let size = 0;
+  // Like the readers above, it refuses a ref past the tree: an index computed in 32 bits would land there or below 0.
+  const read: SubtreeReader = async (refs) =>
+    refs.map(({ level, index }) => {
+      expect(Number.isSafeInteger(index) && index >= 0 && (index + 1) * 2 ** level <= size).toBe(true);
+      return byLevel[level]!;
+    });
+
+  it('proves leaves and prefixes of trees of 2^33 to 2^50 leaves, and resumes a frontier there', async () => {
+    const random = prng(4);
+    for (size of [2 ** 33 + 5, 2 ** 40 + 3, 2 ** 50 - 1, 3 * 2 ** 41 + 12345]) {
+      const rootHash = await rootHashFrom(read, size);
+      for (const index of [0, size - 1, 2 ** 32, 2 ** 32 - 1, Math.floor(size / 3), size - 1 - random(1000)]) {
+        const proof = await proveInclusionFrom(read, index, size);
+        expect(codeOf(() => verifyInclusion({ index, size, leafHash: byLevel[0]!, rootHash, proof }))).toBe('verified');
+      }
+      for (const first of [1, 2 ** 32 + 1, size - 1, Math.floor(size / 2) + 7]) {
+        const proof = await proveConsistencyFrom(read, first, size);
+        const firstRoot = await rootHashFrom(read, first);
+        expect(codeOf(() => verifyConsistency({ firstSize: first, firstRoot, secondSize: size, secondRoot: rootHash, proof }))).toBe('verified');
+      }
+      const frontier = createMerkleFrontier(frontierRefs(size).map((ref) => ({ ...ref, hash: byLevel[ref.level]! })));
+      expect(hex(frontier.rootHash())).toBe(hex(rootHash));
+      const completed = frontier.append(byLevel[0]!);
+      size += 1;
+      expect(hex(frontier.rootHash())).toBe(hex(await rootHashFrom(read, size)));
+      for (const subtree of completed) expect((subtree.index + 1) * 2 ** subtree.level).toBe(size);
+    }
   });
 });
 
