@@ -6,9 +6,8 @@ import { AccessLogClosedError, AccessLogUnavailableError } from './access-log-er
 import { GENESIS_HASH, hashAccessLogRecord, rowJson, type AccessLogRecord } from './access-log-record.ts';
 import { ensurePartitions, ensurePartitionsFor, monthOf } from './ensure-partitions.ts';
 import { normalizeAccessLogEntry } from './normalize-access-log-entry.ts';
-import { generateNoteKey, parseSignerKey } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { generateNoteKey, loadMerkleFrontier, parseSignerKey, type MerkleFrontier } from '../../packages/isthmus-log-proofs/src/index.ts';
 import { checkpointJson, signTreeCheckpoint, treeCheckpointOf, type TreeCheckpoint } from './log-tree-checkpoint.ts';
-import { createMerkleFrontier, frontierRefs, type MerkleFrontier } from './log-tree-math.ts';
 import { DEFAULT_LOG_NAME } from './log-tree-note-key.ts';
 import { createSubtreeReader, leafHashOf, TREE_NODE_STRIDE } from './log-tree-store.ts';
 import {
@@ -150,9 +149,7 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       const row = await trx.selectFrom('access_log_tree_checkpoints').selectAll().where('chain_id', '=', chainId).orderBy('number', 'desc').limit(1).executeTakeFirst();
       return { head: last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH }, checkpoint: row ? treeCheckpointOf(row) : undefined };
     });
-    const refs = frontierRefs(head.seq);
-    const hashes = refs.length === 0 ? [] : await readSubtrees(refs);
-    return { head, checkpoint, frontier: createMerkleFrontier(refs.map((ref, index) => ({ ...ref, hash: hashes[index]! }))) };
+    return { head, checkpoint, frontier: await loadMerkleFrontier(readSubtrees, head.seq) };
   };
 
   const append_ = (entries: string, nodes: string, checkpoint: TreeCheckpoint | undefined) =>
