@@ -63,6 +63,7 @@ export interface AccessLogWriterStatus {
   readonly closed: boolean;
 }
 
+/** Options of `createAccessLogWriter`; every limit defaults to the named constant above. */
 export interface AccessLogWriterOptions {
   readonly db: Kysely<StoreSchema>;
   /** This gateway process's instance id: one chain per process, so replicas never contend. */
