@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { emptyRootHash, generateNoteKey, parseSignerKey, signCheckpoint } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { describeEachStore } from '../../test/support/describe-each-store.ts';
+import { createTestPki, startLocalTsa, type LocalTsa, type TestPki } from '../../test/support/local-tsa.ts';
+import type { Store } from '../store/store.ts';
+import { readTrustedCertificates, DEFAULT_TSA_MAX_RESPONSE_BYTES, type TimestampSettings } from './timestamp-settings.ts';
+import { stampCheckpoint, verifyStoredTimestamps } from './timestamp-store.ts';
+
+const LOG_NAME = 'isthmus.demo-city/access-log';
+
+/**
+ * `access_log_tree_checkpoints` as the contract of issue 12 defines it. Its
+ * migration (0007) is the writer's; until it is merged here the test makes
+ * the table itself, and once it is, `if not exists` leaves 0007's in place.
+ */
+async function ensureCheckpointTable(store: Store): Promise<void> {
+  await sql`create table if not exists access_log_tree_checkpoints (
+    chain_id text not null, number integer not null, size bigint not null, root_hash text not null,
+    note text not null, signed_at timestamptz not null, final boolean not null, primary key (chain_id, number))`.execute(store.db);
+}
+
+describeEachStore('checkpoint timestamps on $name', (target) => {
+  let store: Store;
+  let pki: TestPki;
+  let tsa: LocalTsa;
+  let settings: TimestampSettings;
+  const signer = parseSignerKey(generateNoteKey(LOG_NAME).signerKey);
+  const chainId = `chain-${Math.random().toString(16).slice(2)}`;
+  const notes: string[] = [];
+
+  async function addCheckpoint(number: number): Promise<string> {
+    const previous = notes[number - 1];
+    const note = signCheckpoint({
+      origin: `${LOG_NAME}/${chainId}`,
+      size: number * 10,
+      rootHash: number === 0 ? emptyRootHash() : createHash('sha256').update(`root ${number}`).digest(),
+      ...(previous === undefined ? {} : { previous: { size: (number - 1) * 10, hash: createHash('sha256').update(previous).digest() } }),
+      extensions: [`time ${new Date().toISOString()}`],
+    }, signer);
+    notes[number] = note;
+    await sql`insert into access_log_tree_checkpoints (chain_id, number, size, root_hash, note, signed_at, final)
+      values (${chainId}, ${number}, ${number * 10}, ${'00'.repeat(32)}, ${note}, now(), false)`.execute(store.db);
+    return note;
+  }
+
+  beforeAll(async () => {
+    store = await target.open();
+    await ensureCheckpointTable(store);
+    pki = createTestPki();
+    const ca = await pki.createCa('Demo City Root CA');
+    tsa = await startLocalTsa(pki, await pki.createTsa(ca, 'Demo City TSA', 'ec'));
+    settings = { url: tsa.url, trusted: readTrustedCertificates(ca.pem), timeoutMs: 5_000, maxResponseBytes: DEFAULT_TSA_MAX_RESPONSE_BYTES };
+  });
+  afterAll(async () => {
+    await tsa?.close();
+    pki?.remove();
+    await store?.close();
+  });
+
+  it('stores a verified stamp of a committed checkpoint, once, and verify finds it', async () => {
+    const note = await addCheckpoint(0);
+    const stored = await stampCheckpoint({ db: store.db, settings, chainId, number: 0, text: note });
+    expect(stored).toMatchObject({ chainId, number: 0, tsa: 'CN=Demo City TSA' });
+    const again = await stampCheckpoint({ db: store.db, settings, chainId, number: 0, text: note });
+    expect(again).toEqual(stored); // the first token stays: the table is append-only
+    expect(tsa.requests).toBe(2);
+
+    const rows = await store.db.withTables<{ access_log_timestamps: { chain_id: string; number: number; gen_time: Date; tsa: string; token: string } }>()
+      .selectFrom('access_log_timestamps').selectAll().where('chain_id', '=', chainId).execute();
+    expect(rows).toHaveLength(1);
+    expect(new Date(rows[0]!.gen_time)).toEqual(stored.genTime);
+    expect(Buffer.from(rows[0]!.token, 'base64')).toEqual(Buffer.from(stored.token));
+
+    await addCheckpoint(1); // not stamped (yet)
+    const report = await verifyStoredTimestamps(store.db, settings.trusted, { chainId });
+    expect(report).toMatchObject({ checkpoints: 2, stamped: 1, unstamped: 1, problems: [] });
+    expect(report.latest.get(chainId)).toEqual({ number: 0, genTime: stored.genTime, tsa: 'CN=Demo City TSA' });
+  });
+
+  it('refuses to change a stored stamp', async () => {
+    await expect(sql`update access_log_timestamps set tsa = 'CN=Someone Else' where chain_id = ${chainId}`.execute(store.db)).rejects.toThrow(/append-only/u);
+    await expect(sql`delete from access_log_timestamps where chain_id = ${chainId}`.execute(store.db)).rejects.toThrow(/append-only/u);
+  });
+
+  it('lets the log roles read and add stamps, never change them', async () => {
+    const { rows } = await sql<{ role: string; can: string }>`
+      select r.rolname as role, string_agg(p.privilege, ',' order by p.privilege) as can
+      from pg_roles r cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) as p(privilege)
+      where r.rolname in ('isthmus_gateway', 'isthmus_log_writer') and has_table_privilege(r.rolname, 'access_log_timestamps', p.privilege)
+      group by r.rolname order by r.rolname`.execute(store.db);
+    expect(rows).toEqual([{ role: 'isthmus_gateway', can: 'INSERT,SELECT' }, { role: 'isthmus_log_writer', can: 'INSERT,SELECT' }]);
+  });
+
+  it('names the checkpoint whose stamp does not fit it, and the stamp whose checkpoint is gone', async () => {
+    const note2 = await addCheckpoint(2);
+    const note3 = await addCheckpoint(3);
+    await stampCheckpoint({ db: store.db, settings, chainId, number: 3, text: note3 });
+    // A stamp of checkpoint 2's text filed under 4, and then checkpoint 3's row deleted as a superuser would.
+    const other = await stampCheckpoint({ db: store.db, settings, chainId: `${chainId}-x`, number: 0, text: note2 });
+    await addCheckpoint(4);
+    await sql`insert into access_log_timestamps (chain_id, number, token, gen_time, tsa)
+      values (${chainId}, 4, ${Buffer.from(other.token).toString('base64')}, ${other.genTime}, ${other.tsa})`.execute(store.db);
+    await store.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await sql`delete from access_log_tree_checkpoints where chain_id = ${chainId} and number = 3`.execute(trx);
+    });
+    // A token that does not parse, for checkpoint 1.
+    await sql`insert into access_log_timestamps (chain_id, number, token, gen_time, tsa) values (${chainId}, 1, 'MAMCAQA=', now(), 'CN=x')`.execute(store.db);
+
+    const report = await verifyStoredTimestamps(store.db, settings.trusted, { chainId, pageSize: 2 });
+    expect(report.problems.map(({ number, code }) => [number, code])).toEqual([
+      [1, 'TIMESTAMP_MALFORMED'],
+      [3, 'CHECKPOINT_MISSING'],
+      [4, 'TIMESTAMP_INVALID'],
+    ]);
+    expect(report.problems[2]!.message).toContain('stamps other text');
+    expect(report).toMatchObject({ checkpoints: 4, stamped: 1, unstamped: 1 });
+    // The untrusted view: with another CA, every stamp is a problem.
+    const stranger = await pki.createCa('Stranger CA');
+    const distrust = await verifyStoredTimestamps(store.db, readTrustedCertificates(stranger.pem), { chainId });
+    expect(distrust.stamped).toBe(0);
+    expect(distrust.problems.filter((problem) => problem.message.includes('trusted CA')).map((problem) => problem.number)).toEqual([0]);
+  });
+});
