@@ -89,8 +89,11 @@ function readToken(node: DerNode): TimestampToken {
   }
   const signedData = expectTag(expectTag(explicit, TAG.context(0), part, 'content').children[0], TAG.SEQUENCE, part, 'SignedData');
   const [version, digestAlgorithms, encapsulated, ...rest] = signedData.children;
-  expectTag(version, TAG.INTEGER, part, 'SignedData version');
-  expectTag(digestAlgorithms, TAG.SET, part, 'digestAlgorithms');
+  // RFC 5652 §5.1: version 3, as the content is not id-data.
+  if (readInteger(expectTag(version, TAG.INTEGER, part, 'SignedData version'), part, 'SignedData version') !== 3n) {
+    throw new TimestampMalformed(part, 'SignedData version is not 3');
+  }
+  const digests = expectTag(digestAlgorithms, TAG.SET, part, 'digestAlgorithms').children.map((algorithm) => algorithmOid(algorithm, part, 'digestAlgorithm'));
   const [eContentType, eContentWrapper] = expectTag(encapsulated, TAG.SEQUENCE, part, 'encapContentInfo').children;
   if (readOid(expectTag(eContentType, TAG.OID, part, 'eContentType'), part, 'eContentType') !== OID.tstInfo) {
     throw new TimestampMalformed(part, 'the encapsulated content is not a TSTInfo');
@@ -107,13 +110,9 @@ function readToken(node: DerNode): TimestampToken {
   if (signerInfos === undefined) throw new TimestampMalformed(part, 'SignedData has no signerInfos');
   // RFC 3161 §2.4.2: exactly one signer, the TSA.
   if (signerInfos.children.length !== 1) throw new TimestampMalformed(part, `SignedData has ${signerInfos.children.length} signers, not one`);
-  return {
-    der: node.bytes,
-    info: readTstInfo(eContent.content),
-    content: eContent.content,
-    certificates,
-    signer: readSignerInfo(signerInfos.children[0]!),
-  };
+  const signer = readSignerInfo(signerInfos.children[0]!);
+  if (!digests.includes(signer.digestAlgorithm)) throw new TimestampMalformed(part, 'digestAlgorithms does not list the signer\'s digest');
+  return { der: node.bytes, info: readTstInfo(eContent.content), content: eContent.content, certificates, signer };
 }
 
 function readTstInfo(der: Uint8Array): TstInfo {
@@ -144,7 +143,7 @@ function readTstInfo(der: Uint8Array): TstInfo {
 function readSignerInfo(node: DerNode): TimestampSignerInfo {
   const part = 'SignerInfo';
   const [version, sidNode, digestAlgorithm, ...rest] = expectTag(node, TAG.SEQUENCE, part, 'SignerInfo').children;
-  expectTag(version, TAG.INTEGER, part, 'version');
+  const signerVersion = readInteger(expectTag(version, TAG.INTEGER, part, 'version'), part, 'version');
   let sid: SignerId;
   if (sidNode?.tag === TAG.SEQUENCE) {
     const [issuer, serial] = sidNode.children;
@@ -154,6 +153,8 @@ function readSignerInfo(node: DerNode): TimestampSignerInfo {
       serial: readInteger(expectTag(serial, TAG.INTEGER, part, 'sid serial'), part, 'sid serial'),
     };
   } else sid = { kind: 'subjectKeyId', keyId: expectTag(sidNode, TAG.contextPrimitive(0), part, 'sid').content };
+  // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
+  if (signerVersion !== (sid.kind === 'issuerAndSerial' ? 1n : 3n)) throw new TimestampMalformed(part, 'SignerInfo version does not fit its sid');
   const [signedAttrs, signatureAlgorithm, signature] = rest;
   const attributesNode = expectTag(signedAttrs, TAG.context(0), part, 'signedAttrs (a timestamp token must sign attributes)');
   const attributes = new Map<string, readonly DerNode[]>();
@@ -176,9 +177,12 @@ function readSignerInfo(node: DerNode): TimestampSignerInfo {
   };
 }
 
-/** The OID of an AlgorithmIdentifier SEQUENCE. */
+/** The OID of an AlgorithmIdentifier SEQUENCE whose parameters are absent or NULL (as for every digest and signature accepted here). */
 export function algorithmOid(node: DerNode | undefined, part: string, what: string): string {
-  const [oid] = expectTag(node, TAG.SEQUENCE, part, what).children;
+  const [oid, parameters, ...extra] = expectTag(node, TAG.SEQUENCE, part, what).children;
+  if (extra.length > 0 || (parameters !== undefined && (parameters.tag !== TAG.NULL || parameters.content.length !== 0))) {
+    throw new TimestampMalformed(part, `${what} has parameters other than NULL`);
+  }
   return readOid(expectTag(oid, TAG.OID, part, what), part, what);
 }
 

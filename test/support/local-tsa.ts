@@ -93,7 +93,7 @@ export async function startLocalTsa(pki: TestPki, identity: TestTsaIdentity, mod
   writeFileSync(`${base}.serial`, '01\n');
   const config = (digests: string): string => `[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = ${base}.serial\ncrypto_device = builtin\n`
     + `signer_cert = ${identity.certFile}\nsigner_key = ${identity.keyFile}\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.99999.1\n`
-    + `other_policies = 1.3.6.1.4.1.99999.2\ncerts = ${identity.certFile}\ndigests = ${digests}\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n`
+    + `other_policies = 1.3.6.1.4.1.99999.2\ndigests = ${digests}\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n`
     + `ess_cert_id_chain = no\ness_cert_id_alg = sha256\n`;
   writeFileSync(`${base}.grant.cnf`, config('sha256, sha384, sha512'));
   writeFileSync(`${base}.reject.cnf`, config('sha1'));
