@@ -6,6 +6,7 @@ import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestPki, startLocalTsa, type LocalTsa, type TestPki } from '../../test/support/local-tsa.ts';
 import type { Store } from '../store/store.ts';
 import { readTrustedCertificates, DEFAULT_TSA_MAX_RESPONSE_BYTES, type TimestampSettings } from './timestamp-settings.ts';
+import { createCheckpointStamper } from './timestamp-stamper.ts';
 import { stampCheckpoint, verifyStoredTimestamps } from './timestamp-store.ts';
 
 const LOG_NAME = 'isthmus.demo-city/access-log';
@@ -28,20 +29,22 @@ describeEachStore('checkpoint timestamps on $name', (target) => {
   let settings: TimestampSettings;
   const signer = parseSignerKey(generateNoteKey(LOG_NAME).signerKey);
   const chainId = `chain-${Math.random().toString(16).slice(2)}`;
-  const notes: string[] = [];
+  const notes = new Map<string, string[]>();
 
-  async function addCheckpoint(number: number): Promise<string> {
-    const previous = notes[number - 1];
+  async function addCheckpoint(number: number, chain = chainId): Promise<string> {
+    const chainNotes = notes.get(chain) ?? [];
+    notes.set(chain, chainNotes);
+    const previous = chainNotes[number - 1];
     const note = signCheckpoint({
-      origin: `${LOG_NAME}/${chainId}`,
+      origin: `${LOG_NAME}/${chain}`,
       size: number * 10,
       rootHash: number === 0 ? emptyRootHash() : createHash('sha256').update(`root ${number}`).digest(),
       ...(previous === undefined ? {} : { previous: { size: (number - 1) * 10, hash: createHash('sha256').update(previous).digest() } }),
       extensions: [`time ${new Date().toISOString()}`],
     }, signer);
-    notes[number] = note;
+    chainNotes[number] = note;
     await sql`insert into access_log_tree_checkpoints (chain_id, number, size, root_hash, note, signed_at, final)
-      values (${chainId}, ${number}, ${number * 10}, ${'00'.repeat(32)}, ${note}, now(), false)`.execute(store.db);
+      values (${chain}, ${number}, ${number * 10}, ${'00'.repeat(32)}, ${note}, now(), false)`.execute(store.db);
     return note;
   }
 
@@ -77,6 +80,49 @@ describeEachStore('checkpoint timestamps on $name', (target) => {
     const report = await verifyStoredTimestamps(store.db, settings.trusted, { chainId });
     expect(report).toMatchObject({ checkpoints: 2, stamped: 1, unstamped: 1, problems: [] });
     expect(report.latest.get(chainId)).toEqual({ number: 0, genTime: stored.genTime, tsa: 'CN=Demo City TSA' });
+  });
+
+  it('stamps in the background: the latest checkpoint, one TSA exchange at a time, requests folded together', async () => {
+    const chain = `${chainId}-stamper`;
+    const stamped: number[] = [];
+    const errors: unknown[] = [];
+    const stamper = createCheckpointStamper({ db: store.db, settings, onStamped: (stamp) => stamped.push(stamp.number), onError: (error) => errors.push(error) });
+    const before = tsa.requests;
+    stamper.request(chain); // no checkpoint yet: nothing to stamp
+    await stamper.idle();
+    await addCheckpoint(0, chain);
+    stamper.request(chain);
+    stamper.request(chain);
+    await stamper.idle();
+    await addCheckpoint(1, chain);
+    await addCheckpoint(2, chain);
+    for (let i = 0; i < 3; i += 1) stamper.request(chain);
+    await stamper.idle();
+    expect(errors).toEqual([]);
+    expect(stamped).toEqual([0, 2]); // checkpoint 2 names 1 through its previous line
+    expect(tsa.requests - before).toBe(2);
+    await stamper.close();
+    stamper.request(chain);
+    await stamper.idle();
+    expect(tsa.requests - before).toBe(2);
+  });
+
+  it('stops waiting for a TSA that hangs when it closes, and says why the stamp failed', async () => {
+    const chain = `${chainId}-hang`;
+    await addCheckpoint(0, chain);
+    const errors: unknown[] = [];
+    const stamper = createCheckpointStamper({ db: store.db, settings, closeWaitMs: 200, onError: (error) => errors.push(error) });
+    tsa.mode = 'hang';
+    try {
+      stamper.request(chain);
+      const started = Date.now();
+      await stamper.close();
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      tsa.mode = 'grant';
+    }
+    expect(errors).toMatchObject([{ code: 'TIMESTAMP_UNAVAILABLE', message: 'the timestamp request was cancelled' }]);
+    expect((await verifyStoredTimestamps(store.db, settings.trusted, { chainId: chain })).unstamped).toBe(1);
   });
 
   it('refuses to change a stored stamp', async () => {

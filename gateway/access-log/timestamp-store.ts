@@ -72,6 +72,31 @@ export async function stampCheckpoint(input: StampCheckpointInput): Promise<Stor
   return { chainId, number, genTime: new Date(row.gen_time), tsa: row.tsa, token: new Uint8Array(Buffer.from(row.token, 'base64')) };
 }
 
+/** What {@link stampLatestCheckpoint} needs. */
+export interface StampLatestCheckpointInput {
+  readonly db: Kysely<StoreSchema>;
+  readonly settings: TimestampSettings;
+  readonly chainId: string;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Stamps the chain's latest checkpoint in `access_log_tree_checkpoints`
+ * unless it already has a stamp; `undefined` when the chain has no
+ * checkpoint or the latest is stamped. The latest is enough: each
+ * checkpoint names its predecessor's hash (`previous`), so a stamp of
+ * checkpoint n vouches for every checkpoint before it too, and the ones a
+ * TSA outage left unstamped are covered by the next that is stamped.
+ */
+export async function stampLatestCheckpoint(input: StampLatestCheckpointInput): Promise<StoredTimestamp | undefined> {
+  const { rows } = await sql<{ number: number; note: string; stamped: boolean }>`
+    select c.number, c.note, exists (select 1 from access_log_timestamps t where t.chain_id = c.chain_id and t.number = c.number) as stamped
+    from access_log_tree_checkpoints c where c.chain_id = ${input.chainId} order by c.number desc limit 1`.execute(input.db);
+  const latest = rows[0];
+  if (latest === undefined || latest.stamped) return undefined;
+  return stampCheckpoint({ ...input, number: Number(latest.number), text: latest.note });
+}
+
 /** One stored timestamp that does not prove what it should. */
 export interface TimestampProblem {
   readonly chainId: string;
