@@ -5,6 +5,7 @@ import { createTestPki, startLocalTsa, type LocalTsa, type TestCa, type TestPki 
 import { requestTimestamp } from './timestamp-client.ts';
 import { parseDer } from './timestamp-der.ts';
 import { TimestampInvalid, TimestampRefused, type TimestampError } from './timestamp-error.ts';
+import { OID } from './timestamp-oids.ts';
 import { readTimestampSettings, readTrustedCertificates, type TimestampSettings } from './timestamp-settings.ts';
 import { parseTimestampResponse, parseTimestampToken } from './timestamp-token.ts';
 import { verifyTimestampToken } from './timestamp-verify.ts';
@@ -43,7 +44,7 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
       pki.createTsa(ca, 'Demo City EC TSA', 'ec'),
       pki.createTsa(rogueCa, 'Rogue TSA', 'rsa'),
     ]);
-    [rsaTsa, ecTsa, rogueTsa] = await Promise.all([startLocalTsa(pki, rsa), startLocalTsa(pki, ec), startLocalTsa(pki, rogue)]);
+    [rsaTsa, ecTsa, rogueTsa] = await Promise.all([startLocalTsa(pki, rsa), startLocalTsa(pki, ec, 'grant', 'sha384'), startLocalTsa(pki, rogue)]);
     const caFile = join(pki.dir, 'trusted.pem');
     writeFileSync(caFile, ca.pem);
     settings = readTimestampSettings({ ISTHMUS_TSA_URL: rsaTsa.url, ISTHMUS_TSA_CA_FILE: caFile, ISTHMUS_TSA_TIMEOUT_MS: '5000' })!;
@@ -53,7 +54,7 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
     pki?.remove();
   });
 
-  it('stamps a checkpoint note, and the stored token verifies again on its own (RSA and ECDSA TSAs)', async () => {
+  it('stamps a checkpoint note, and the stored token verifies again on its own (RSA with SHA-256, ECDSA with SHA-384)', async () => {
     for (const tsa of [rsaTsa, ecTsa]) {
       const before = Date.now();
       const stamp = await requestTimestamp({ ...settings, url: tsa.url }, NOTE);
@@ -62,7 +63,11 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
       expect(stamp.tsa).toBe(tsa === rsaTsa ? 'CN=Demo City TSA' : 'CN=Demo City EC TSA');
       expect(stamp.policy).toBe('1.3.6.1.4.1.99999.1');
       expect(stamp.serial).toMatch(/^[0-9a-f]+$/u);
-      const again = verifyTimestampToken(parseTimestampToken(stamp.token), { text: NOTE, trusted: settings.trusted });
+      const parsed = parseTimestampToken(stamp.token);
+      expect([parsed.signer.digestAlgorithm, parsed.signer.signatureAlgorithm]).toEqual(
+        tsa === rsaTsa ? [OID.sha256, OID.rsaEncryption] : [OID.sha384, '1.2.840.10045.4.3.3'],
+      );
+      const again = verifyTimestampToken(parsed, { text: NOTE, trusted: settings.trusted });
       expect(again).toEqual(stamp);
     }
   });
@@ -154,9 +159,10 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
 
   it('reads the settings: none without a URL, every problem at once otherwise', () => {
     expect(readTimestampSettings({})).toBeUndefined();
-    const error = thrown(() => readTimestampSettings({ ISTHMUS_TSA_URL: 'ftp://tsa.example', ISTHMUS_TSA_TIMEOUT_MS: '0' }));
+    const error = thrown(() => readTimestampSettings({ ISTHMUS_TSA_URL: 'ftp://user:secret@tsa.example', ISTHMUS_TSA_TIMEOUT_MS: '0' }));
     expect(error).toMatchObject({ code: 'TIMESTAMP_SETTINGS_INVALID' });
-    expect((error as unknown as { problems: string[] }).problems).toHaveLength(3);
+    expect((error as unknown as { problems: string[] }).problems).toHaveLength(4);
+    expect(error.message).not.toContain('secret');
     expect(thrown(() => readTimestampSettings({ ISTHMUS_TSA_CA_FILE: '/nowhere.pem' }))).toMatchObject({ code: 'TIMESTAMP_SETTINGS_INVALID' });
     expect(thrown(() => readTimestampSettings({ ISTHMUS_TSA_URL: 'http://127.0.0.1:1/', ISTHMUS_TSA_CA_FILE: join(pki.dir, 'missing.pem') }))).toMatchObject({
       code: 'TIMESTAMP_SETTINGS_INVALID',

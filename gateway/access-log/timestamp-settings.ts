@@ -50,6 +50,8 @@ export function readTimestampSettings(env: Readonly<Record<string, string | unde
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') problems.push('ISTHMUS_TSA_URL must be an http:// or https:// URL');
+    // fetch refuses URLs with credentials; and a URL with a password would end up in logs.
+    if (parsed.username !== '' || parsed.password !== '') problems.push('ISTHMUS_TSA_URL must not carry credentials');
   } catch {
     problems.push('ISTHMUS_TSA_URL does not parse as a URL');
   }
@@ -68,7 +70,7 @@ export function readTimestampSettings(env: Readonly<Record<string, string | unde
     if (!/^\d+$/u.test(timeoutText) || timeoutMs < 1 || timeoutMs > MAX_TSA_TIMEOUT_MS) problems.push(`ISTHMUS_TSA_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${MAX_TSA_TIMEOUT_MS}`);
   }
   if (problems.length > 0) throw new TimestampSettingsInvalid(problems);
-  return { url: url.replace(/\/+$/u, '') || url, trusted, timeoutMs, maxResponseBytes: DEFAULT_TSA_MAX_RESPONSE_BYTES };
+  return { url, trusted, timeoutMs, maxResponseBytes: DEFAULT_TSA_MAX_RESPONSE_BYTES };
 }
 
 /** Parses PEM text holding one or more CA certificates; a non-CA certificate or none at all is refused. */

@@ -1,7 +1,7 @@
 import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import { chainToTrusted, checkTimestampKeyUsage, findSignerCertificate, readCertificate, type TimestampCertificate } from './timestamp-certificate.ts';
 import { TAG, bytesEqual, expectTag, readOid, type DerNode } from './timestamp-der.ts';
-import { TimestampInvalid } from './timestamp-error.ts';
+import { TimestampInvalid, type TimestampInvalidReason } from './timestamp-error.ts';
 import { HASH_BY_OID, OID, SIGNATURE_BY_OID, type TimestampHash } from './timestamp-oids.ts';
 import { algorithmOid, type TimestampToken } from './timestamp-token.ts';
 
@@ -56,11 +56,11 @@ export function verifyTimestampToken(token: TimestampToken, expected: TimestampE
   const cert = findSignerCertificate(signer.sid, certificates);
   checkTimestampKeyUsage(cert);
 
-  const contentType = single(signer.attributes.get(OID.contentType), 'contentType');
+  const contentType = single(signer.attributes.get(OID.contentType), 'contentType', 'CONTENT_TYPE');
   if (readOid(contentType, 'SignerInfo', 'contentType') !== OID.tstInfo) {
     throw new TimestampInvalid('CONTENT_TYPE', 'the signed contentType attribute is not id-ct-TSTInfo');
   }
-  const messageDigest = expectTag(single(signer.attributes.get(OID.messageDigest), 'messageDigest'), TAG.OCTET_STRING, 'SignerInfo', 'messageDigest');
+  const messageDigest = expectTag(single(signer.attributes.get(OID.messageDigest), 'messageDigest', 'DIGEST_MISMATCH'), TAG.OCTET_STRING, 'SignerInfo', 'messageDigest');
   const digestHash = hashOf(signer.digestAlgorithm, 'the SignerInfo digest');
   if (!bytesEqual(messageDigest.content, digest(digestHash, token.content))) {
     throw new TimestampInvalid('DIGEST_MISMATCH', 'the signed messageDigest is not the digest of the token\'s TSTInfo (the TSTInfo was altered)');
@@ -101,7 +101,7 @@ function checkSigningCertificate(attributes: ReadonlyMap<string, readonly DerNod
   const v1 = attributes.get(OID.signingCertificate);
   const value = v2 ?? v1;
   if (!value) throw new TimestampInvalid('SIGNING_CERTIFICATE', 'the token has no signed ESS signing-certificate attribute');
-  const certs = expectTag(single(value, 'signingCertificate'), TAG.SEQUENCE, 'SignerInfo', 'signingCertificate').children[0];
+  const certs = expectTag(single(value, 'signingCertificate', 'SIGNING_CERTIFICATE'), TAG.SEQUENCE, 'SignerInfo', 'signingCertificate').children[0];
   const first = expectTag(expectTag(certs, TAG.SEQUENCE, 'SignerInfo', 'ESS certs').children[0], TAG.SEQUENCE, 'SignerInfo', 'ESSCertID');
   let hash: string = 'sha1';
   let certHash = first.children[0];
@@ -118,8 +118,8 @@ function checkSigningCertificate(attributes: ReadonlyMap<string, readonly DerNod
   }
 }
 
-function single(values: readonly DerNode[] | undefined, what: string): DerNode {
-  if (!values || values.length !== 1) throw new TimestampInvalid(what === 'contentType' ? 'CONTENT_TYPE' : what === 'messageDigest' ? 'DIGEST_MISMATCH' : 'SIGNING_CERTIFICATE', `the token's signed ${what} attribute is missing or has several values`);
+function single(values: readonly DerNode[] | undefined, what: string, reason: TimestampInvalidReason): DerNode {
+  if (!values || values.length !== 1) throw new TimestampInvalid(reason, `the token's signed ${what} attribute is missing or has several values`);
   return values[0]!;
 }
 

@@ -85,14 +85,14 @@ export interface LocalTsa {
 /**
  * Starts an RFC 3161 TSA over HTTP on 127.0.0.1 (port 0): each
  * `POST application/timestamp-query` is answered by `openssl ts -reply` with
- * the identity's certificate and key, one request at a time (openssl keeps
- * the serial number in a file).
+ * the identity's certificate and key, signing with `signerDigest`, one
+ * request at a time (openssl keeps the serial number in a file).
  */
-export async function startLocalTsa(pki: TestPki, identity: TestTsaIdentity, mode: LocalTsaMode = 'grant'): Promise<LocalTsa> {
+export async function startLocalTsa(pki: TestPki, identity: TestTsaIdentity, mode: LocalTsaMode = 'grant', signerDigest: 'sha256' | 'sha384' | 'sha512' = 'sha256'): Promise<LocalTsa> {
   const base = join(pki.dir, `${identity.name}.tsa`);
   writeFileSync(`${base}.serial`, '01\n');
   const config = (digests: string): string => `[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = ${base}.serial\ncrypto_device = builtin\n`
-    + `signer_cert = ${identity.certFile}\nsigner_key = ${identity.keyFile}\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.99999.1\n`
+    + `signer_cert = ${identity.certFile}\nsigner_key = ${identity.keyFile}\nsigner_digest = ${signerDigest}\ndefault_policy = 1.3.6.1.4.1.99999.1\n`
     + `other_policies = 1.3.6.1.4.1.99999.2\ndigests = ${digests}\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n`
     + `ess_cert_id_chain = no\ness_cert_id_alg = sha256\n`;
   writeFileSync(`${base}.grant.cnf`, config('sha256, sha384, sha512'));
