@@ -44,7 +44,7 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
       pki.createTsa(ca, 'Demo City EC TSA', 'ec'),
       pki.createTsa(rogueCa, 'Rogue TSA', 'rsa'),
     ]);
-    [rsaTsa, ecTsa, rogueTsa] = await Promise.all([startLocalTsa(pki, rsa), startLocalTsa(pki, ec, 'grant', 'sha384'), startLocalTsa(pki, rogue)]);
+    [rsaTsa, ecTsa, rogueTsa] = await Promise.all([startLocalTsa(pki, rsa), startLocalTsa(pki, ec, { signerDigest: 'sha384' }), startLocalTsa(pki, rogue)]);
     const caFile = join(pki.dir, 'trusted.pem');
     writeFileSync(caFile, ca.pem);
     settings = readTimestampSettings({ ISTHMUS_TSA_URL: rsaTsa.url, ISTHMUS_TSA_CA_FILE: caFile, ISTHMUS_TSA_TIMEOUT_MS: '5000' })!;
@@ -108,6 +108,24 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
     expect(error.message).not.toContain(NOTE);
     // trusting the TSA certificate itself instead of a CA is refused when the trust is configured
     expect(thrown(() => readTrustedCertificates(`${ca.pem}\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`))).toMatchObject({ code: 'TIMESTAMP_SETTINGS_INVALID' });
+  });
+
+  it('follows the chain through an intermediate CA the token carries, and only then', async () => {
+    const intermediate = await pki.createSubCa(ca, 'Demo City Issuing CA');
+    const identity = await pki.createTsa(intermediate, 'Demo City Issued TSA', 'ec');
+    const withChain = await startLocalTsa(pki, identity, { chainFile: intermediate.certFile });
+    const withoutChain = await startLocalTsa(pki, { ...identity, name: 'Demo City Issued TSA bare' });
+    try {
+      const stamp = await requestTimestamp({ ...settings, url: withChain.url }, NOTE);
+      expect(stamp.tsa).toBe('CN=Demo City Issued TSA');
+      expect(parseTimestampToken(stamp.token).certificates).toHaveLength(2);
+      expect(await failure(requestTimestamp({ ...settings, url: withoutChain.url }, NOTE))).toMatchObject({ code: 'TIMESTAMP_INVALID', reason: 'UNTRUSTED' });
+      // An intermediate trusted as the anchor is enough on its own.
+      const anchored = verifyTimestampToken(parseTimestampToken(stamp.token), { text: NOTE, trusted: readTrustedCertificates(intermediate.pem) });
+      expect(anchored.tsa).toBe('CN=Demo City Issued TSA');
+    } finally {
+      await Promise.all([withChain.close(), withoutChain.close()]);
+    }
   });
 
   it('reports a refusal with its status and failInfo', async () => {

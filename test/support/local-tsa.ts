@@ -33,6 +33,8 @@ export interface TestTsaIdentity {
 export interface TestPki {
   readonly dir: string;
   createCa(name: string): Promise<TestCa>;
+  /** An intermediate CA issued by `parent`. */
+  createSubCa(parent: TestCa, name: string): Promise<TestCa>;
   createTsa(ca: TestCa, name: string, key: 'rsa' | 'ec'): Promise<TestTsaIdentity>;
   remove(): void;
 }
@@ -49,6 +51,15 @@ export function createTestPki(): TestPki {
       await run(OPENSSL, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile,
         '-subj', `/CN=${name}`, '-days', '2', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
       return { certFile, keyFile, pem: readFileSync(certFile, 'utf8') };
+    },
+    async createSubCa(parent, name) {
+      const base = join(dir, `${name}.ca`);
+      writeFileSync(`${base}.ext`, 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n');
+      await run(OPENSSL, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
+      serial += 1;
+      await run(OPENSSL, ['x509', '-req', '-in', `${base}.csr`, '-CA', parent.certFile, '-CAkey', parent.keyFile, '-set_serial', String(serial),
+        '-out', `${base}.pem`, '-days', '2', '-extfile', `${base}.ext`]);
+      return { certFile: `${base}.pem`, keyFile: `${base}.key`, pem: readFileSync(`${base}.pem`, 'utf8') };
     },
     async createTsa(ca, name, key) {
       const base = join(dir, name);
@@ -85,15 +96,24 @@ export interface LocalTsa {
 /**
  * Starts an RFC 3161 TSA over HTTP on 127.0.0.1 (port 0): each
  * `POST application/timestamp-query` is answered by `openssl ts -reply` with
- * the identity's certificate and key, signing with `signerDigest`, one
- * request at a time (openssl keeps the serial number in a file).
+ * the identity's certificate and key, one request at a time (openssl keeps
+ * the serial number in a file).
  */
-export async function startLocalTsa(pki: TestPki, identity: TestTsaIdentity, mode: LocalTsaMode = 'grant', signerDigest: 'sha256' | 'sha384' | 'sha512' = 'sha256'): Promise<LocalTsa> {
+/** Options of {@link startLocalTsa}. */
+export interface LocalTsaOptions {
+  readonly mode?: LocalTsaMode;
+  readonly signerDigest?: 'sha256' | 'sha384' | 'sha512';
+  /** A PEM file of further certificates the tokens carry (intermediate CAs). */
+  readonly chainFile?: string;
+}
+
+export async function startLocalTsa(pki: TestPki, identity: TestTsaIdentity, options: LocalTsaOptions = {}): Promise<LocalTsa> {
+  const { mode = 'grant', signerDigest = 'sha256', chainFile } = options;
   const base = join(pki.dir, `${identity.name}.tsa`);
   writeFileSync(`${base}.serial`, '01\n');
   const config = (digests: string): string => `[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = ${base}.serial\ncrypto_device = builtin\n`
     + `signer_cert = ${identity.certFile}\nsigner_key = ${identity.keyFile}\nsigner_digest = ${signerDigest}\ndefault_policy = 1.3.6.1.4.1.99999.1\n`
-    + `other_policies = 1.3.6.1.4.1.99999.2\ndigests = ${digests}\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n`
+    + `other_policies = 1.3.6.1.4.1.99999.2\n${chainFile ? `certs = ${chainFile}\n` : ''}digests = ${digests}\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n`
     + `ess_cert_id_chain = no\ness_cert_id_alg = sha256\n`;
   writeFileSync(`${base}.grant.cnf`, config('sha256, sha384, sha512'));
   writeFileSync(`${base}.reject.cnf`, config('sha1'));
