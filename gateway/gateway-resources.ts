@@ -28,6 +28,8 @@ import { createEvidenceGate, type EvidenceGate } from './access-log/evidence-gat
 import { logKeysDocument, type LogKeysDocument } from './access-log/log-tree-keys.ts';
 import { openLogNoteKey } from './access-log/log-tree-note-key.ts';
 import { createWitnessPublisher, type WitnessPublisher } from './access-log/witness-publisher.ts';
+import { readTimestampSettings } from './access-log/timestamp-settings.ts';
+import { createCheckpointStamper } from './access-log/timestamp-stamper.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
@@ -177,6 +179,10 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       : undefined;
     // Closed after the writer (deferred first, run last): the final checkpoint gets its chance to reach the witnesses.
     if (witnessPublisher) opened.defer(() => witnessPublisher.close());
+    // Optional RFC 3161 stamps of the chain's latest checkpoint; closed after the writer, so the final checkpoint is stamped too.
+    const timestamps = readTimestampSettings(config.env);
+    const stamper = timestamps && createCheckpointStamper({ db: store.db, settings: timestamps, onError: (error, chainId) => log.warn({ chainId, code: (error as { code?: string }).code }, 'checkpoint not timestamped') });
+    if (stamper) opened.defer(() => stamper.close());
     const accessLog = createAccessLogWriter({
       db: store.db,
       chainId: instanceId,
@@ -187,7 +193,10 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
         metrics.observeAccessLogBatch(batch);
         if (batch.ok && batch.lastSeq !== undefined) evidenceGate.committed(batch.lastSeq);
       },
-      onCheckpoint: (checkpoint) => witnessPublisher?.notify(checkpoint),
+      onCheckpoint: (checkpoint) => {
+        witnessPublisher?.notify(checkpoint);
+        stamper?.request(checkpoint.chainId);
+      },
       ...(options.accessLogNow && { now: options.accessLogNow }),
     });
     // By the time this runs every response already sent has its entry committed; closing adds the chain's final checkpoint.
