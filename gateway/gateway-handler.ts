@@ -123,7 +123,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {
