@@ -128,7 +128,7 @@ async function verifyChain(trx: Transaction<StoreSchema>, input: ChainInput): Pr
   const walk = await walkChainEntries(trx, { chainId, start, anchors, finalAnchor, coveredSize, pageSize: input.pageSize, signal: input.signal });
   const problems: AccessLogProblem[] = [...db.problems, ...walk.problems];
 
-  const highest = [...anchors].sort((a, b) => b.witnesses.length - a.witnesses.length || b.size - a.size).find((a) => a.size > walk.headSeq);
+  const highest = [...anchors].sort((a, b) => b.witnesses.length - a.witnesses.length || b.size - a.size || b.number - a.number).find((a) => a.size > walk.headSeq);
   if (highest) {
     const what =
       highest.witnesses.length > 0

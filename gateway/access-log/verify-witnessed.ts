@@ -10,12 +10,12 @@ import {
   type NoteVerifier,
 } from '../../packages/isthmus-log-proofs/src/index.ts';
 import type { WitnessConfig } from './witness-config.ts';
+import { DEFAULT_LOG_NAME } from './log-tree-note-key.ts';
 import { problem, type AccessLogProblem, type WitnessReport } from './verify-report.ts';
 
 /** How long one witness may take to answer one request. */
 export const DEFAULT_WITNESS_TIMEOUT_MS = 30_000;
-/** The log name (and note key name) of the demo city's gateway, as `ISTHMUS_LOG_NAME` defaults. */
-export const DEFAULT_LOG_NAME = 'isthmus.demo-city/access-log';
+export { DEFAULT_LOG_NAME };
 
 /** One checkpoint the witnesses cosigned, with the log's signature checked against a pinned key. */
 export interface WitnessedCheckpoint {

@@ -5,15 +5,10 @@ import { loadConfig } from '../../config/config.ts';
 import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../../access-log/witness-config.ts';
 import { loadLogKeys, LogKeysUnreadable, LOG_KEYS_PATH, type PinnedLogKeys } from '../../access-log/verify-log-keys.ts';
 import { DEFAULT_LOG_NAME } from '../../access-log/verify-witnessed.ts';
+import { LOG_NOTE_KEY_HISTORY_FILE } from '../../access-log/log-tree-note-key.ts';
 import { verifyAccessLog, type AccessLogVerification, type ChainReport } from '../../access-log/verify-access-log.ts';
 import type { Store } from '../../store/store.ts';
 
-/**
- * The file in the keys dir that holds the log note keys the gateway has
- * signed with, current and past (the `/.well-known/isthmus-log-keys` JSON, or
- * verifier keys one a line): what `log verify` trusts when `--log-keys` is not given.
- */
-export const LOG_NOTE_KEY_HISTORY_FILE = 'access-log-note-keys.json';
 
 /** The synopsis line of `log verify`. */
 export const VERIFY_SYNOPSIS = 'isthmus log verify [--witness <vkey>@<url>]… [--quorum <n>] [--log-keys <url or file>] [--require-witnesses] [--json]';
