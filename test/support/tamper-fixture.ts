@@ -45,8 +45,9 @@ export function createTamperFixture(store: Store, witness: WitnessProcess, keys:
   /**
    * Appends `count` entries in rounds of `every` (one checkpoint a round),
    * has the witness cosign every checkpoint, and with `close` shuts down
-   * cleanly (the final checkpoint, cosigned too). `witnessed: false` leaves
-   * the last round's checkpoint unsent: a tail not yet covered.
+   * cleanly (the final checkpoint, cosigned too). The last `unwitnessedTail`
+   * of the `count` entries are appended after the witness was sent what
+   * there was: a tail no witnessed checkpoint covers yet.
    */
   async function writeChain(options: { count: number; every?: number; close?: boolean; register?: boolean; unwitnessedTail?: number }): Promise<WrittenChain> {
     const chainId = `gw-${randomUUID()}`;
