@@ -1,8 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isLogProofError, parseVerifierKey, type NoteVerifier } from '../../packages/isthmus-log-proofs/src/index.ts';
 
-/** Where the gateway publishes its log note keys, current and past, with its witnesses. */
-export const LOG_KEYS_PATH = '/.well-known/isthmus-log-keys';
+export { LOG_KEYS_PATH } from './log-tree-keys.ts';
 /** How long fetching a key list may take. */
 export const DEFAULT_LOG_KEYS_TIMEOUT_MS = 10_000;
 /** Largest key list read: a few KiB is a key list, far more is not. */

@@ -38,7 +38,7 @@ export interface WrittenChain {
  * superuser would (triggers off: `session_replication_role = replica`), and
  * verifies against the witness.
  */
-export function createTamperFixture(store: Store, witness: WitnessProcess, keys: BatteryLog) {
+export function createTamperFixture(store: Store, witness: Pick<WitnessProcess, 'name' | 'url' | 'config'>, keys: BatteryLog) {
   const { logName } = keys;
   const publisher = createWitnessPublisher(store.db, witness);
 
