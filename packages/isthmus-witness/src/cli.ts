@@ -58,7 +58,13 @@ async function main(argv: readonly string[]): Promise<void> {
   if (command === 'key' || command === 'rotate-key') {
     if (!/^[^\s+]{1,256}$/u.test(name)) throw new WitnessSetupError('OPTIONS_INVALID', '--name is a key name: no white space or "+", at most 256 characters');
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const unlock = await lockDataDir(dataDir);
+    let unlock = async () => {};
+    try {
+      unlock = await lockDataDir(dataDir);
+    } catch (error) {
+      // A running witness has made its key already: printing it only reads.
+      if (!(command === 'key' && error instanceof WitnessSetupError && error.code === 'DATA_DIR_LOCKED')) throw error;
+    }
     try {
       const keys = command === 'key' ? await loadWitnessKeys(dataDir, name, new Date()) : await rotateWitnessKeys(dataDir, name, new Date());
       process.stdout.write(`${keys.signer.verifierKey}\n`);

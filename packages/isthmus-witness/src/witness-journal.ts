@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { equalHashes, previousCheckpointOf } from '../../isthmus-log-proofs/src/index.ts';
+import { syncDirectory } from './durable-file.ts';
 import { formatJournalRecord, readJournalRecord, type JournalEntry, type JournalRecord } from './journal-record.ts';
 import { WitnessInternal } from './witness-error.ts';
 import { WitnessSetupError } from './witness-setup-error.ts';
@@ -96,8 +97,14 @@ async function replay(handle: FileHandle, warn: JournalOptions['warn']): Promise
  */
 export async function openWitnessJournal(dataDir: string, options: JournalOptions): Promise<WitnessJournal> {
   const path = join(dataDir, JOURNAL_FILE);
-  // 'a+' creates it; writes below go to explicit positions through a second handle opened 'r+'.
-  await (await open(path, 'a+', 0o644)).close();
+  // 'wx' creates it (and the directory entry is flushed, or a crash could forget the whole journal);
+  // writes go to explicit positions through a handle opened 'r+'.
+  try {
+    await (await open(path, 'wx', 0o644)).close();
+    await syncDirectory(dataDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   const handle = await open(path, 'r+');
   let state: Awaited<ReturnType<typeof replay>>;
   try {

@@ -64,6 +64,11 @@ export interface Witness {
   keyList(): WitnessKeyList;
 }
 
+/** An origin as a message names it: clipped, since a refused request's origin can be as long as the body. */
+function shown(origin: string): string {
+  return origin.length > 200 ? `${origin.slice(0, 200)}…` : origin;
+}
+
 function parseLogNote(note: string): Checkpoint {
   try {
     return parseCheckpoint(parseNote(note).text);
@@ -123,11 +128,11 @@ export function createWitness(deps: WitnessDeps): Witness {
     const latest = journal.latest(checkpoint.origin);
     // A client that lost the answer sends the same checkpoint again: the same answer, whatever `old` it states.
     if (latest !== undefined && latest.checkpoint.text === checkpoint.text) return latest.record.signature;
-    if (latest?.record.final === true) throw new AlreadyFinal(`${checkpoint.origin} already ended with a final checkpoint at ${latest.record.size}`);
+    if (latest?.record.final === true) throw new AlreadyFinal(`${shown(checkpoint.origin)} already ended with a final checkpoint at ${latest.record.size}`);
     const latestSize = latest?.record.size ?? 0;
     if (oldSize !== latestSize) throw new OldSizeMismatch(`this witness's latest checkpoint for the origin has size ${latestSize}, not ${oldSize}`, latestSize);
     if (checkpoint.size < oldSize) throw new SizeWentBackwards(`the checkpoint's size ${checkpoint.size} is below the old size ${oldSize}`);
-    if (checkpoint.size === 0 && !equalHashes(checkpoint.rootHash, emptyRootHash())) throw new ProofInconsistent('a checkpoint of size 0 has the empty tree\'s root');
+    if (checkpoint.size === 0 && !equalHashes(checkpoint.rootHash, emptyRootHash())) throw new ProofInconsistent('a checkpoint of size 0 must carry the empty tree\'s root');
     if (latest !== undefined && checkpoint.size === latest.record.size && !equalHashes(checkpoint.rootHash, latest.checkpoint.rootHash)) {
       throw new RootConflict(`the checkpoint has size ${checkpoint.size}, like this witness's latest, and another root: history was rewritten`);
     }
@@ -153,7 +158,7 @@ export function createWitness(deps: WitnessDeps): Witness {
       const { oldSize, proof, note } = parseAddCheckpointRequest(body);
       const checkpoint = parseLogNote(note);
       if (!originPrefixes.some((prefix) => isUnderPrefix(checkpoint.origin, prefix))) {
-        throw new OriginNotAccepted(`this witness does not accept checkpoints for ${checkpoint.origin}`);
+        throw new OriginNotAccepted(`this witness does not accept checkpoints for ${shown(checkpoint.origin)}`);
       }
       const trusted = verifyLogSignature(note, logKeys);
       return serialized(checkpoint.origin, () => decide(oldSize, proof, checkpoint, trusted));
@@ -163,7 +168,7 @@ export function createWitness(deps: WitnessDeps): Witness {
     },
     async history(origin) {
       const records = await journal.history(origin);
-      if (records === undefined) throw new OriginUnknown(`this witness has cosigned no checkpoint for ${origin}`);
+      if (records === undefined) throw new OriginUnknown(`this witness has cosigned no checkpoint for ${shown(origin)}`);
       return records;
     },
     keyList() {

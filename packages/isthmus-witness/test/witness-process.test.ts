@@ -85,11 +85,18 @@ describe('isthmus-witness as its own process', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
-  it('refuses a second process on the same data directory', async () => {
+  it('refuses a second process, and a rotation, on the data directory of a running one; `key` still prints its key', async () => {
     const first = await startProcess();
     const second = await run(['start', '--data', dir, '--name', WITNESS, '--log-key', trustedKey.verifier.verifierKey, '--origin-prefix', LOG_NAME, '--port', '0']).exit;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/^isthmus-witness: DATA_DIR_LOCKED: witness process \d+ uses the data directory; stop it first\n$/u);
+    const rotate = await run(['rotate-key', '--data', dir, '--name', WITNESS]).exit;
+    expect(rotate).toMatchObject({ code: 1, stdout: '' });
+    expect(rotate.stderr).toMatch(/DATA_DIR_LOCKED/u);
+    const key = await run(['key', '--data', dir, '--name', WITNESS]).exit;
+    expect(key.code).toBe(0);
+    const published = await getJson<{ keys: { vkey: string; current: boolean }[] }>(`${first.url}/.well-known/isthmus-witness-keys`);
+    expect(published.body.keys.find((k) => k.current)?.vkey).toBe(key.stdout.trim());
     first.child.kill('SIGINT');
     expect((await first.exit).code).toBe(0);
   });
