@@ -143,12 +143,15 @@ async function readWitness(witness: WitnessConfig, prefix: string, options: Fetc
 async function getJson(url: string, options: FetchWitnessedOptions): Promise<unknown> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_WITNESS_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  let response: Response;
-  try {
-    response = await fetch(url, { signal, headers: { accept: 'application/json' } });
-  } catch (error) {
-    options.signal?.throwIfAborted();
-    throw new Error(timeout.aborted ? 'no answer in time' : 'not reachable', { cause: error });
+  let response: Response | undefined;
+  // Once more after a network error: a kept-alive connection the witness has just closed fails the first try.
+  for (let attempt = 1; response === undefined; attempt++) {
+    try {
+      response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      if (timeout.aborted || attempt >= 2) throw new Error(timeout.aborted ? 'no answer in time' : 'not reachable', { cause: error });
+    }
   }
   if (!response.ok) throw new Error(`answered HTTP ${response.status}`);
   try {

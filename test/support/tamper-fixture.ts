@@ -6,7 +6,8 @@ import { verifyAccessLog, type AccessLogProblem, type AccessLogVerification, typ
 import type { Store } from '../../gateway/store/store.ts';
 import { hashAccessLogRecord, recordFromRow } from '../../gateway/access-log/access-log-record.ts';
 import { sampleEntry } from './access-log-fixtures.ts';
-import { createWitnessPublisher } from './witness-publisher.ts';
+import { createWitnessPublisher } from '../../gateway/access-log/witness-publisher.ts';
+import { createWitnessPublisher as createTestPublisher } from './witness-publisher.ts';
 import type { WitnessProcess } from './witness-process.ts';
 
 /** Origins of every battery log start with this: the witness accepts only these. */
@@ -40,20 +41,41 @@ export interface WrittenChain {
  */
 export function createTamperFixture(store: Store, witness: Pick<WitnessProcess, 'name' | 'url' | 'config'>, keys: BatteryLog) {
   const { logName } = keys;
-  const publisher = createWitnessPublisher(store.db, witness);
+  /** Sends checkpoints of chains written without the fixture (in the test's own time). */
+  const publisher = createTestPublisher(store.db, witness);
 
   /**
-   * Appends `count` entries in rounds of `every` (one checkpoint a round),
-   * has the witness cosign every checkpoint, and with `close` shuts down
-   * cleanly (the final checkpoint, cosigned too). The last `unwitnessedTail`
-   * of the `count` entries are appended after the witness was sent what
-   * there was: a tail no witnessed checkpoint covers yet.
+   * Appends `count` entries in rounds of `every` (one checkpoint a round)
+   * through a writer wired to the witness by the gateway's own publisher
+   * (`onCheckpoint` → `notify`), waits until the witness cosigned the last
+   * checkpoint, and with `close` shuts down cleanly (the final checkpoint,
+   * cosigned too). The last `unwitnessedTail` of the `count` entries are
+   * appended after the publisher stopped: a tail no witness has seen.
    */
   async function writeChain(options: { count: number; every?: number; close?: boolean; register?: boolean; unwitnessedTail?: number }): Promise<WrittenChain> {
     const chainId = `gw-${randomUUID()}`;
     if (options.register) await store.db.insertInto('gateway_instances').values({ id: chainId, hostname: 'battery', version: '0', started_at: new Date(), last_seen_at: new Date() }).execute();
     const every = options.every ?? 10;
-    const writer = createAccessLogWriter({ db: store.db, chainId, noteSigner: keys.signer, logName, checkpointEvery: every, maxBatch: every, checkpointIntervalMs: 3_600_000 });
+    const publisher = createWitnessPublisher({ db: store.db, chainId, witnesses: [witness.config], retryMinMs: 20, retryMaxMs: 200 });
+    let last = -1;
+    let publishing = true;
+    const writer = createAccessLogWriter({
+      db: store.db,
+      chainId,
+      noteSigner: keys.signer,
+      logName,
+      checkpointEvery: every,
+      maxBatch: every,
+      checkpointIntervalMs: 3_600_000,
+      onCheckpoint: (checkpoint) => {
+        if (!publishing) return;
+        last = checkpoint.number;
+        publisher.notify(checkpoint);
+      },
+    });
+    const cosigned = async () => {
+      if (!(await publisher.waitForCoverage(last, 20_000))) throw new Error(`the witness did not cosign checkpoint #${last} of ${chainId} within 20 s`);
+    };
     await writer.ready();
     const appended: AppendedEntry[] = [];
     const witnessedPart = options.count - (options.unwitnessedTail ?? 0);
@@ -61,12 +83,16 @@ export function createTamperFixture(store: Store, witness: Pick<WitnessProcess, 
       const round = Math.min(every, witnessedPart - written);
       appended.push(...(await Promise.all(Array.from({ length: round }, () => writer.append(sampleEntry())))));
     }
-    await publisher.publish(chainId);
-    for (let index = 0; index < (options.unwitnessedTail ?? 0); index++) appended.push(await writer.append(sampleEntry()));
-    if (options.close) {
+    await cosigned();
+    if (options.unwitnessedTail) {
+      publishing = false;
+      await publisher.close();
+      for (let index = 0; index < options.unwitnessedTail; index++) appended.push(await writer.append(sampleEntry()));
+    } else if (options.close) {
       await writer.close();
-      await publisher.publish(chainId);
+      await cosigned();
     }
+    if (publishing) await publisher.close();
     return { chainId, appended, writer };
   }
 

@@ -104,7 +104,8 @@ function printReport(result: AccessLogVerification, io: CliIo): void {
       'note: no witness was asked (set ISTHMUS_WITNESSES or pass --witness): the entries were only compared with the database\'s own checkpoints, so nothing was proven against evidence outside the database\n',
     );
   } else {
-    io.stderr.write(`note: fewer than ${result.quorum} witnesses could be read: nothing was proven against a quorum of witnesses\n`);
+    const away = result.witnesses.filter((w) => !w.ok).map((w) => `${w.name} (${w.error ?? 'unreadable'})`);
+    io.stderr.write(`note: fewer than ${result.quorum} witnesses could be read (${away.join('; ')}): nothing was proven against a quorum of witnesses\n`);
   }
   if (result.keySource === 'none') io.stderr.write(`note: no pinned log keys (pass --log-keys or keep ${LOG_NOTE_KEY_HISTORY_FILE} in the keys dir): checkpoint signatures were not checked\n`);
   const legacy = result.chainReports.filter((chain) => chain.legacy).length;
