@@ -126,9 +126,24 @@ describeEachStore('tamper battery (chains and checkpoints) on $name', (target) =
     await writer.close();
     const problems = fx.problemsOf(await fx.verify(), chainId);
     expect(problems).toContainEqual(expect.objectContaining({ kind: 'UNWITNESSED_CHAIN', chainId }));
-    expect(problems.find((p) => p.kind === 'UNWITNESSED_CHAIN')!.detail).toMatch(/no witness knows chain .* \(12 entries, \d+ checkpoints in the database\)/);
+    expect(problems.find((p) => p.kind === 'UNWITNESSED_CHAIN')!.detail).toMatch(/no witness knows chain .* \(12 entries, \d+ checkpoints in the database, none signed by a pinned log key\): it is forged$/);
     // Its checkpoints are signed by a key that is not pinned, though it calls itself by the gateway's key name.
     expect(problems.some((p) => p.kind === 'UNKNOWN_KEY')).toBe(true);
+
+    // Entries copied under a new chain id, with no checkpoint at all: forged too.
+    const copied = `gw-copied-${Date.now()}`;
+    await forgeEntry(store, { chainId: copied, seq: 1, prevHash: '0'.repeat(64), from: { chainId, seq: 1 } });
+    const copiedProblems = fx.problemsOf(await fx.verify(), copied);
+    expect(copiedProblems).toEqual([expect.objectContaining({ kind: 'UNWITNESSED_CHAIN', seq: 1 })]);
+  });
+
+  it('a genuine chain whose start no witness saw (witness away) is not covered, and not called forged: its checkpoints carry the pinned key', async () => {
+    const chainId = `gw-unseen-${Date.now()}`;
+    const writer = createAccessLogWriter({ db: store.db, chainId, noteSigner: logs.get(target.name)!.signer, logName: fx.logName, checkpointEvery: 5 });
+    for (let index = 0; index < 7; index++) await writer.append(sampleEntry());
+    const result = await fx.verify();
+    expect(fx.problemsOf(result, chainId)).toEqual([]);
+    expect(fx.chainOf(result, chainId)).toMatchObject({ witnessedSize: 0, uncoveredEntries: 7, lifecycle: 'unwitnessed' });
   });
 
   it('the tail cut and re-signed with a foreign key added to access_log_note_keys → UNKNOWN_KEY naming the checkpoint, and CHAIN_CUT', async () => {

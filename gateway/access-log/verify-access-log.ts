@@ -82,7 +82,7 @@ export async function verifyAccessLog(db: Kysely<StoreSchema>, options: VerifyAc
       const reports: ChainReport[] = [];
       for (const chainId of [...chainIds].sort()) {
         signal?.throwIfAborted();
-        reports.push(await verifyChain(trx, { chainId, origin: `${logName}/${chainId}`, witnessed: evidence?.byChain.get(chainId) ?? [], witnessing: evidence !== undefined, quorum, logKeys, pageSize, signal }));
+        reports.push(await verifyChain(trx, { chainId, origin: `${logName}/${chainId}`, witnessed: evidence?.byChain.get(chainId) ?? [], witnessing: answered > 0, quorum, logKeys, pageSize, signal }));
       }
       const problems = [...(evidence?.problems ?? []), ...reports.flatMap((report) => report.problems)];
       return {
@@ -104,7 +104,7 @@ interface ChainInput {
   readonly chainId: string;
   readonly origin: string;
   readonly witnessed: readonly WitnessedCheckpoint[];
-  /** Whether witnesses were asked at all. */
+  /** Whether at least one witness answered: only then does a chain no witness knows mean anything. */
   readonly witnessing: boolean;
   readonly quorum: number;
   readonly logKeys: readonly NoteVerifier[];
@@ -136,11 +136,14 @@ async function verifyChain(trx: Transaction<StoreSchema>, input: ChainInput): Pr
         : `the database's own signed checkpoint #${highest.number} covers ${highest.size} entries`;
     problems.push(problem('CHAIN_CUT', chainId, { seq: walk.headSeq + 1, entryId: walk.lastEntryId, checkpoint: highest.number, detail: `${what}, the database holds ${walk.headSeq}: the chain was cut` }));
   }
-  if (input.witnessing && witnessed.length === 0 && !legacy && (walk.entries > 0 || db.count > 0)) {
+  // A genuine chain signs checkpoint #0 with the gateway's key and sends it to the witnesses before it serves. If they
+  // never saw it (away at its start), its own checkpoints still carry that key: not covered, not forged.
+  const signedByGateway = input.logKeys.length > 0 && db.signedByPinned > 0 && db.problems.length === 0;
+  if (input.witnessing && witnessed.length === 0 && !legacy && !signedByGateway && (walk.entries > 0 || db.count > 0)) {
     problems.push(
       problem('UNWITNESSED_CHAIN', chainId, {
         seq: start.seq + 1,
-        detail: `no witness knows chain ${chainId} (${walk.entries} entries, ${db.count} checkpoints in the database): a genuine chain is announced to the witnesses before it serves, so it is forged`,
+        detail: `no witness knows chain ${chainId} (${walk.entries} entries, ${db.count} checkpoints in the database, none signed by a pinned log key): it is forged`,
       }),
     );
   }

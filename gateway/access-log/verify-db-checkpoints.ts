@@ -32,6 +32,8 @@ export interface TreeAnchor {
 /** What the database's checkpoint table of one chain says, checked. */
 export interface DbCheckpointsResult {
   readonly count: number;
+  /** How many verified with a pinned log key (0 without pinned keys). */
+  readonly signedByPinned: number;
   /** Database checkpoints that verified but that no witness cosigned, for the entry walk to check roots against. */
   readonly anchors: readonly TreeAnchor[];
   readonly problems: readonly AccessLogProblem[];
@@ -69,6 +71,7 @@ export async function checkDbCheckpoints(
   const found = new Set<string>();
   let previous: { number: number; checkpoint: Checkpoint } | undefined;
   let count = 0;
+  let signedByPinned = 0;
   let after = -1;
 
   for (;;) {
@@ -102,6 +105,7 @@ export async function checkDbCheckpoints(
         checkpoint.extensions.includes('final') === row.final;
       if (!sameAsColumns) problems.push(problem('CHECKPOINT_ALTERED', chainId, at(`checkpoint #${number}'s columns (origin, size, root or final) differ from the note that was signed`)));
       const signature = checkSignature(row.note, logKeys);
+      if (signature === 'VALID') signedByPinned += 1;
       if (signature === 'UNKNOWN_KEY' || signature === 'BAD_SIGNATURE') {
         problems.push(
           signature === 'UNKNOWN_KEY'
@@ -151,7 +155,7 @@ export async function checkDbCheckpoints(
   // One gap reported twice (by numbering and by the witnesses) says the same thing: keep the witnesses' words.
   const witnessedMissing = new Set(problems.filter((p) => p.kind === 'CHECKPOINT_MISSING' && p.detail.includes('cosigned by')).map((p) => p.checkpoint));
   const kept = problems.filter((p) => !(p.kind === 'CHECKPOINT_MISSING' && !p.detail.includes('cosigned by') && witnessedMissing.has(p.checkpoint)));
-  return { count, anchors, problems: kept };
+  return { count, signedByPinned, anchors, problems: kept };
 }
 
 function checkSignature(note: string, logKeys: readonly NoteVerifier[]): 'VALID' | 'UNKNOWN_KEY' | 'BAD_SIGNATURE' | 'NOT_CHECKED' {
