@@ -6,7 +6,7 @@ import { DEFAULT_LOG_NAME, fetchWitnessedCheckpoints, type WitnessedCheckpoint, 
 import { checkDbCheckpoints, type TreeAnchor } from './verify-db-checkpoints.ts';
 import { walkChainEntries } from './verify-chain-entries.ts';
 import { readWalkStart } from './verify-walk-start.ts';
-import { problem, type AccessLogProblem, type AccessLogVerification, type ChainReport } from './verify-report.ts';
+import { checkpointName, problem, type AccessLogProblem, type AccessLogVerification, type ChainReport } from './verify-report.ts';
 
 export type { AccessLogProblem, AccessLogProblemKind, AccessLogVerification, ChainReport, ChainLifecycle, WitnessReport } from './verify-report.ts';
 
@@ -132,9 +132,9 @@ async function verifyChain(trx: Transaction<StoreSchema>, input: ChainInput): Pr
   if (highest) {
     const what =
       highest.witnesses.length > 0
-        ? `the witness${highest.witnesses.length > 1 ? 'es' : ''} ${highest.witnesses.join(', ')} cosigned ${highest.size} entries (checkpoint #${highest.number})`
-        : `the database's own signed checkpoint #${highest.number} covers ${highest.size} entries`;
-    problems.push(problem('CHAIN_CUT', chainId, { seq: walk.headSeq + 1, entryId: walk.lastEntryId, checkpoint: highest.number, detail: `${what}, the database holds ${walk.headSeq}: the chain was cut` }));
+        ? `the witness${highest.witnesses.length > 1 ? 'es' : ''} ${highest.witnesses.join(', ')} cosigned ${highest.size} entries (${checkpointName(highest.number)})`
+        : `the database's own signed ${checkpointName(highest.number)} covers ${highest.size} entries`;
+    problems.push(problem('CHAIN_CUT', chainId, { seq: walk.headSeq + 1, entryId: walk.lastEntryId, checkpoint: highest.number >= 0 ? highest.number : null, detail: `${what}, the database holds ${walk.headSeq}: the chain was cut` }));
   }
   // A genuine chain signs checkpoint #0 with the gateway's key and sends it to the witnesses before it serves. If they
   // never saw it (away at its start), its own checkpoints still carry that key: not covered, not forged.

@@ -3,7 +3,7 @@ import { createMerkleFrontier, equalHashes, hashLeaf, type MerkleFrontier } from
 import { GENESIS_HASH, hashAccessLogRecord, recordFromRow, type AccessLogRecord } from './access-log-record.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { TreeAnchor } from './verify-db-checkpoints.ts';
-import { problem, type AccessLogProblem, type AccessLogProblemKind } from './verify-report.ts';
+import { checkpointName, problem, type AccessLogProblem, type AccessLogProblemKind } from './verify-report.ts';
 import { sameSubjects, subjectIndex } from './verify-subject-index.ts';
 import { findWrittenSeq } from './verify-moved-entry.ts';
 
@@ -102,13 +102,13 @@ export async function walkChainEntries(trx: Transaction<StoreSchema>, options: W
       const explained = lastBlamed > matched.size;
       if (!explained) {
         const by = anchor.witnesses.length > 0 ? `cosigned by ${anchor.witnesses.join(', ')}` : "the database's own, signed";
-        const last = matched.number >= 0 ? `checkpoint #${matched.number} at size ${matched.size}` : matched.size > 0 ? `size ${matched.size}` : 'the empty tree';
+        const last = matched.number >= 0 ? `${checkpointName(matched.number)} at size ${matched.size}` : matched.size > 0 ? `size ${matched.size}` : 'the empty tree';
         report('REWRITTEN', {
           seq: matched.size + 1,
           entryId: firstAfterMatch,
           checkpoint: anchor.number >= 0 ? anchor.number : null,
           detail:
-            `checkpoint #${anchor.number} (size ${size}, ${by}) commits to another tree than the database's entries: ` +
+            `${checkpointName(anchor.number)} (size ${size}, ${by}) commits to another tree than the database's entries: ` +
             `entries ${matched.size + 1}–${size} were rewritten with recomputed hashes (the last that matched is ${last}); ` +
             'hashes recomputed consistently leave nothing more precise to name',
         });
@@ -169,7 +169,7 @@ export async function walkChainEntries(trx: Transaction<StoreSchema>, options: W
     const final = options.finalAnchor;
     if (final && seq > final.size) {
       const by = final.witnesses.length > 0 ? `cosigned by ${final.witnesses.join(', ')}` : 'in the database';
-      blame('AFTER_FINAL', seq, { entryId: record.id, checkpoint: final.number, detail: `entry ${record.id} (seq ${seq}) follows the chain's final checkpoint #${final.number} (size ${final.size}, ${by}): it is forged` });
+      blame('AFTER_FINAL', seq, { entryId: record.id, checkpoint: final.number >= 0 ? final.number : null, detail: `entry ${record.id} (seq ${seq}) follows the chain's final ${checkpointName(final.number)} (size ${final.size}, ${by}): it is forged` });
     }
     if (seq > options.coveredSize && firstUncovered === null) firstUncovered = { seq, entryId: record.id };
     if (firstAfterMatch === null) firstAfterMatch = record.id;

@@ -129,3 +129,8 @@ export interface AccessLogVerification {
 export function problem(kind: AccessLogProblemKind, chainId: string, fields: { seq?: number; entryId?: string | null; checkpoint?: number | null; detail: string }): AccessLogProblem {
   return { kind, chainId, seq: fields.seq ?? 0, entryId: fields.entryId ?? null, checkpoint: fields.checkpoint ?? null, detail: fields.detail };
 }
+
+/** How a checkpoint is named in a detail: `checkpoint #3`, or `a checkpoint` when its number is not known. */
+export function checkpointName(number: number): string {
+  return number >= 0 ? `checkpoint #${number}` : 'a checkpoint';
+}
