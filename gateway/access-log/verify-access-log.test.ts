@@ -13,7 +13,7 @@ import type { Store } from '../store/store.ts';
 import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { sampleEntry } from '../../test/support/access-log-fixtures.ts';
 import { BATTERY_ORIGIN_PREFIX, createBatteryLog, createTamperFixture } from '../../test/support/tamper-fixture.ts';
-import { createWitnessPublisher } from '../../test/support/witness-publisher.ts';
+import { createCheckpointSender } from '../../test/support/checkpoint-sender.ts';
 
 /**
  * verifyAccessLog beyond the tamper battery: without witnesses (only the
@@ -100,7 +100,7 @@ describeEachStore('verifyAccessLog on $name', (target) => {
 
   it('with a quorum of two, only checkpoints both witnesses cosigned cover entries', async () => {
     const { chainId } = await fx.writeChain({ count: 20 });
-    const second = createWitnessPublisher(store.db, witnesses[1]!);
+    const second = createCheckpointSender(store.db, witnesses[1]!);
     await second.publish(chainId);
     const both = await verifyAccessLog(store.db, { witnesses: bothWitnesses(), quorum: 2, logKeys: [log.verifier], logName: log.logName });
     expect(fx.chainOf(both, chainId)).toMatchObject({ witnessedSize: 20, witnessedBy: ['audit-office.unit', 'housing.unit'] });

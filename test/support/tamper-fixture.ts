@@ -7,7 +7,7 @@ import type { Store } from '../../gateway/store/store.ts';
 import { hashAccessLogRecord, recordFromRow } from '../../gateway/access-log/access-log-record.ts';
 import { sampleEntry } from './access-log-fixtures.ts';
 import { createWitnessPublisher } from '../../gateway/access-log/witness-publisher.ts';
-import { createWitnessPublisher as createTestPublisher } from './witness-publisher.ts';
+import { createCheckpointSender } from './checkpoint-sender.ts';
 import type { WitnessProcess } from './witness-process.ts';
 
 /** Origins of every battery log start with this: the witness accepts only these. */
@@ -42,7 +42,7 @@ export interface WrittenChain {
 export function createTamperFixture(store: Store, witness: Pick<WitnessProcess, 'name' | 'url' | 'config'>, keys: BatteryLog) {
   const { logName } = keys;
   /** Sends checkpoints of chains written without the fixture (in the test's own time). */
-  const publisher = createTestPublisher(store.db, witness);
+  const publisher = createCheckpointSender(store.db, witness);
 
   /**
    * Appends `count` entries in rounds of `every` (one checkpoint a round)

@@ -15,7 +15,7 @@ interface Sent {
  * records each cosignature in `access_log_cosignatures`, as the gateway's
  * publisher does — but when called, so a test knows exactly what was witnessed.
  */
-export function createWitnessPublisher(db: Kysely<StoreSchema>, witness: { readonly name: string; readonly url: string }) {
+export function createCheckpointSender(db: Kysely<StoreSchema>, witness: { readonly name: string; readonly url: string }) {
   const sent = new Map<string, Sent>();
   return {
     /** Sends every checkpoint of `chainId` not sent yet; resolves with how many the witness cosigned. */
