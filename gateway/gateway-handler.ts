@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hono } from 'hono';
 import type { BreakerState } from '../connectors/connector.ts';
 import type { GatewayResources } from './gateway-resources.ts';
+import type { AuditorRoutesDeps } from './console/auditor-routes.ts';
+import { parseVerifierKey } from '../packages/isthmus-log-proofs/src/index.ts';
 import type { CatalogueGeneration, CatalogueReload } from './catalogue/catalogue-generations.ts';
 import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlugins } from './graphql/gateway-plugins.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
@@ -125,7 +127,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources) }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {
@@ -149,4 +151,10 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     },
     reloadCatalogue,
   };
+}
+
+/** What the console's verification run proves against: the configured witnesses and the log keys of the keys folder (never the database's). */
+function consoleVerifyOptions(resources: GatewayResources): NonNullable<AuditorRoutesDeps['verifyOptions']> {
+  const { config, logKeys } = resources;
+  return { witnesses: config.witnesses, quorum: config.witnessQuorum, logName: config.logName, logKeys: logKeys.keys.map((key) => parseVerifierKey(key.vkey)) };
 }

@@ -7,6 +7,7 @@ import * as consoleAudit from './0005-console-audit.ts';
 import * as gatewayRole from './0006-gateway-role.ts';
 import * as accessLogTree from './0007-access-log-tree.ts';
 import * as accessLogTimestamps from './0008-access-log-timestamps.ts';
+import * as accessLogDetachmentFrontier from './0009-access-log-detachment-frontier.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-gateway-role': gatewayRole,
   '0007-access-log-tree': accessLogTree,
   '0008-access-log-timestamps': accessLogTimestamps,
+  '0009-access-log-detachment-frontier': accessLogDetachmentFrontier,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
