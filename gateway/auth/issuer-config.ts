@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JWK } from 'jose';
+import { checkKeySource } from './issuer-key-source.ts';
 
 /**
  * Trusted token issuers: which identity providers may speak for a bureau,
@@ -14,7 +15,11 @@ import type { JWK } from 'jose';
  * problem is reported together; the verifier imports the keys.
  */
 
-/** Clock skew allowed on `exp` and `nbf` when an issuer does not say. */
+/**
+ * Clock skew allowed on `exp` and `nbf` when an issuer does not say: an
+ * expired token is still accepted this long after its `exp`. Set
+ * `clockToleranceSeconds` per issuer (0 for none) where clocks are kept by NTP.
+ */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 /** More skew than this hides a broken clock rather than absorbing drift. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
@@ -96,11 +101,21 @@ export interface IssuerConfig {
   readonly algorithms: readonly IssuerAlgorithm[];
   /** Where its public keys are published; refetched when a token names an unknown `kid`. */
   readonly jwksUrl: string | undefined;
+  /**
+   * True when the issuer is configured by its URL alone (no `jwksUrl`, no
+   * `keys`): the key set's address is the `jwks_uri` of
+   * `<issuer>/.well-known/openid-configuration`, whose `issuer` must be this one exactly.
+   */
+  readonly discovery: boolean;
+  /** After a fetch for an unknown `kid`, how long before another may happen; undefined: the verifier's default. */
+  readonly jwksCooldownSeconds: number | undefined;
+  /** How often the key set (and discovery document) is fetched again in the background; undefined: the verifier's default. */
+  readonly jwksRefreshSeconds: number | undefined;
   /** Its public keys, or for HMAC its shared secrets as `oct` JWKs, when there is no `jwksUrl`. */
   readonly keys: readonly JWK[] | undefined;
   /** Where each `Principal` field is found, in order of preference. */
   readonly claims: Readonly<Record<ClaimField, readonly ClaimRef[]>>;
-  /** Skew allowed on `exp` and `nbf`. */
+  /** Skew allowed on `exp` and `nbf`, in seconds ({@link DEFAULT_CLOCK_TOLERANCE_SECONDS} unless set). */
   readonly clockToleranceSeconds: number;
   /** When set, the only bureaus this issuer may speak for; a token naming another is refused. */
   readonly bureaus: readonly string[] | undefined;
@@ -118,6 +133,9 @@ export interface IssuerConfig {
  *   "claims": { "roles": "/realm_access/roles" },
  *   "bureaus": ["market-supervision"]
  * }
+ * @example
+ * // Discovery: keys from https://sso.city.example/realms/hrss/.well-known/openid-configuration
+ * { "issuer": "https://sso.city.example/realms/hrss", "audience": "isthmus-gateway", "algorithms": ["RS256"], "jwksCooldownSeconds": 5 }
  */
 export interface IssuerInput {
   readonly issuer: string;
@@ -128,13 +146,14 @@ export interface IssuerInput {
   readonly keys?: readonly JWK[] | string;
   readonly claims?: Partial<Readonly<Record<ClaimField, string | readonly string[]>>>;
   readonly clockToleranceSeconds?: number;
+  readonly jwksCooldownSeconds?: number;
+  readonly jwksRefreshSeconds?: number;
   readonly bureaus?: readonly string[];
 }
 
-const ISSUER_KEYS: ReadonlySet<string> = new Set(['issuer', 'audience', 'algorithms', 'jwksUrl', 'keys', 'claims', 'clockToleranceSeconds', 'bureaus']);
+const ISSUER_KEYS: ReadonlySet<string> = new Set(['issuer', 'audience', 'algorithms', 'jwksUrl', 'keys', 'claims', 'clockToleranceSeconds', 'jwksCooldownSeconds', 'jwksRefreshSeconds', 'bureaus']);
 /** JWK members that only private keys have: configuring them is a leak waiting to happen. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /**
  * Validates a list of issuers and reports every problem at once, each naming
@@ -232,17 +251,10 @@ function checkIssuer(entry: unknown, at: string): { readonly issuer?: IssuerConf
   const algorithms = checkAlgorithms(entry.algorithms, problem);
   const hmac = algorithms !== undefined && algorithms.length > 0 && isHmacAlgorithm(algorithms[0]!);
 
-  let jwksUrl: string | undefined;
-  if (entry.jwksUrl !== undefined) {
-    jwksUrl = checkJwksUrl(entry.jwksUrl, problem);
-    if (hmac) problem('jwksUrl', 'cannot be used with HMAC algorithms: their shared secret goes in keys');
-  }
+  const source = checkKeySource(entry, id, hmac, problem);
   let keys: readonly JWK[] | undefined;
-  if (entry.keys !== undefined) {
-    if (entry.jwksUrl !== undefined) problem('keys', 'and jwksUrl are both set: choose one');
-    else if (algorithms !== undefined && algorithms.length > 0) keys = hmac ? checkSecrets(entry.keys, algorithms, problem) : checkPublicKeys(entry.keys, algorithms, problem);
-  } else if (entry.jwksUrl === undefined) {
-    problem('keys', hmac ? 'is required: the shared secret (at least 32 bytes)' : 'or jwksUrl is required: where the issuer\'s public keys come from');
+  if (entry.keys !== undefined && entry.jwksUrl === undefined && algorithms !== undefined && algorithms.length > 0) {
+    keys = hmac ? checkSecrets(entry.keys, algorithms, problem) : checkPublicKeys(entry.keys, algorithms, problem);
   }
 
   const claims = checkClaims(entry.claims, problem);
@@ -267,7 +279,7 @@ function checkIssuer(entry: unknown, at: string): { readonly issuer?: IssuerConf
   if (problems.length > 0 || id === undefined || audience === undefined || algorithms === undefined || claims === undefined) return { problems };
   return {
     problems,
-    issuer: { issuer: id, audience, algorithms, jwksUrl, keys, claims, clockToleranceSeconds, bureaus },
+    issuer: { issuer: id, audience, algorithms, ...source, keys, claims, clockToleranceSeconds, bureaus },
   };
 }
 
@@ -296,20 +308,6 @@ function checkAlgorithms(value: unknown, problem: Problem): readonly IssuerAlgor
     return undefined;
   }
   return [...new Set(names)] as IssuerAlgorithm[];
-}
-
-function checkJwksUrl(value: unknown, problem: Problem): string | undefined {
-  if (typeof value !== 'string' || !URL.canParse(value)) {
-    problem('jwksUrl', 'must be an absolute URL');
-    return undefined;
-  }
-  const url = new URL(value);
-  // Keys fetched in clear text can be swapped in transit; loopback is for tests and the demo.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    problem('jwksUrl', 'must use https (http only on 127.0.0.1, ::1 or localhost)');
-    return undefined;
-  }
-  return url.href;
 }
 
 function checkSecrets(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
