@@ -101,7 +101,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
 
   let draining = false;
   const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()]));
-  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, ...auth.wellKnown });
+  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, authReadiness: () => auth.readiness(), accessLogJwks: resources.accessLogJwks, ...auth.wellKnown });
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
   app.route(

@@ -29,6 +29,8 @@ export interface RemoteKeySetOptions {
   /** Bound on each fetch. */
   readonly timeoutMs: number;
   readonly now: () => number;
+  /** Told when a fetch fails for a reason other than the last failure's (a log line per change, not per retry). */
+  readonly onFailure?: (status: KeySetStatus) => void;
 }
 
 /** What `/readyz` shows of one issuer's keys. */
@@ -101,7 +103,9 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       lastGoodFetch = number;
       failure = undefined;
     } catch (error) {
+      const previous = failure?.message;
       failure = error instanceof AuthError ? error : new KeysUnavailable(`issuer ${issuer}'s keys could not be fetched`, { issuer, cause: error });
+      if (failure.message !== previous) options.onFailure?.(status());
       throw failure;
     }
   }
@@ -202,18 +206,20 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       started = false;
       clearTimeout(timer);
     },
-    status() {
-      const state = local !== undefined ? 'ready' : failure instanceof IssuerMisconfigured ? 'misconfigured' : failure !== undefined ? 'unreachable' : 'loading';
-      return {
-        issuer,
-        state,
-        ...(failure !== undefined && { reason: failure.message }),
-        ...(jwksUri !== undefined && { jwksUri: where(jwksUri) }),
-        keys: keyCount,
-        ...(fetchedAt !== undefined && { fetchedAt: new Date(fetchedAt).toISOString() }),
-      };
-    },
+    status,
   };
+
+  function status(): KeySetStatus {
+    const state = local !== undefined ? 'ready' : failure instanceof IssuerMisconfigured ? 'misconfigured' : failure !== undefined ? 'unreachable' : 'loading';
+    return {
+      issuer,
+      state,
+      ...(failure !== undefined && { reason: failure.message }),
+      ...(jwksUri !== undefined && { jwksUri: where(jwksUri) }),
+      keys: keyCount,
+      ...(fetchedAt !== undefined && { fetchedAt: new Date(fetchedAt).toISOString() }),
+    };
+  }
 }
 
 const KEY_TYPES: Readonly<Record<string, string>> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };

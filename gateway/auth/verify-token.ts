@@ -37,6 +37,8 @@ export interface TokenVerifierOptions {
   readonly cacheSize?: number;
   /** Longest a verified token is remembered. Default {@link DEFAULT_TOKEN_CACHE_TTL_MS}. */
   readonly cacheTtlMs?: number;
+  /** Told when an issuer's keys cannot be fetched, once per new reason (for the log). */
+  readonly onKeySetFailure?: (status: KeySetStatus) => void;
 }
 
 /** Checks bearer tokens and says who they speak for. */
@@ -101,7 +103,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const trusted = new Map<string, PreparedIssuer>();
   for (const config of options.issuers) {
     if (trusted.has(config.issuer)) throw new TypeError(`issuer ${config.issuer} is listed twice`);
-    trusted.set(config.issuer, prepareIssuer(config, { timeoutMs: fetchTimeoutMs, cooldownMs, refreshMs: maxAgeMs, now }));
+    trusted.set(config.issuer, prepareIssuer(config, { timeoutMs: fetchTimeoutMs, cooldownMs, refreshMs: maxAgeMs, now, onFailure: options.onKeySetFailure }));
   }
   const known = [...trusted.keys()];
 
@@ -175,7 +177,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-function prepareIssuer(config: IssuerConfig, defaults: { readonly timeoutMs: number; readonly cooldownMs: number; readonly refreshMs: number; readonly now: () => number }): PreparedIssuer {
+interface RemoteDefaults {
+  readonly timeoutMs: number;
+  readonly cooldownMs: number;
+  readonly refreshMs: number;
+  readonly now: () => number;
+  readonly onFailure: ((status: KeySetStatus) => void) | undefined;
+}
+
+function prepareIssuer(config: IssuerConfig, defaults: RemoteDefaults): PreparedIssuer {
   if (config.jwksUrl !== undefined || config.discovery) {
     const remote = createRemoteKeySet({
       issuer: config.issuer,
@@ -185,6 +195,7 @@ function prepareIssuer(config: IssuerConfig, defaults: { readonly timeoutMs: num
       refreshMs: config.jwksRefreshSeconds === undefined ? defaults.refreshMs : config.jwksRefreshSeconds * 1_000,
       timeoutMs: defaults.timeoutMs,
       now: defaults.now,
+      ...(defaults.onFailure && { onFailure: defaults.onFailure }),
     });
     return { config, keySet: remote.getKey, remote, secrets: undefined };
   }

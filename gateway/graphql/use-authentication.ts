@@ -4,7 +4,7 @@ import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { GatewayContext } from './gateway-context.ts';
-import { requestError } from './error-codes.ts';
+import { requestError, withRetryAfter } from './error-codes.ts';
 
 /**
  * Resolves the caller's identity once per request, before the request body
@@ -25,8 +25,9 @@ export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContex
         principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
       } catch (error) {
         if (!isAuthError(error)) throw error;
-        // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away.
-        throw requestError(error.code, error.message);
+        // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away
+        // (when the error knows how long — a JWKS cooldown — its own retry-after).
+        throw withRetryAfter(requestError(error.code, error.message), error.retryAfterSeconds);
       }
     },
     onContextBuilding({ context, extendContext }) {

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import { GATEWAY_JWKS_PATH } from '../auth/consumer-assertion.ts';
 import { ACCESS_LOG_JWKS_PATH } from '../access-log/access-log-jwks.ts';
 import { apiErrorHandler, apiNotFound } from './api-routes.ts';
+import type { AuthReadiness } from '../auth/create-gateway-auth.ts';
 
 /** What the operational routes read. */
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   readonly breakers: () => ReadonlyMap<string, BreakerState>;
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
   readonly draining: () => boolean;
+  /** The issuers' keys (`GatewayAuth.readiness`): an issuer whose configuration cannot work makes the gateway not ready. */
+  readonly authReadiness?: () => AuthReadiness;
   /** The dev issuer's public keys, served at `/.well-known/jwks.json`; absent (404) unless `ISTHMUS_DEV_ISSUER` is on. */
   readonly devIssuerJwks?: JSONWebKeySet;
   /** The gateway's consumer-assertion key, served at `/.well-known/isthmus-gateway-jwks.json` for bureaus to verify `x-isthmus-consumer`. */
@@ -44,8 +47,9 @@ export function createApp(deps: AppDeps): Hono {
     }
     // An open breaker degrades one bureau's fields but the gateway still
     // serves the others, so only the store and draining decide readiness.
-    const ready = store === 'ok' && !deps.draining();
-    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus }, ready ? 200 : 503);
+    const auth = deps.authReadiness?.();
+    const ready = store === 'ok' && !deps.draining() && auth?.ready !== false;
+    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus, ...(auth && { issuers: auth.issuers }) }, ready ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {
