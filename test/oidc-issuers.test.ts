@@ -202,7 +202,15 @@ describe('the gateway with a real provider among its issuers', () => {
     expect(byIssuer.get(idp.issuer)).toMatchObject({ state: 'ready', keys: 1 });
     expect(byIssuer.get(wrong.issuer.replace('localhost', '127.0.0.1'))).toMatchObject({ state: 'misconfigured' });
     expect(byIssuer.get(wrong.issuer.replace('localhost', '127.0.0.1'))!.reason).toContain('must name the configured issuer exactly');
-    expect(city.logs.some((line) => String(line.msg).includes('must name the configured issuer exactly'))).toBe(true);
+    // Logged once for the operator (log lines may be up to a second late).
+    await waitFor(() => city.logs.find((line) => String(line.msg).includes('must name the configured issuer exactly')), { what: 'the misconfiguration logged' });
+
+    // A token naming that issuer: the gateway's fault, not an outage to retry, and not the caller's token.
+    const reply = await city.graphql('{ __typename }', undefined, { authorization: `Bearer ${await strangerToken(wrong.issuer.replace('localhost', '127.0.0.1'), 'any')}` });
+    expect(reply.status).toBe(500);
+    expect(reply.headers.get('retry-after')).toBeNull();
+    expect(reply.body.errors![0]!.extensions).toEqual({ code: 'INTERNAL', requestId: expect.any(String) });
+    expect(reply.body.errors![0]!.message).not.toContain('discovery');
   });
 
   it('answers a token signed with a key rotated in during the cooldown with 503 and retry-after, and accepts it on the retry', async () => {

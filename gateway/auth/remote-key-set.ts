@@ -16,6 +16,7 @@ export const DEFAULT_JWKS_REFRESH_MS = 300_000;
 export const FAILED_REFRESH_RETRY_MS = 10_000;
 /** `kid`s remembered as "seen while unknown"; past it the oldest is forgotten. Bounded against made-up `kid`s. */
 const MAX_UNKNOWN_KIDS = 1_024;
+const MAX_KID_REMEMBERED = 256;
 
 /** Options of {@link createRemoteKeySet}. */
 export interface RemoteKeySetOptions {
@@ -153,9 +154,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     const found = await lookup(await ensureKeys(), header, token);
     if (found !== undefined) return found;
     const kid = typeof header.kid === 'string' ? header.kid : '';
-    if (!unknownSince.has(kid)) {
+    // Remembered by a bounded prefix: a made-up kid may be as long as the token.
+    const seen = kid.slice(0, MAX_KID_REMEMBERED);
+    if (!unknownSince.has(seen)) {
       while (unknownSince.size >= MAX_UNKNOWN_KIDS) unknownSince.delete(unknownSince.keys().next().value!);
-      unknownSince.set(kid, fetchesBegun);
+      unknownSince.set(seen, fetchesBegun);
     }
     if (inflight !== undefined) {
       await inflight.catch(() => {});
@@ -168,7 +171,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       // Fetched after the kid was first seen: what the issuer publishes now is the answer (found, or not its key).
       return local!(header, token);
     }
-    if (lastGoodFetch > unknownSince.get(kid)! && failure === undefined) throw new errors.JWKSNoMatchingKey();
+    if (lastGoodFetch > (unknownSince.get(seen) ?? Infinity) && failure === undefined) throw new errors.JWKSNoMatchingKey();
     const wait = remaining(lastUnknownFetchAt);
     if (failure !== undefined) throw again(failure, wait);
     const named = kid === '' ? 'no kid' : `kid ${quote(kid)}`;

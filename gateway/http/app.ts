@@ -46,10 +46,11 @@ export function createApp(deps: AppDeps): Hono {
       store = 'unreachable';
     }
     // An open breaker degrades one bureau's fields but the gateway still
-    // serves the others, so only the store and draining decide readiness.
+    // serves the others, so only the store, draining and an issuer whose
+    // configuration cannot work (an unreachable one only delays its own tokens) decide readiness.
     const auth = deps.authReadiness?.();
     const ready = store === 'ok' && !deps.draining() && auth?.ready !== false;
-    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus, ...(auth && { issuers: auth.issuers }) }, ready ? 200 : 503);
+    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus, ...(auth && auth.issuers.length > 0 && { issuers: auth.issuers }) }, ready ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {
