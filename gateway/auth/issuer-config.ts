@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JWK } from 'jose';
-import { checkKeySource } from './issuer-key-source.ts';
+import { ALGORITHM_KEYS, checkKeySource, checkPublicKeys, checkSecrets, MIN_HMAC_SECRET_BYTES } from './issuer-key-source.ts';
+
+export { MIN_HMAC_SECRET_BYTES };
 
 /**
  * Trusted token issuers: which identity providers may speak for a bureau,
@@ -23,8 +25,6 @@ import { checkKeySource } from './issuer-key-source.ts';
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 /** More skew than this hides a broken clock rather than absorbing drift. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
-/** Shortest HMAC secret accepted (RFC 7518 §3.2: at least the hash size; HS384/HS512 need 48/64). */
-export const MIN_HMAC_SECRET_BYTES = 32;
 
 /** JWS algorithms an issuer may allow. `none` is deliberately not one of them. */
 export type IssuerAlgorithm =
@@ -34,23 +34,6 @@ export type IssuerAlgorithm =
   | 'ES256' | 'ES384' | 'ES512'
   | 'EdDSA' | 'Ed25519';
 
-/** What key each algorithm needs: `oct` for HMAC, else the JWK `kty` (and `crv`). */
-const ALGORITHM_KEYS: Readonly<Record<IssuerAlgorithm, { readonly kty: string; readonly crv?: string; readonly secretBytes?: number }>> = {
-  HS256: { kty: 'oct', secretBytes: 32 },
-  HS384: { kty: 'oct', secretBytes: 48 },
-  HS512: { kty: 'oct', secretBytes: 64 },
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-};
 const ALGORITHMS = Object.keys(ALGORITHM_KEYS) as IssuerAlgorithm[];
 
 /** True for the HMAC algorithms, whose "key" is a secret shared with the issuer. */
@@ -152,8 +135,6 @@ export interface IssuerInput {
 }
 
 const ISSUER_KEYS: ReadonlySet<string> = new Set(['issuer', 'audience', 'algorithms', 'jwksUrl', 'keys', 'claims', 'clockToleranceSeconds', 'jwksCooldownSeconds', 'jwksRefreshSeconds', 'bureaus']);
-/** JWK members that only private keys have: configuring them is a leak waiting to happen. */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
 
 /**
  * Validates a list of issuers and reports every problem at once, each naming
@@ -308,67 +289,6 @@ function checkAlgorithms(value: unknown, problem: Problem): readonly IssuerAlgor
     return undefined;
   }
   return [...new Set(names)] as IssuerAlgorithm[];
-}
-
-function checkSecrets(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
-  const needed = Math.max(MIN_HMAC_SECRET_BYTES, ...algorithms.map((algorithm) => ALGORITHM_KEYS[algorithm].secretBytes ?? 0));
-  if (typeof value === 'string') {
-    const bytes = Buffer.from(value, 'utf8');
-    if (bytes.length < needed) {
-      problem('keys', `(the shared secret) must be at least ${needed} bytes for ${algorithms.join(', ')}`);
-      return undefined;
-    }
-    return [{ kty: 'oct', k: bytes.toString('base64url') }];
-  }
-  if (!Array.isArray(value) || value.length === 0) {
-    problem('keys', `must be the shared secret (a string of at least ${needed} bytes) or a list of "oct" JWKs`);
-    return undefined;
-  }
-  let ok = true;
-  value.forEach((jwk: unknown, index) => {
-    if (!isRecord(jwk) || jwk.kty !== 'oct' || typeof jwk.k !== 'string' || !/^[A-Za-z0-9_-]*$/.test(jwk.k)) {
-      problem(`keys[${index}]`, 'must be an "oct" JWK with a base64url "k"');
-      ok = false;
-    } else if (Buffer.from(jwk.k, 'base64url').length < needed) {
-      problem(`keys[${index}]`, `must hold a secret of at least ${needed} bytes for ${algorithms.join(', ')}`);
-      ok = false;
-    }
-  });
-  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
-}
-
-function checkPublicKeys(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) {
-    problem('keys', 'must be a non-empty list of public JWKs');
-    return undefined;
-  }
-  let ok = true;
-  value.forEach((jwk: unknown, index) => {
-    const at = `keys[${index}]`;
-    if (!isRecord(jwk) || typeof jwk.kty !== 'string') {
-      problem(at, 'must be a JWK object with a "kty"');
-      ok = false;
-      return;
-    }
-    if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk) || jwk.kty === 'oct') {
-      problem(at, 'is a private or secret key: configure only the issuer\'s public key');
-      ok = false;
-      return;
-    }
-    const fits = algorithms.some((algorithm) => {
-      const need = ALGORITHM_KEYS[algorithm];
-      return need.kty === jwk.kty && (need.crv === undefined || need.crv === jwk.crv);
-    });
-    const members = jwk.kty === 'RSA' ? ['n', 'e'] : jwk.kty === 'EC' ? ['x', 'y'] : ['x'];
-    if (!fits) {
-      problem(at, `(kty "${jwk.kty}"${typeof jwk.crv === 'string' ? `, crv "${jwk.crv}"` : ''}) fits none of the algorithms ${algorithms.join(', ')}`);
-      ok = false;
-    } else if (!members.every((member) => typeof jwk[member] === 'string')) {
-      problem(at, `must have ${members.map((member) => `"${member}"`).join(' and ')}`);
-      ok = false;
-    }
-  });
-  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
 }
 
 function checkClaims(value: unknown, problem: Problem): Readonly<Record<ClaimField, readonly ClaimRef[]>> | undefined {

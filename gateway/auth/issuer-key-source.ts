@@ -1,9 +1,36 @@
+import type { JWK } from 'jose';
+import type { IssuerAlgorithm } from './issuer-config.ts';
+
 /**
- * Where an issuer's public keys come from, as `ISTHMUS_ISSUERS` says it:
- * a `jwksUrl`, configured `keys`, or — with neither — OpenID Connect
- * discovery from the issuer URL itself; and how often the key set is
+ * An issuer's keys as `ISTHMUS_ISSUERS` gives them: configured `keys` (public
+ * JWKs, or an HMAC secret), a `jwksUrl`, or — with neither — OpenID Connect
+ * discovery from the issuer URL itself; and how often a fetched key set is
  * fetched again. Checked with the rest of the issuer (`issuer-config.ts`).
  */
+
+/** Shortest HMAC secret accepted (RFC 7518 §3.2: at least the hash size; HS384/HS512 need 48/64). */
+export const MIN_HMAC_SECRET_BYTES = 32;
+
+/** What key each algorithm needs: `oct` for HMAC, else the JWK `kty` (and `crv`). */
+export const ALGORITHM_KEYS: Readonly<Record<IssuerAlgorithm, { readonly kty: string; readonly crv?: string; readonly secretBytes?: number }>> = {
+  HS256: { kty: 'oct', secretBytes: 32 },
+  HS384: { kty: 'oct', secretBytes: 48 },
+  HS512: { kty: 'oct', secretBytes: 64 },
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+/** JWK members that only private keys have: configuring them is a leak waiting to happen. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
 
 /** Longest JWKS cooldown accepted: past ten minutes a rotation would be refused (retryably) for longer than any client waits. */
 export const MAX_JWKS_COOLDOWN_SECONDS = 600;
@@ -90,4 +117,71 @@ function checkFetchUrl(value: unknown, setting: string, problem: Problem, why = 
     return undefined;
   }
   return url.href;
+}
+
+/** An HMAC issuer's `keys`: the secret itself, or `oct` JWKs, each long enough for the algorithms. */
+export function checkSecrets(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
+  const needed = Math.max(MIN_HMAC_SECRET_BYTES, ...algorithms.map((algorithm) => ALGORITHM_KEYS[algorithm].secretBytes ?? 0));
+  if (typeof value === 'string') {
+    const bytes = Buffer.from(value, 'utf8');
+    if (bytes.length < needed) {
+      problem('keys', `(the shared secret) must be at least ${needed} bytes for ${algorithms.join(', ')}`);
+      return undefined;
+    }
+    return [{ kty: 'oct', k: bytes.toString('base64url') }];
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    problem('keys', `must be the shared secret (a string of at least ${needed} bytes) or a list of "oct" JWKs`);
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((jwk: unknown, index) => {
+    if (!isRecord(jwk) || jwk.kty !== 'oct' || typeof jwk.k !== 'string' || !/^[A-Za-z0-9_-]*$/.test(jwk.k)) {
+      problem(`keys[${index}]`, 'must be an "oct" JWK with a base64url "k"');
+      ok = false;
+    } else if (Buffer.from(jwk.k, 'base64url').length < needed) {
+      problem(`keys[${index}]`, `must hold a secret of at least ${needed} bytes for ${algorithms.join(', ')}`);
+      ok = false;
+    }
+  });
+  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
+}
+
+/** An asymmetric issuer's `keys`: public JWKs only, each fitting one of the algorithms. */
+export function checkPublicKeys(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    problem('keys', 'must be a non-empty list of public JWKs');
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((jwk: unknown, index) => {
+    const at = `keys[${index}]`;
+    if (!isRecord(jwk) || typeof jwk.kty !== 'string') {
+      problem(at, 'must be a JWK object with a "kty"');
+      ok = false;
+      return;
+    }
+    if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk) || jwk.kty === 'oct') {
+      problem(at, 'is a private or secret key: configure only the issuer\'s public key');
+      ok = false;
+      return;
+    }
+    const fits = algorithms.some((algorithm) => {
+      const need = ALGORITHM_KEYS[algorithm];
+      return need.kty === jwk.kty && (need.crv === undefined || need.crv === jwk.crv);
+    });
+    const members = jwk.kty === 'RSA' ? ['n', 'e'] : jwk.kty === 'EC' ? ['x', 'y'] : ['x'];
+    if (!fits) {
+      problem(at, `(kty "${jwk.kty}"${typeof jwk.crv === 'string' ? `, crv "${jwk.crv}"` : ''}) fits none of the algorithms ${algorithms.join(', ')}`);
+      ok = false;
+    } else if (!members.every((member) => typeof jwk[member] === 'string')) {
+      problem(at, `must have ${members.map((member) => `"${member}"`).join(' and ')}`);
+      ok = false;
+    }
+  });
+  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
