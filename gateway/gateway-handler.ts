@@ -105,7 +105,18 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()]));
   const { evidenceGate, witnessPublisher } = resources;
   const evidence = witnessPublisher ? () => ({ gate: evidenceGate.state(), witnesses: witnessPublisher.status() }) : undefined;
-  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, logKeys: resources.logKeys, ...(evidence && { evidence }), ...auth.wellKnown });
+  const app = createApp({
+    metrics,
+    log,
+    pingStore: () => store.ping(),
+    breakers,
+    draining: () => draining,
+    authReadiness: () => auth.readiness(),
+    accessLogJwks: resources.accessLogJwks,
+    logKeys: resources.logKeys,
+    ...(evidence && { evidence }),
+    ...auth.wellKnown,
+  });
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
   app.route(

@@ -154,7 +154,8 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     const now = new Date();
     await store.db.insertInto('gateway_instances').values({ id: instanceId, hostname: hostname(), version: GATEWAY_VERSION, started_at: now, last_seen_at: now }).execute();
 
-    const auth = await createGatewayAuth(config);
+    const auth = await createGatewayAuth(config, { verifier: { onKeySetFailure: (issuer) => log[issuer.state === 'misconfigured' ? 'error' : 'warn']({ issuer }, `issuer keys: ${issuer.reason}`) } });
+    opened.defer(() => auth.close());
     // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
     const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
     const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });

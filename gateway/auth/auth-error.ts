@@ -2,7 +2,7 @@
  * Why a request could not be authenticated. Every failure of `gateway/auth`
  * is one subclass of {@link AuthError} with a stable `code`, so the gateway's
  * error table can map all of them to `UNAUTHENTICATED` (or, for
- * `KEYS_UNAVAILABLE`, to a retryable failure) with an exhaustive `switch`.
+ * `KEYS_UNAVAILABLE` and `KEY_NOT_YET_KNOWN`, to a retryable failure) with an exhaustive `switch`.
  *
  * Messages are written for the developer holding the token ("the token
  * expired at 2026-03-01T10:00:00.000Z") and never quote the token itself.
@@ -19,7 +19,9 @@ export type AuthErrorCode =
   | 'TOKEN_NOT_YET_VALID'
   | 'AUDIENCE_MISMATCH'
   | 'CLAIM_INVALID'
-  | 'KEYS_UNAVAILABLE';
+  | 'KEYS_UNAVAILABLE'
+  | 'KEY_NOT_YET_KNOWN'
+  | 'ISSUER_MISCONFIGURED';
 
 /** Fields every {@link AuthError} may carry. */
 export interface AuthErrorOptions {
@@ -27,6 +29,8 @@ export interface AuthErrorOptions {
   readonly issuer?: string;
   /** The underlying failure, for logs. Never holds the token or its claims. */
   readonly cause?: unknown;
+  /** For a failure that passes: when to try again, sent as `retry-after` instead of the error table's default. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** Base of every authentication failure. Narrow with `code` (see {@link AnyAuthError}). */
@@ -34,10 +38,13 @@ export abstract class AuthError extends Error {
   abstract readonly code: AuthErrorCode;
   /** The issuer whose rules refused the token, when the failure happened after the issuer was chosen. */
   readonly issuer: string | undefined;
+  /** Seconds until a retry can succeed, when this failure knows (a key set's cooldown); else the error table's default applies. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(message: string, options: AuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.issuer = options.issuer;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -117,6 +124,25 @@ export class KeysUnavailable extends AuthError {
   override readonly code = 'KEYS_UNAVAILABLE';
 }
 
+/**
+ * The token names a `kid` the issuer's key set did not hold when it was
+ * last fetched, and the refetch cooldown has not passed: most likely the
+ * issuer has just rotated its keys. Not a forgery verdict — the token is
+ * checked again once the cooldown allows a refetch (`retryAfterSeconds`).
+ */
+export class KeyNotYetKnown extends AuthError {
+  override readonly code = 'KEY_NOT_YET_KNOWN';
+}
+
+/**
+ * The issuer's configuration cannot work (its discovery document names
+ * another issuer, its key set URL serves no key set): the operator's to fix,
+ * reported at `/readyz`; neither the token's holder nor a retry can help.
+ */
+export class IssuerMisconfigured extends AuthError {
+  override readonly code = 'ISSUER_MISCONFIGURED';
+}
+
 /** Every concrete failure, so a `switch (error.code)` narrows and is checked for exhaustiveness. */
 export type AnyAuthError =
   | TokenMissing
@@ -128,7 +154,9 @@ export type AnyAuthError =
   | TokenNotYetValid
   | AudienceMismatch
   | ClaimInvalid
-  | KeysUnavailable;
+  | KeysUnavailable
+  | KeyNotYetKnown
+  | IssuerMisconfigured;
 
 /** True for any {@link AuthError}; narrows to {@link AnyAuthError}. */
 export function isAuthError(error: unknown): error is AnyAuthError {

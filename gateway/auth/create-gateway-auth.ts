@@ -2,7 +2,14 @@ import type { JSONWebKeySet } from 'jose';
 import type { GatewayConfig } from '../config/config.ts';
 import { openConsumerAssertionSigner, type ConsumerAssertionSigner } from './consumer-assertion.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
-import { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './verify-token.ts';
+import { createTokenVerifier, type KeySetStatus, type TokenVerifier, type TokenVerifierOptions } from './verify-token.ts';
+
+/** What `/readyz` shows of authentication: each remote issuer's keys, and whether they can all work. */
+export interface AuthReadiness {
+  /** False when an issuer's configuration cannot work (discovery names another issuer, no key set at the URL) and no keys are in hand. */
+  readonly ready: boolean;
+  readonly issuers: readonly KeySetStatus[];
+}
 
 /** Everything authentication needs at run time, built once at start-up. */
 export interface GatewayAuth {
@@ -14,6 +21,14 @@ export interface GatewayAuth {
   readonly consumerAssertions: ConsumerAssertionSigner;
   /** The `AppDeps` that serve the public keys: `{ ...auth.wellKnown }`. */
   readonly wellKnown: { readonly devIssuerJwks?: JSONWebKeySet; readonly gatewayJwks: JSONWebKeySet };
+  /**
+   * Readiness of the issuers' keys, for `/readyz`. An issuer whose provider is
+   * only out of reach keeps the gateway ready (its tokens get a retryable
+   * 503; the other issuers' work); one that can never work does not.
+   */
+  readiness(): AuthReadiness;
+  /** Stops the background key refreshes. */
+  close(): void;
 }
 
 /** Options of {@link createGatewayAuth}. */
@@ -23,11 +38,16 @@ export interface GatewayAuthOptions {
   readonly now?: () => number;
   /** Verifier tuning (JWKS timeouts, cache size); issuers come from the config. */
   readonly verifier?: Omit<TokenVerifierOptions, 'issuers' | 'now'>;
+  /** Fetch the issuers' keys now and refresh them in the background (default true); false fetches when tokens need them. */
+  readonly refreshKeys?: boolean;
 }
 
 /**
  * Opens the signing keys (creating them on first use under `keysDir`) and
- * builds the verifier. The composition root calls it once:
+ * builds the verifier, which starts fetching the issuers' keys (discovering
+ * them where an issuer is configured by its URL alone) without holding up
+ * the start: a provider that is down must not stop the gateway. The
+ * composition root calls it once:
  *
  * @example
  * const auth = await createGatewayAuth(config);
@@ -43,10 +63,16 @@ export async function createGatewayAuth(config: Pick<GatewayConfig, 'issuers' | 
     issuers: devIssuer ? [...config.issuers, devIssuer.issuerConfig] : config.issuers,
     now,
   });
+  if (options.refreshKeys !== false) verifier.start();
   return {
     verifier,
     devIssuer,
     consumerAssertions,
     wellKnown: devIssuer ? { devIssuerJwks: devIssuer.jwks, gatewayJwks: consumerAssertions.jwks } : { gatewayJwks: consumerAssertions.jwks },
+    readiness() {
+      const issuers = verifier.keySets();
+      return { ready: issuers.every((issuer) => issuer.state !== 'misconfigured'), issuers };
+    },
+    close: () => verifier.close(),
   };
 }

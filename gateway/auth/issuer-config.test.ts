@@ -74,7 +74,13 @@ describe('parseIssuers', () => {
     ['an HS512 secret under 64 bytes', valid({ algorithms: ['HS512'], jwksUrl: undefined, keys: SECRET }), /at least 64 bytes/],
     ['HMAC without a secret', valid({ algorithms: ['HS256'], jwksUrl: undefined }), /keys is required: the shared secret/],
     ['HMAC with a jwksUrl', valid({ algorithms: ['HS256'] }), /jwksUrl cannot be used with HMAC/],
-    ['neither jwksUrl nor keys', valid({ jwksUrl: undefined }), /keys or jwksUrl is required/],
+    ['discovery from a plain-http issuer', valid({ issuer: 'http://sso.city.test', jwksUrl: undefined }), /issuer must use https \(http only on 127\.0\.0\.1, ::1 or localhost\) \(with neither keys nor jwksUrl, its keys are found through OpenID Connect discovery/],
+    ['discovery from an issuer that is no URL', valid({ issuer: 'market-sso', jwksUrl: undefined }), /issuer must be an absolute URL \(with neither keys nor jwksUrl/],
+    ['discovery from an issuer with a query', valid({ issuer: 'https://sso.city.test/?realm=market', jwksUrl: undefined }), /issuer must have no query or fragment/],
+    ['a JWKS cooldown that is not whole seconds', valid({ jwksCooldownSeconds: 0.5 }), /jwksCooldownSeconds must be a whole number of seconds from 0 to 600/],
+    ['a JWKS cooldown over ten minutes', valid({ jwksCooldownSeconds: 601 }), /jwksCooldownSeconds must be a whole number of seconds from 0 to 600/],
+    ['a refresh interval under 10 s', valid({ jwksRefreshSeconds: 1 }), /jwksRefreshSeconds must be a whole number of seconds from 10 to 86400/],
+    ['a cooldown for configured keys', valid({ jwksUrl: undefined, keys: SECRET, algorithms: ['HS256'], jwksCooldownSeconds: 5 }), /jwksCooldownSeconds applies only to keys fetched from a jwksUrl or through discovery/],
     ['both jwksUrl and keys', valid({ keys: [] }), /both set: choose one/],
     ['a clear-text jwksUrl off loopback', valid({ jwksUrl: 'http://sso.city.test/certs' }), /must use https/],
     ['a jwksUrl that is no URL', valid({ jwksUrl: 'certs' }), /must be an absolute URL/],
@@ -88,6 +94,20 @@ describe('parseIssuers', () => {
       expect(problemsOf(entry).join('\n')).toMatch(expected);
     });
   }
+
+  it('takes an issuer configured by its URL alone as one discovered through OpenID Connect, https or loopback http', () => {
+    const { issuers, problems } = parseIssuers(
+      [valid({ jwksUrl: undefined, jwksCooldownSeconds: 0, jwksRefreshSeconds: 60 }), valid({ issuer: 'http://127.0.0.1:8080/realms/hrss', jwksUrl: undefined })],
+      'ISTHMUS_ISSUERS',
+    );
+    expect(problems).toEqual([]);
+    expect(issuers[0]).toMatchObject({ issuer: 'https://sso.city.test', discovery: true, jwksUrl: undefined, keys: undefined, jwksCooldownSeconds: 0, jwksRefreshSeconds: 60 });
+    expect(issuers[1]).toMatchObject({ issuer: 'http://127.0.0.1:8080/realms/hrss', discovery: true, jwksCooldownSeconds: undefined, jwksRefreshSeconds: undefined });
+    // Configured keys or a jwksUrl: no discovery.
+    expect(parseIssuers([valid()], 'ISTHMUS_ISSUERS').issuers[0]!.discovery).toBe(false);
+    // An HMAC issuer has nothing to discover: its secret is required.
+    expect(problemsOf(valid({ algorithms: ['HS256'], jwksUrl: undefined })).join('\n')).toMatch(/keys is required: the shared secret/);
+  });
 
   it('checks configured public keys: shape, kind, and no private material', () => {
     expect(problemsOf(valid({ jwksUrl: undefined, keys: [rsaPublic] }))).toEqual([]);

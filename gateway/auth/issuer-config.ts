@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JWK } from 'jose';
+import { ALGORITHM_KEYS, checkKeySource, checkPublicKeys, checkSecrets, MIN_HMAC_SECRET_BYTES } from './issuer-key-source.ts';
+
+export { MIN_HMAC_SECRET_BYTES };
 
 /**
  * Trusted token issuers: which identity providers may speak for a bureau,
@@ -14,12 +17,14 @@ import type { JWK } from 'jose';
  * problem is reported together; the verifier imports the keys.
  */
 
-/** Clock skew allowed on `exp` and `nbf` when an issuer does not say. */
+/**
+ * Clock skew allowed on `exp` and `nbf` when an issuer does not say: an
+ * expired token is still accepted this long after its `exp`. Set
+ * `clockToleranceSeconds` per issuer (0 for none) where clocks are kept by NTP.
+ */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 /** More skew than this hides a broken clock rather than absorbing drift. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
-/** Shortest HMAC secret accepted (RFC 7518 §3.2: at least the hash size; HS384/HS512 need 48/64). */
-export const MIN_HMAC_SECRET_BYTES = 32;
 
 /** JWS algorithms an issuer may allow. `none` is deliberately not one of them. */
 export type IssuerAlgorithm =
@@ -29,23 +34,6 @@ export type IssuerAlgorithm =
   | 'ES256' | 'ES384' | 'ES512'
   | 'EdDSA' | 'Ed25519';
 
-/** What key each algorithm needs: `oct` for HMAC, else the JWK `kty` (and `crv`). */
-const ALGORITHM_KEYS: Readonly<Record<IssuerAlgorithm, { readonly kty: string; readonly crv?: string; readonly secretBytes?: number }>> = {
-  HS256: { kty: 'oct', secretBytes: 32 },
-  HS384: { kty: 'oct', secretBytes: 48 },
-  HS512: { kty: 'oct', secretBytes: 64 },
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-};
 const ALGORITHMS = Object.keys(ALGORITHM_KEYS) as IssuerAlgorithm[];
 
 /** True for the HMAC algorithms, whose "key" is a secret shared with the issuer. */
@@ -96,11 +84,21 @@ export interface IssuerConfig {
   readonly algorithms: readonly IssuerAlgorithm[];
   /** Where its public keys are published; refetched when a token names an unknown `kid`. */
   readonly jwksUrl: string | undefined;
+  /**
+   * True when the issuer is configured by its URL alone (no `jwksUrl`, no
+   * `keys`): the key set's address is the `jwks_uri` of
+   * `<issuer>/.well-known/openid-configuration`, whose `issuer` must be this one exactly.
+   */
+  readonly discovery: boolean;
+  /** After a fetch for an unknown `kid`, how long before another may happen; undefined: the verifier's default. */
+  readonly jwksCooldownSeconds: number | undefined;
+  /** How often the key set (and discovery document) is fetched again in the background; undefined: the verifier's default. */
+  readonly jwksRefreshSeconds: number | undefined;
   /** Its public keys, or for HMAC its shared secrets as `oct` JWKs, when there is no `jwksUrl`. */
   readonly keys: readonly JWK[] | undefined;
   /** Where each `Principal` field is found, in order of preference. */
   readonly claims: Readonly<Record<ClaimField, readonly ClaimRef[]>>;
-  /** Skew allowed on `exp` and `nbf`. */
+  /** Skew allowed on `exp` and `nbf`, in seconds ({@link DEFAULT_CLOCK_TOLERANCE_SECONDS} unless set). */
   readonly clockToleranceSeconds: number;
   /** When set, the only bureaus this issuer may speak for; a token naming another is refused. */
   readonly bureaus: readonly string[] | undefined;
@@ -118,6 +116,9 @@ export interface IssuerConfig {
  *   "claims": { "roles": "/realm_access/roles" },
  *   "bureaus": ["market-supervision"]
  * }
+ * @example
+ * // Discovery: keys from https://sso.city.example/realms/hrss/.well-known/openid-configuration
+ * { "issuer": "https://sso.city.example/realms/hrss", "audience": "isthmus-gateway", "algorithms": ["RS256"], "jwksCooldownSeconds": 5 }
  */
 export interface IssuerInput {
   readonly issuer: string;
@@ -128,13 +129,12 @@ export interface IssuerInput {
   readonly keys?: readonly JWK[] | string;
   readonly claims?: Partial<Readonly<Record<ClaimField, string | readonly string[]>>>;
   readonly clockToleranceSeconds?: number;
+  readonly jwksCooldownSeconds?: number;
+  readonly jwksRefreshSeconds?: number;
   readonly bureaus?: readonly string[];
 }
 
-const ISSUER_KEYS: ReadonlySet<string> = new Set(['issuer', 'audience', 'algorithms', 'jwksUrl', 'keys', 'claims', 'clockToleranceSeconds', 'bureaus']);
-/** JWK members that only private keys have: configuring them is a leak waiting to happen. */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
+const ISSUER_KEYS: ReadonlySet<string> = new Set(['issuer', 'audience', 'algorithms', 'jwksUrl', 'keys', 'claims', 'clockToleranceSeconds', 'jwksCooldownSeconds', 'jwksRefreshSeconds', 'bureaus']);
 
 /**
  * Validates a list of issuers and reports every problem at once, each naming
@@ -232,17 +232,10 @@ function checkIssuer(entry: unknown, at: string): { readonly issuer?: IssuerConf
   const algorithms = checkAlgorithms(entry.algorithms, problem);
   const hmac = algorithms !== undefined && algorithms.length > 0 && isHmacAlgorithm(algorithms[0]!);
 
-  let jwksUrl: string | undefined;
-  if (entry.jwksUrl !== undefined) {
-    jwksUrl = checkJwksUrl(entry.jwksUrl, problem);
-    if (hmac) problem('jwksUrl', 'cannot be used with HMAC algorithms: their shared secret goes in keys');
-  }
+  const source = checkKeySource(entry, id, hmac, problem);
   let keys: readonly JWK[] | undefined;
-  if (entry.keys !== undefined) {
-    if (entry.jwksUrl !== undefined) problem('keys', 'and jwksUrl are both set: choose one');
-    else if (algorithms !== undefined && algorithms.length > 0) keys = hmac ? checkSecrets(entry.keys, algorithms, problem) : checkPublicKeys(entry.keys, algorithms, problem);
-  } else if (entry.jwksUrl === undefined) {
-    problem('keys', hmac ? 'is required: the shared secret (at least 32 bytes)' : 'or jwksUrl is required: where the issuer\'s public keys come from');
+  if (entry.keys !== undefined && entry.jwksUrl === undefined && algorithms !== undefined && algorithms.length > 0) {
+    keys = hmac ? checkSecrets(entry.keys, algorithms, problem) : checkPublicKeys(entry.keys, algorithms, problem);
   }
 
   const claims = checkClaims(entry.claims, problem);
@@ -267,7 +260,7 @@ function checkIssuer(entry: unknown, at: string): { readonly issuer?: IssuerConf
   if (problems.length > 0 || id === undefined || audience === undefined || algorithms === undefined || claims === undefined) return { problems };
   return {
     problems,
-    issuer: { issuer: id, audience, algorithms, jwksUrl, keys, claims, clockToleranceSeconds, bureaus },
+    issuer: { issuer: id, audience, algorithms, ...source, keys, claims, clockToleranceSeconds, bureaus },
   };
 }
 
@@ -296,81 +289,6 @@ function checkAlgorithms(value: unknown, problem: Problem): readonly IssuerAlgor
     return undefined;
   }
   return [...new Set(names)] as IssuerAlgorithm[];
-}
-
-function checkJwksUrl(value: unknown, problem: Problem): string | undefined {
-  if (typeof value !== 'string' || !URL.canParse(value)) {
-    problem('jwksUrl', 'must be an absolute URL');
-    return undefined;
-  }
-  const url = new URL(value);
-  // Keys fetched in clear text can be swapped in transit; loopback is for tests and the demo.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    problem('jwksUrl', 'must use https (http only on 127.0.0.1, ::1 or localhost)');
-    return undefined;
-  }
-  return url.href;
-}
-
-function checkSecrets(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
-  const needed = Math.max(MIN_HMAC_SECRET_BYTES, ...algorithms.map((algorithm) => ALGORITHM_KEYS[algorithm].secretBytes ?? 0));
-  if (typeof value === 'string') {
-    const bytes = Buffer.from(value, 'utf8');
-    if (bytes.length < needed) {
-      problem('keys', `(the shared secret) must be at least ${needed} bytes for ${algorithms.join(', ')}`);
-      return undefined;
-    }
-    return [{ kty: 'oct', k: bytes.toString('base64url') }];
-  }
-  if (!Array.isArray(value) || value.length === 0) {
-    problem('keys', `must be the shared secret (a string of at least ${needed} bytes) or a list of "oct" JWKs`);
-    return undefined;
-  }
-  let ok = true;
-  value.forEach((jwk: unknown, index) => {
-    if (!isRecord(jwk) || jwk.kty !== 'oct' || typeof jwk.k !== 'string' || !/^[A-Za-z0-9_-]*$/.test(jwk.k)) {
-      problem(`keys[${index}]`, 'must be an "oct" JWK with a base64url "k"');
-      ok = false;
-    } else if (Buffer.from(jwk.k, 'base64url').length < needed) {
-      problem(`keys[${index}]`, `must hold a secret of at least ${needed} bytes for ${algorithms.join(', ')}`);
-      ok = false;
-    }
-  });
-  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
-}
-
-function checkPublicKeys(value: unknown, algorithms: readonly IssuerAlgorithm[], problem: Problem): readonly JWK[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) {
-    problem('keys', 'must be a non-empty list of public JWKs');
-    return undefined;
-  }
-  let ok = true;
-  value.forEach((jwk: unknown, index) => {
-    const at = `keys[${index}]`;
-    if (!isRecord(jwk) || typeof jwk.kty !== 'string') {
-      problem(at, 'must be a JWK object with a "kty"');
-      ok = false;
-      return;
-    }
-    if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk) || jwk.kty === 'oct') {
-      problem(at, 'is a private or secret key: configure only the issuer\'s public key');
-      ok = false;
-      return;
-    }
-    const fits = algorithms.some((algorithm) => {
-      const need = ALGORITHM_KEYS[algorithm];
-      return need.kty === jwk.kty && (need.crv === undefined || need.crv === jwk.crv);
-    });
-    const members = jwk.kty === 'RSA' ? ['n', 'e'] : jwk.kty === 'EC' ? ['x', 'y'] : ['x'];
-    if (!fits) {
-      problem(at, `(kty "${jwk.kty}"${typeof jwk.crv === 'string' ? `, crv "${jwk.crv}"` : ''}) fits none of the algorithms ${algorithms.join(', ')}`);
-      ok = false;
-    } else if (!members.every((member) => typeof jwk[member] === 'string')) {
-      problem(at, `must have ${members.map((member) => `"${member}"`).join(' and ')}`);
-      ok = false;
-    }
-  });
-  return ok ? (value as JWK[]).map((jwk) => ({ ...jwk })) : undefined;
 }
 
 function checkClaims(value: unknown, problem: Problem): Readonly<Record<ClaimField, readonly ClaimRef[]>> | undefined {

@@ -1,5 +1,6 @@
 import { errors } from 'jose';
 import {
+  AuthError,
   AlgorithmNotAllowed,
   AudienceMismatch,
   ClaimInvalid,
@@ -36,6 +37,8 @@ export interface VerificationContext {
  */
 export function toAuthError(error: unknown, context: VerificationContext): unknown {
   const { issuer, subject } = context;
+  // Already sorted (a key set's KEY_NOT_YET_KNOWN, KEYS_UNAVAILABLE, ISSUER_MISCONFIGURED).
+  if (error instanceof AuthError) return error;
   if (error instanceof errors.JWTExpired) {
     const payload = error.payload;
     if (error.claim === 'iat') {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { startJwksServer, type JwksServer } from '../../test/support/jwks-server.ts';
-import { settleWithin } from '../../test/support/wait-for.ts';
+import { settleWithin, waitFor } from '../../test/support/wait-for.ts';
 import { AuthError, isAuthError, type AuthErrorCode } from './auth-error.ts';
 import { authenticateRequest, readBearerToken } from './authenticate-request.ts';
 import { defineIssuer, type IssuerConfig } from './issuer-config.ts';
@@ -379,8 +379,71 @@ describe('key rotation', () => {
     jwks = await startJwksServer({ keys: [rsa1.jwk] });
     const verifier = createTokenVerifier({ issuers: [remoteIssuer(jwks.url)], now });
     await verifier.verify(await sign(BASE_CLAIMS));
-    for (let index = 0; index < 5; index += 1) await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: `made-up-${index}` })), 'SIGNATURE_INVALID');
-    expect(jwks.fetches).toBe(1);
+    // The first unknown kid is looked up at once: the issuer does not publish it, so it is not the issuer's key.
+    await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: 'made-up-0' })), 'SIGNATURE_INVALID');
+    expect(jwks.fetches).toBe(2);
+    // Inside the 5 s cooldown, new kids are not looked up: each is told to retry when the cooldown ends, not called a forgery.
+    clock = T0 + 1_500;
+    for (let index = 1; index <= 5; index += 1) {
+      const error = await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: `made-up-${index}` })), 'KEY_NOT_YET_KNOWN');
+      expect(error.retryAfterSeconds).toBe(4);
+      expect(error.message).toContain(`kid "made-up-${index}"`);
+    }
+    // The kid the last fetch already lacked stays refused as a forgery.
+    await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: 'made-up-0' })), 'SIGNATURE_INVALID');
+    expect(jwks.fetches).toBe(2);
+    // Once the cooldown allows, the next unknown kid is looked up: still not published, so now SIGNATURE_INVALID.
+    clock = T0 + 5_000;
+    await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: 'made-up-1' })), 'SIGNATURE_INVALID');
+    expect(jwks.fetches).toBe(3);
+  });
+
+  it('answers a key rotated in during the cooldown as retryable, and accepts it as soon as the cooldown allows a refetch', async () => {
+    clock = T0;
+    jwks = await startJwksServer({ keys: [rsa1.jwk] });
+    const verifier = createTokenVerifier({ issuers: [remoteIssuer(jwks.url, { jwksCooldownSeconds: 20 })], now });
+    await verifier.verify(await sign(BASE_CLAIMS));
+    await refusal(verifier.verify(await sign(BASE_CLAIMS, { key: rsa2, kid: 'made-up' })), 'SIGNATURE_INVALID');
+    expect(jwks.fetches).toBe(2);
+
+    // The issuer rotates: publishes rsa-2 and signs with it, 3 s into the gateway's 20 s cooldown.
+    jwks.setKeys({ keys: [rsa2.jwk, rsa1.jwk] });
+    clock = T0 + 3_000;
+    const rotated = await sign(BASE_CLAIMS, { key: rsa2 });
+    const error = await refusal(verifier.verify(rotated), 'KEY_NOT_YET_KNOWN');
+    expect(error.retryAfterSeconds).toBe(17);
+    expect(jwks.fetches).toBe(2);
+    // The client retries when told: the refetch finds the key.
+    clock = T0 + 20_000;
+    expect((await verifier.verify(rotated)).subject).toBe('user-1');
+    expect(jwks.fetches).toBe(3);
+  });
+
+  it('refreshes the key set in the background once started, so a rotated key is known before its first token', async () => {
+    clock = T0;
+    jwks = await startJwksServer({ keys: [rsa1.jwk] });
+    const verifier = createTokenVerifier({ issuers: [remoteIssuer(jwks.url)], now: Date.now, jwksMaxAgeMs: 100 });
+    try {
+      verifier.start();
+      await waitFor(() => verifier.keySets()[0]!.state === 'ready' || undefined, { what: 'the first background fetch' });
+      expect(verifier.keySets()[0]).toMatchObject({ issuer: ISSUER, state: 'ready', keys: 1, jwksUri: jwks.url });
+      const first = verifier.keySets()[0]!.fetchedAt;
+      jwks.setKeys({ keys: [rsa2.jwk] });
+      await waitFor(() => verifier.keySets()[0]!.fetchedAt !== first || undefined, { what: 'a background refresh' });
+      // The provider fails from now on: rsa-2 can only have come from the background refresh, before any token asked for it.
+      jwks.setBehaviour('error');
+      const token = await new SignJWT({ ...BASE_CLAIMS }).setProtectedHeader({ alg: 'RS256', kid: rsa2.kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(rsa2.privateKey);
+      expect((await verifier.verify(token)).subject).toBe('user-1');
+      // A failed refresh keeps the keys in hand, and says why.
+      await waitFor(() => verifier.keySets()[0]!.reason, { what: 'a failed refresh reported' });
+      expect(verifier.keySets()[0]).toMatchObject({ state: 'ready', keys: 1 });
+      expect(verifier.keySets()[0]!.reason).toMatch(/answered 500/);
+    } finally {
+      verifier.close();
+    }
+    const stopped = jwks.fetches;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(jwks.fetches).toBe(stopped);
   });
 
   it('tries each key when the token has no kid', async () => {

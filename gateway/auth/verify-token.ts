@@ -1,23 +1,21 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import { ROLES, type Principal, type Role } from '../../policies/principal.ts';
 import { ClaimInvalid, IssuerUnknown, AlgorithmNotAllowed, TokenMalformed, TokenMissing } from './auth-error.ts';
 import { isHmacAlgorithm, type ClaimField, type ClaimRef, type IssuerConfig } from './issuer-config.ts';
 import { createTokenCache, DEFAULT_TOKEN_CACHE_SIZE, DEFAULT_TOKEN_CACHE_TTL_MS } from './token-cache.ts';
 import { quote, toAuthError, type VerificationContext } from './to-auth-error.ts';
 import { abortable } from './abortable.ts';
+import { createRemoteKeySet, DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_REFRESH_MS, type KeySetStatus, type RemoteKeySet } from './remote-key-set.ts';
+
+export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_REFRESH_MS, type KeySetStatus } from './remote-key-set.ts';
 
 /** Bound on one JWKS fetch; a request waiting on an identity provider must not hang. */
 export const DEFAULT_JWKS_TIMEOUT_MS = 3_000;
 /**
- * After a fetch, how long a token with an unknown `kid` waits before it may
- * trigger another: tokens with made-up `kid`s must not turn the gateway into
- * a flood against the identity provider.
- */
-export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
-/**
- * How long a fetched key set is used before it is fetched again. Shorter than
- * jose's 10 minutes so that a key the issuer withdraws stops working within
- * this plus {@link DEFAULT_TOKEN_CACHE_TTL_MS}.
+ * How long a fetched key set is used before it is fetched again (consumer
+ * assertions; issuers' key sets use {@link DEFAULT_JWKS_REFRESH_MS}). Shorter
+ * than jose's 10 minutes so that a key the issuer withdraws stops working
+ * within this plus {@link DEFAULT_TOKEN_CACHE_TTL_MS}.
  */
 export const DEFAULT_JWKS_MAX_AGE_MS = 300_000;
 /** Longer "tokens" are refused before any parsing: no real access token is near this size. */
@@ -31,14 +29,16 @@ export interface TokenVerifierOptions {
   readonly now?: () => number;
   /** Bound on one JWKS fetch. Default {@link DEFAULT_JWKS_TIMEOUT_MS}. */
   readonly fetchTimeoutMs?: number;
-  /** Default {@link DEFAULT_JWKS_COOLDOWN_MS}. */
+  /** The JWKS cooldown of issuers that set no `jwksCooldownSeconds`. Default {@link DEFAULT_JWKS_COOLDOWN_MS}. */
   readonly jwksCooldownMs?: number;
-  /** Default {@link DEFAULT_JWKS_MAX_AGE_MS}. */
+  /** The key set refresh interval of issuers that set no `jwksRefreshSeconds`. Default {@link DEFAULT_JWKS_REFRESH_MS}. */
   readonly jwksMaxAgeMs?: number;
   /** Verified tokens remembered; `0` turns the cache off. Default {@link DEFAULT_TOKEN_CACHE_SIZE}. */
   readonly cacheSize?: number;
   /** Longest a verified token is remembered. Default {@link DEFAULT_TOKEN_CACHE_TTL_MS}. */
   readonly cacheTtlMs?: number;
+  /** Told when an issuer's keys cannot be fetched, once per new reason (for the log). */
+  readonly onKeySetFailure?: (status: KeySetStatus) => void;
 }
 
 /** Checks bearer tokens and says who they speak for. */
@@ -53,21 +53,34 @@ export interface TokenVerifier {
   verify(token: string, signal?: AbortSignal): Promise<Principal>;
   /** The trusted issuers' ids. */
   readonly issuers: readonly string[];
+  /**
+   * Fetches every remote issuer's keys now (discovery first where configured)
+   * and again every refresh interval, in the background. Without it, keys are
+   * fetched when the first token needs them.
+   */
+  start(): void;
+  /** Stops the background refreshes. */
+  close(): void;
+  /** The state of each remote issuer's keys, for `/readyz`. */
+  keySets(): readonly KeySetStatus[];
 }
 
 interface PreparedIssuer {
   readonly config: IssuerConfig;
   /** Asymmetric keys, local or remote. */
-  readonly keySet: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet> | undefined;
+  readonly keySet: ReturnType<typeof createLocalJWKSet> | RemoteKeySet['getKey'] | undefined;
+  readonly remote: RemoteKeySet | undefined;
   /** HMAC secrets, by `kid` where the JWK has one. */
   readonly secrets: readonly { readonly kid: string | undefined; readonly secret: Uint8Array }[] | undefined;
 }
 
 /**
  * Builds the gateway's token verifier. Nothing is fetched until the first
- * token of a JWKS issuer arrives; a token whose `kid` the cached key set
- * lacks triggers a refetch (after the cooldown), so issuers rotate keys
- * without a gateway restart.
+ * token of a JWKS issuer arrives, or {@link TokenVerifier.start} is called;
+ * a token whose `kid` the key set lacks triggers a refetch at once when the
+ * cooldown allows, and inside it is answered `KEY_NOT_YET_KNOWN` (retryable),
+ * so issuers rotate keys without a restart and without a refusal that reads
+ * as a forgery (see `remote-key-set.ts`).
  *
  * Verified tokens are cached (keyed by their hash) until their `exp`, and
  * for at most `cacheTtlMs`.
@@ -90,7 +103,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const trusted = new Map<string, PreparedIssuer>();
   for (const config of options.issuers) {
     if (trusted.has(config.issuer)) throw new TypeError(`issuer ${config.issuer} is listed twice`);
-    trusted.set(config.issuer, prepareIssuer(config, { timeoutDuration: fetchTimeoutMs, cooldownDuration: cooldownMs, cacheMaxAge: maxAgeMs }));
+    trusted.set(config.issuer, prepareIssuer(config, { timeoutMs: fetchTimeoutMs, cooldownMs, refreshMs: maxAgeMs, now, onFailure: options.onKeySetFailure }));
   }
   const known = [...trusted.keys()];
 
@@ -119,7 +132,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       algorithms: config.algorithms,
       clockToleranceSeconds: config.clockToleranceSeconds,
       header,
-      jwksUrl: config.jwksUrl,
+      jwksUrl: issuer.remote?.where(),
       fetchTimeoutMs,
     };
     // Checked here too (jose checks again) for a message that names the
@@ -145,8 +158,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return toPrincipal(payload, config);
   }
 
+  const remotes = [...trusted.values()].flatMap((issuer) => (issuer.remote ? [issuer.remote] : []));
   return {
     issuers: known,
+    start: () => remotes.forEach((remote) => remote.start()),
+    close: () => remotes.forEach((remote) => remote.close()),
+    keySets: () => remotes.map((remote) => remote.status()),
     async verify(token, signal) {
       signal?.throwIfAborted();
       if (typeof token !== 'string' || token === '') throw new TokenMissing('no token was given');
@@ -160,17 +177,38 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-function prepareIssuer(config: IssuerConfig, remote: { readonly timeoutDuration: number; readonly cooldownDuration: number; readonly cacheMaxAge: number }): PreparedIssuer {
-  if (config.jwksUrl !== undefined) return { config, keySet: createRemoteJWKSet(new URL(config.jwksUrl), remote), secrets: undefined };
+interface RemoteDefaults {
+  readonly timeoutMs: number;
+  readonly cooldownMs: number;
+  readonly refreshMs: number;
+  readonly now: () => number;
+  readonly onFailure: ((status: KeySetStatus) => void) | undefined;
+}
+
+function prepareIssuer(config: IssuerConfig, defaults: RemoteDefaults): PreparedIssuer {
+  if (config.jwksUrl !== undefined || config.discovery) {
+    const remote = createRemoteKeySet({
+      issuer: config.issuer,
+      jwksUrl: config.jwksUrl,
+      algorithms: config.algorithms,
+      cooldownMs: config.jwksCooldownSeconds === undefined ? defaults.cooldownMs : config.jwksCooldownSeconds * 1_000,
+      refreshMs: config.jwksRefreshSeconds === undefined ? defaults.refreshMs : config.jwksRefreshSeconds * 1_000,
+      timeoutMs: defaults.timeoutMs,
+      now: defaults.now,
+      ...(defaults.onFailure && { onFailure: defaults.onFailure }),
+    });
+    return { config, keySet: remote.getKey, remote, secrets: undefined };
+  }
   const keys = config.keys ?? [];
   if (config.algorithms.some(isHmacAlgorithm)) {
     return {
       config,
       keySet: undefined,
+      remote: undefined,
       secrets: keys.map((jwk) => ({ kid: jwk.kid, secret: new Uint8Array(Buffer.from(jwk.k ?? '', 'base64url')) })),
     };
   }
-  return { config, keySet: createLocalJWKSet({ keys: keys.map((jwk) => ({ ...jwk })) }), secrets: undefined };
+  return { config, keySet: createLocalJWKSet({ keys: keys.map((jwk) => ({ ...jwk })) }), remote: undefined, secrets: undefined };
 }
 
 /** Runs jwtVerify with the issuer's keys; where several keys could match (no `kid`), each is tried. */

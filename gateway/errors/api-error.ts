@@ -10,6 +10,8 @@ export interface ApiErrorDetails {
   readonly allow?: readonly string[];
   /** What went wrong underneath, for the server's log; never sent. */
   readonly cause?: unknown;
+  /** For a failure that passes: `retry-after` when the failure knows it (a JWKS cooldown), instead of the table's. */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export class ApiError extends Error {
   readonly field: string | undefined;
   readonly rule: string | undefined;
   readonly allow: readonly string[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
   constructor(code: ErrorCode, message: string, details: ApiErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ApiError';
@@ -33,6 +36,7 @@ export class ApiError extends Error {
     this.field = details.field;
     this.rule = details.rule;
     this.allow = details.allow;
+    this.retryAfterSeconds = details.retryAfterSeconds;
   }
 
   /** What the client sees for the code. */

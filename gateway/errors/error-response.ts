@@ -41,7 +41,9 @@ export function errorPayload(error: ApiError, requestId: string): ErrorPayload {
 
 /** The headers of a refusal: its answer's (`www-authenticate`, `retry-after`) and `Allow` for a wrong method. */
 export function errorHeaders(error: ApiError): Readonly<Record<string, string>> {
-  return { ...answerHeaders(error.answer), ...(error.allow && { allow: error.allow.join(', ') }) };
+  const headers = answerHeaders(error.answer);
+  const retryAfter: Record<string, string> = headers['retry-after'] !== undefined && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+  return { ...headers, ...retryAfter, ...(error.allow && { allow: error.allow.join(', ') }) };
 }
 
 /**

@@ -103,6 +103,10 @@ const ANSWERS = {
   AUDIENCE_MISMATCH: UNAUTHENTICATED,
   CLAIM_INVALID: UNAUTHENTICATED,
   KEYS_UNAVAILABLE: { code: 'UNAUTHENTICATED', status: 503, retryAfterSeconds: KEYS_RETRY_SECONDS },
+  // A kid seen during the JWKS cooldown (a rotation, most likely): retry once the cooldown allows a refetch (the error says when).
+  KEY_NOT_YET_KNOWN: { code: 'UNAUTHENTICATED', status: 503, retryAfterSeconds: KEYS_RETRY_SECONDS },
+  // An issuer whose discovery or key set can never work: the operator's fault, shown at /readyz, not a passing outage.
+  ISSUER_MISCONFIGURED: INTERNAL,
 
   // connectors/: a bureau that refused is still a bureau the client cannot reach; a bad manifest stops start-up.
   UPSTREAM_REJECTED: { code: 'UPSTREAM_UNAVAILABLE', status: 200 },

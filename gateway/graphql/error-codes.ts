@@ -84,6 +84,16 @@ export function requestError(code: ErrorCode, message: string, extensions: Reado
 }
 
 /**
+ * The same request error with `retry-after` set to `seconds`, when it has one
+ * and the error table gave it a `retry-after` (a failure that passes).
+ */
+export function withRetryAfter(error: GraphQLError, seconds: number | undefined): GraphQLError {
+  const http = error.extensions.http as { status: number; headers?: Record<string, string> } | undefined;
+  if (seconds === undefined || http?.headers?.['retry-after'] === undefined) return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { ...http, headers: { ...http.headers, 'retry-after': String(seconds) } } } });
+}
+
+/**
  * The status and headers yoga sends. Yoga's own `spec` flag is left out on
  * purpose: with it, yoga answers `application/json` clients 200 whatever the
  * error, and our contract is 400 for a malformed request.

@@ -4,7 +4,9 @@ import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { GatewayContext } from './gateway-context.ts';
-import { requestError } from './error-codes.ts';
+import { requestError, withRetryAfter } from './error-codes.ts';
+import { answerOf } from '../errors/error-table.ts';
+import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
 
 /**
  * Resolves the caller's identity once per request, before the request body
@@ -25,8 +27,11 @@ export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContex
         principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
       } catch (error) {
         if (!isAuthError(error)) throw error;
-        // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away.
-        throw requestError(error.code, error.message);
+        // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away
+        // (when the error knows how long — a JWKS cooldown — its own retry-after).
+        // A 500 (an issuer whose configuration cannot work) says nothing but its request id; the operator has the log and /readyz.
+        const message = answerOf(error.code).status === 500 ? INTERNAL_MESSAGE : error.message;
+        throw withRetryAfter(requestError(error.code, message), error.retryAfterSeconds);
       }
     },
     onContextBuilding({ context, extendContext }) {

@@ -9,6 +9,7 @@ import type { EvidenceGateState } from '../access-log/evidence-gate.ts';
 import { LOG_KEYS_PATH, type LogKeysDocument } from '../access-log/log-tree-keys.ts';
 import type { WitnessStatus } from '../access-log/witness-publisher.ts';
 import { apiErrorHandler, apiNotFound } from './api-routes.ts';
+import type { AuthReadiness } from '../auth/create-gateway-auth.ts';
 
 /** What the operational routes read. */
 export interface AppDeps {
@@ -19,6 +20,8 @@ export interface AppDeps {
   readonly breakers: () => ReadonlyMap<string, BreakerState>;
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
   readonly draining: () => boolean;
+  /** The issuers' keys (`GatewayAuth.readiness`): an issuer whose configuration cannot work makes the gateway not ready. */
+  readonly authReadiness?: () => AuthReadiness;
   /** The dev issuer's public keys, served at `/.well-known/jwks.json`; absent (404) unless `ISTHMUS_DEV_ISSUER` is on. */
   readonly devIssuerJwks?: JSONWebKeySet;
   /** The gateway's consumer-assertion key, served at `/.well-known/isthmus-gateway-jwks.json` for bureaus to verify `x-isthmus-consumer`. */
@@ -50,15 +53,20 @@ export function createApp(deps: AppDeps): Hono {
       store = 'unreachable';
     }
     // An open breaker degrades one bureau's fields but the gateway still
-    // serves the others, so only the store, draining and the evidence gate
-    // (which refuses every cross-bureau read once it closes) decide readiness.
+    // serves the others, so only the store, draining, the evidence gate
+    // (which refuses every cross-bureau read once it closes) and an issuer
+    // whose configuration cannot work (an unreachable one only delays its own
+    // tokens) decide readiness.
     const evidence = deps.evidence?.();
     const witnessed = evidence === undefined || evidence.gate.open;
-    const ready = store === 'ok' && !deps.draining() && witnessed;
+    const auth = deps.authReadiness?.();
+    const issuersOk = auth?.ready !== false;
+    const ready = store === 'ok' && !deps.draining() && witnessed && issuersOk;
     const reasons = [
       ...(store === 'ok' ? [] : ['the store is unreachable']),
       ...(deps.draining() ? ['the gateway is shutting down'] : []),
       ...(witnessed ? [] : [`EVIDENCE_UNWITNESSED: ${evidence!.gate.reason}`]),
+      ...(issuersOk ? [] : ['ISSUER_MISCONFIGURED: a token issuer\'s configuration cannot work (see issuers)']),
     ];
     return c.json(
       {
@@ -68,6 +76,7 @@ export function createApp(deps: AppDeps): Hono {
         draining: deps.draining(),
         ...(evidence && { evidence: evidenceJson(evidence) }),
         bureaus,
+        ...(auth && auth.issuers.length > 0 && { issuers: auth.issuers }),
       },
       ready ? 200 : 503,
     );

@@ -22,7 +22,10 @@ export async function authenticateCaller(authenticate: Authenticate, request: Re
   } catch (error) {
     // By code, not class: what matters is the contract of gateway/auth's errors, which stand-ins honour too.
     const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-    if (error instanceof Error && isErrorCode(code) && answerOf(code).code === 'UNAUTHENTICATED') throw new ApiError(code, error.message, { cause: error });
+    if (error instanceof Error && isErrorCode(code) && answerOf(code).code === 'UNAUTHENTICATED') {
+      const retryAfterSeconds = 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number' ? error.retryAfterSeconds : undefined;
+      throw new ApiError(code, error.message, { cause: error, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) });
+    }
     throw error;
   }
   if (principal === undefined) throw new ApiError('TOKEN_MISSING', 'a valid bearer token is required');
