@@ -138,7 +138,9 @@ export async function seedDemoAgreements(
   const created: string[] = [];
   for (const demo of demoAgreements()) {
     if (await agreements.get(demo.input.id)) continue;
-    const requested = ok(requestAgreement(demo.requester, demo.input, now, catalogue), demo.input.id);
+    // A window may not start before its request is made (agreement-terms.ts): seeded today, the demo's windows start today.
+    const input = Date.parse(demo.input.validFrom) < now.getTime() ? { ...demo.input, validFrom: now.toISOString() } : demo.input;
+    const requested = ok(requestAgreement(demo.requester, input, now, catalogue), demo.input.id);
     await agreements.create(requested);
     if (demo.approver) await agreements.transition(ok(approveAgreement(requested.agreement, demo.approver, {}, now, catalogue), demo.input.id));
     created.push(demo.input.id);

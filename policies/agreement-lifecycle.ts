@@ -3,6 +3,7 @@ import type { Catalogue, MaskKind } from './catalogue.ts';
 import { badInput, conflict, forbidden, type LifecycleRefusal } from './lifecycle-refusal.ts';
 import { checkTerms, checkText } from './agreement-terms.ts';
 import type { Principal, Role } from './principal.ts';
+import { isRequester, stableIdentityOf } from './same-person.ts';
 import { addWorkingDays, type WorkingCalendar } from './working-calendar.ts';
 
 // Reply-by dates are counted here and shown by the console with the same calendar functions.
@@ -146,6 +147,7 @@ export function requestAgreement(
   }
   if (typeof input.id !== 'string' || input.id.length === 0) return badInput('id', 'an agreement id is required');
   const at = now.toISOString();
+  const requester = stableIdentityOf(actor);
   const terms: Agreement = {
     id: input.id,
     version: 1,
@@ -162,6 +164,7 @@ export function requestAgreement(
     validUntil: input.validUntil,
     status: 'DRAFT',
     requestedBy: who.user,
+    ...(requester ? { requester } : {}),
     ...(input.disclosureDelay ? { disclosureDelay: { days: input.disclosureDelay.days, legalReason: input.disclosureDelay.legalReason?.trim() } } : {}),
     createdAt: at,
     updatedAt: at,
@@ -213,7 +216,7 @@ export function submitAgreement(
  */
 export function approveAgreement(agreement: Agreement, actor: Principal, _input: Record<string, never>, now: Date, catalogue: Catalogue): LifecycleResult {
   const who = actorOf(actor);
-  const refusal = checkDecider(agreement, who, 'approve');
+  const refusal = checkDecider(agreement, actor, who, 'approve');
   if (refusal) return refusal;
   if (agreement.status !== 'PENDING') return conflict(`the agreement is ${agreement.status}; only a PENDING request can be approved`);
   const stale = checkTerms(agreement, now, catalogue);
@@ -224,7 +227,7 @@ export function approveAgreement(agreement: Agreement, actor: Principal, _input:
 /** A data officer of the providing bureau, who did not request it, rejects a `PENDING` request with written reasons the requester will read. */
 export function rejectAgreement(agreement: Agreement, actor: Principal, input: ReasonInput, now: Date, _catalogue?: Catalogue): LifecycleResult {
   const who = actorOf(actor);
-  const refusal = checkDecider(agreement, who, 'reject') ?? checkText('reason', input.reason, 'the reasons for the rejection');
+  const refusal = checkDecider(agreement, actor, who, 'reject') ?? checkText('reason', input.reason, 'the reasons for the rejection');
   if (refusal) return refusal;
   if (agreement.status !== 'PENDING') return conflict(`the agreement is ${agreement.status}; only a PENDING request can be rejected`);
   const reason = input.reason.trim();
@@ -234,7 +237,7 @@ export function rejectAgreement(agreement: Agreement, actor: Principal, input: R
 /** A data officer of the providing bureau, who did not request it, revokes an agreement in force, with written reasons the requester will read. */
 export function revokeAgreement(agreement: Agreement, actor: Principal, input: ReasonInput, now: Date, _catalogue?: Catalogue): LifecycleResult {
   const who = actorOf(actor);
-  const refusal = checkDecider(agreement, who, 'revoke') ?? checkText('reason', input.reason, 'the reasons for the revocation');
+  const refusal = checkDecider(agreement, actor, who, 'revoke') ?? checkText('reason', input.reason, 'the reasons for the revocation');
   if (refusal) return refusal;
   const status = effectiveStatus(agreement, now);
   if (status !== 'ACTIVE') return conflict(`the agreement is ${status}; only an ACTIVE agreement can be revoked`);
@@ -250,12 +253,12 @@ export function expireAgreement(agreement: Agreement, now: Date): LifecycleResul
   return done(next(agreement, now, { status: 'EXPIRED' }), 'EXPIRE', SYSTEM_ACTOR, now);
 }
 
-/** Approve, reject and revoke: a data officer of the provider, never the requester. */
-function checkDecider(agreement: Agreement, who: AgreementActor, verb: string): LifecycleRefusal | undefined {
+/** Approve, reject and revoke: a data officer of the provider, never the requester (the same person as `same-person.ts` defines it). */
+function checkDecider(agreement: Agreement, actor: Principal, who: AgreementActor, verb: string): LifecycleRefusal | undefined {
   if (!who.roles.includes('data_officer') || who.bureau !== agreement.providerBureau) {
     return forbidden('PROVIDER_DATA_OFFICER', `only a data officer of the providing bureau '${agreement.providerBureau}' may ${verb} this agreement`);
   }
-  if (who.user === agreement.requestedBy) {
+  if (isRequester(agreement, actor)) {
     return forbidden('SEPARATION_OF_DUTIES', `you requested this agreement, so another data officer must ${verb} it`);
   }
   return undefined;

@@ -1,5 +1,6 @@
 import type { Agreement } from './agreement.ts';
 import { MASK_KINDS, type Catalogue } from './catalogue.ts';
+import { findUnsafeCharacter } from './display-safe-text.ts';
 import { badInput, type LifecycleRefusal } from './lifecycle-refusal.ts';
 
 /**
@@ -19,6 +20,19 @@ export const MAX_FIELDS = 200;
 export const MIN_REASON_LENGTH = 8;
 /** Longest free text accepted. */
 export const MAX_TEXT_LENGTH = 2_000;
+/**
+ * Fewest letters or digits a legal basis or reason must hold: `《消防法》第十条`
+ * has 6, `ab......` has 2. Punctuation, spaces and symbols do not count.
+ */
+export const MIN_MEANINGFUL_CHARACTERS = 6;
+/**
+ * How far before the request was made its window may start: a clock a
+ * little behind, not a back-dated approval (an agreement covers reads from
+ * its approval on, and a window that claims earlier days misstates that).
+ */
+export const MAX_BACKDATE_MS = 5 * 60_000;
+/** How far ahead of the request a window may start: a data officer decides on a need of this year, not of years ahead. */
+export const MAX_START_AHEAD_DAYS = 366;
 
 const DAY_MS = 86_400_000;
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -30,6 +44,8 @@ const PLACEHOLDERS = new Set(['n/a', 'na', 'none', 'nil', 'null', 'tbd', 'todo',
 
 /** Every term of a request, checked in the order a reader fills the form. */
 export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue): LifecycleRefusal | undefined {
+  const unsafe = checkAllPlain(agreement);
+  if (unsafe) return unsafe;
   if (typeof agreement.consumerApp !== 'string' || !APP_ID.test(agreement.consumerApp)) {
     return badInput('consumerApp', 'consumerApp must be the client application id (letters, digits, . _ -, at most 64)');
   }
@@ -76,6 +92,15 @@ export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue
   if (from >= until) return badInput('validUntil', 'validUntil must be after validFrom');
   if (until - from > MAX_VALIDITY_DAYS * DAY_MS) return badInput('validUntil', `the validity window may be at most ${MAX_VALIDITY_DAYS} days (three years)`);
   if (until <= now.getTime()) return badInput('validUntil', 'the validity window has already ended');
+  // Measured from when the request was made (a draft submitted or approved later keeps its terms): what the requester stated then.
+  const made = Date.parse(agreement.createdAt);
+  const asked = Number.isFinite(made) ? made : now.getTime();
+  if (from < asked - MAX_BACKDATE_MS) {
+    return badInput('validFrom', 'validFrom may not be before the request is made: an agreement covers reads from its approval on, so a window cannot start in the past');
+  }
+  if (from > asked + MAX_START_AHEAD_DAYS * DAY_MS) {
+    return badInput('validFrom', `validFrom may be at most ${MAX_START_AHEAD_DAYS} days (one year) after the request is made: request it when the need is near`);
+  }
 
   const delay = agreement.disclosureDelay;
   if (delay !== undefined) {
@@ -89,13 +114,76 @@ export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue
   return undefined;
 }
 
-/** Free text that must say something: not empty, not a placeholder, not a wall. */
+/**
+ * Free text that must say something: not empty, not a placeholder, not a
+ * wall, no control characters, and real words: at least
+ * {@link MIN_MEANINGFUL_CHARACTERS} letters or digits (three of them
+ * different, two letters), and letters and digits at least half of what is
+ * not a space, so `ab......` or `-- . -- . --` is not a legal basis.
+ */
 export function checkText(field: string, value: unknown, what: string): LifecycleRefusal | undefined {
   const text = typeof value === 'string' ? value.trim() : '';
   if (text.length === 0) return badInput(field, `${field} is required: ${what}`);
+  const unsafe = checkPlain(field, text);
+  if (unsafe) return unsafe;
   if (text.length > MAX_TEXT_LENGTH) return badInput(field, `${field} may be at most ${MAX_TEXT_LENGTH} characters`);
-  if (text.length < MIN_REASON_LENGTH || PLACEHOLDERS.has(text.toLowerCase()) || (text.match(/\p{L}/gu)?.length ?? 0) < 2) {
-    return badInput(field, `${field} must state ${what} (at least ${MIN_REASON_LENGTH} characters of real text)`);
+  const meaningful = text.match(/[\p{L}\p{N}]/gu) ?? [];
+  const printed = text.replace(/\s/gu, '').length;
+  if (
+    text.length < MIN_REASON_LENGTH ||
+    PLACEHOLDERS.has(text.toLowerCase()) ||
+    (text.match(/\p{L}/gu)?.length ?? 0) < 2 ||
+    meaningful.length < MIN_MEANINGFUL_CHARACTERS ||
+    new Set(meaningful.map((character) => character.toLowerCase())).size < 3 ||
+    meaningful.length * 2 < printed
+  ) {
+    return badInput(
+      field,
+      `${field} must state ${what} in words: at least ${MIN_REASON_LENGTH} characters, of which at least ${MIN_MEANINGFUL_CHARACTERS} letters or digits, and mostly letters and digits rather than punctuation`,
+    );
   }
   return undefined;
+}
+
+/**
+ * A text a person will read refuses control characters, line breaks, tabs
+ * and bidirectional controls (`display-safe-text.ts`), naming the field and
+ * the character, never quoting the text.
+ */
+export function checkPlain(field: string, value: unknown): LifecycleRefusal | undefined {
+  if (typeof value !== 'string') return undefined;
+  const found = findUnsafeCharacter(value);
+  if (!found) return undefined;
+  return badInput(
+    field,
+    `${field} holds a control character (${found.codePoint} at character ${found.position + 1}): terminal escape sequences, bidirectional overrides, tabs and line breaks are refused in agreements; write plain text on one line`,
+  );
+}
+
+/** Every text term of an agreement, checked for control characters before anything else, so the refusal names the field that holds one. */
+function checkAllPlain(agreement: Agreement): LifecycleRefusal | undefined {
+  const texts: [string, unknown][] = [
+    ['consumerApp', agreement.consumerApp],
+    ['providerBureau', agreement.providerBureau],
+    ['purpose', agreement.purpose],
+    ['legalBasis', agreement.legalBasis],
+    ...(Array.isArray(agreement.fields) ? agreement.fields.map((field, index): [string, unknown] => [`fields[${index}]`, field]) : []),
+    ...(typeof agreement.masks === 'object' && agreement.masks !== null
+      ? Object.entries(agreement.masks).flatMap(([coordinate, mask]): [string, unknown][] => [['masks', coordinate], [`masks.${neutralKey(coordinate)}`, mask]])
+      : []),
+    ['scope', agreement.scope],
+    ['validFrom', agreement.validFrom],
+    ['validUntil', agreement.validUntil],
+    ['disclosureDelay.legalReason', agreement.disclosureDelay?.legalReason],
+  ];
+  for (const [field, value] of texts) {
+    const refusal = checkPlain(field, value);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/** A mask's coordinate in a field name: only once it is known to be plain. */
+function neutralKey(coordinate: string): string {
+  return findUnsafeCharacter(coordinate) ? '?' : coordinate;
 }

@@ -38,6 +38,13 @@ export interface Agreement {
   readonly status: AgreementStatus;
   /** User ids (token `user`, else `sub`) of the requester and the approver: never the same person. */
   readonly requestedBy: string;
+  /**
+   * The requester's account at their identity provider (token `iss` and
+   * `sub`), kept so that separation of duties compares a stable identity
+   * (`same-person.ts`), not only the display id. Absent on agreements stored
+   * before it was kept.
+   */
+  readonly requester?: { readonly issuer: string; readonly subject: string };
   readonly approvedBy?: string;
   /** For `PENDING`: the date (ISO) by which the provider should answer. */
   readonly replyBy?: string;

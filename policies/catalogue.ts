@@ -62,6 +62,11 @@ export interface CatalogueBureau {
   readonly connector: CatalogueConnector;
   /** Root fields the bureau serves (`Query.person`), merge-only entry points excluded. */
   readonly rootFields: readonly string[];
+  /**
+   * Whether the bureau's own reads of personal or `HIGH` fields go to the
+   * access log (manifest `logOwnReads`; absent means `true`, the default).
+   */
+  readonly logOwnReads?: boolean;
 }
 
 /** Everything the gateway knows about what bureaus expose and how it may be shared. */

@@ -387,6 +387,7 @@ describe('decideOperation', () => {
         }
       };
       record(decide({ query: PERSON_NAME, principal: { bureau: '' } }));
+      record(decide({ query: PERSON_NAME, principal: { bureau: PUBLIC_SECURITY, roles: [] } }));
       record(decideOperation({ ...inputOf({ query: PERSON_NAME }), catalogue: { ...demoCatalogue(), fields: new Map() } }));
       record(decide({ query: `{ person(idNumber: "1") { householdId socialInsurance { __typename } } }` }));
       record(decide({ query: PERSON_NAME, principal: { citizen: CITIZEN } }));

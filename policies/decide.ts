@@ -14,6 +14,8 @@ import type { Principal, RequestPurpose } from './principal.ts';
 export type DenyReason =
   /** The principal names no consumer bureau. */
   | 'NO_BUREAU'
+  /** The token holds no role, so it reads none of its own bureau's data either (level 3: every user is someone with a duty). */
+  | 'NO_ROLE'
   /** The field is not in the catalogue (or the operation is not a query). */
   | 'UNKNOWN_FIELD'
   /** 不予共享: the field never leaves its bureau. */
@@ -42,6 +44,7 @@ export type DenyReason =
 /** All deny reasons, for validation and exhaustive tables. */
 export const DENY_REASONS: readonly DenyReason[] = [
   'NO_BUREAU',
+  'NO_ROLE',
   'UNKNOWN_FIELD',
   'NONE_CATEGORY',
   'SELF_SCOPE',
@@ -168,7 +171,8 @@ export const DEFAULT_CITIZEN_ENTITY = 'Person';
  *    person, an enterprise lookup, a person without a key) is denied with
  *    `SELF_SCOPE`, its whole subtree with it, so no bureau is called for it.
  * 5. Fields not in the catalogue: `UNKNOWN_FIELD`.
- * 6. A bureau reads its own fields unmasked.
+ * 6. A bureau reads its own fields unmasked, with a token that holds a
+ *    role; a token without any role reads none of them (`NO_ROLE`).
  * 7. `NONE` fields: `NONE_CATEGORY`.
  * 8. An applicable agreement (see below) releases the field on its terms:
  *    masked with `agreement.masks[coordinate]`, else clear. Where several
@@ -240,6 +244,8 @@ interface Context {
   readonly scopes: ReadonlySet<string>;
   readonly statedPurpose: string | undefined;
   readonly isCitizen: boolean;
+  /** The token holds at least one role. */
+  readonly hasRole: boolean;
   readonly citizen: string | undefined;
   readonly citizenEntity: string;
   readonly now: number;
@@ -315,6 +321,7 @@ function createContext(input: DecideInput): Context {
     scopes: new Set(Array.isArray(principal.scopes) ? principal.scopes : []),
     statedPurpose: nonEmpty(input.purpose?.purpose) ?? nonEmpty(principal.purpose),
     isCitizen: roles.includes('citizen') || citizen !== undefined,
+    hasRole: roles.length > 0,
     citizen,
     citizenEntity: input.citizenEntity ?? DEFAULT_CITIZEN_ENTITY,
     now: input.now instanceof Date ? input.now.getTime() : Number.NaN,
@@ -333,7 +340,11 @@ function decideOwn(context: Context, field: PlannedField, ancestors: readonly Pl
   const entry = context.input.catalogue.fields.get(field.coordinate);
   if (!entry) return unknownField(field);
   const bureau = entry.bureau;
-  if (bureau === consumer) return { effect: 'allow', bureau };
+  if (bureau === consumer) {
+    return context.hasRole
+      ? { effect: 'allow', bureau }
+      : { effect: 'deny', bureau, reason: 'NO_ROLE', message: `the token holds no role, so it reads none of ${bureau}'s own data: its issuer must name the user's role` };
+  }
   if (entry.category === 'NONE') {
     return { effect: 'deny', bureau, reason: 'NONE_CATEGORY', message: `${field.coordinate} is never shared outside ${bureau} (不予共享)` };
   }

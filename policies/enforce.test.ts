@@ -205,10 +205,37 @@ describe('enforce: one operation, from the request to the client and the log', (
       expect(some.record).toMatchObject({ outcome: 'ALLOWED', upstreamErrors: timeout, fieldsReturned: [{ coordinate: 'Person.name' }], rowCounts: { [PUBLIC_SECURITY]: 1 } });
     });
 
-    it('no record for an operation that touches only the caller’s own bureau: it is not a cross-bureau read', () => {
+    it('records a bureau’s own read of personal or HIGH fields, as any cross-bureau read', () => {
       const own = run({ query: 'query($id: ID!) { person(idNumber: $id) { name householdId } }', principal: { bureau: PUBLIC_SECURITY } });
       expect(own.data).toEqual({ person: { name: NAME, householdId: 'HH-0001' } });
+      expect(own.record).toMatchObject({
+        consumerBureau: PUBLIC_SECURITY,
+        providerBureaus: [PUBLIC_SECURITY],
+        fieldsReturned: [{ coordinate: 'Person.householdId' }, { coordinate: 'Person.name' }],
+        agreementIds: [],
+        outcome: 'ALLOWED',
+      });
+    });
+
+    it('lets a bureau turn the logging of its own reads off in its manifest (logOwnReads: false)', () => {
+      const catalogue = demoCatalogue();
+      const bureaus = new Map(catalogue.bureaus);
+      bureaus.set(PUBLIC_SECURITY, { ...bureaus.get(PUBLIC_SECURITY)!, logOwnReads: false });
+      const quiet = createEnforcer({ schema: demoClientSchema(), catalogue: { ...catalogue, bureaus }, denyWholeOperation: false });
+      const own = run({ query: 'query($id: ID!) { person(idNumber: $id) { name householdId } }', principal: { bureau: PUBLIC_SECURITY } }, quiet);
+      expect(own.data).toEqual({ person: { name: NAME, householdId: 'HH-0001' } });
       expect(own.record).toBeUndefined();
+    });
+
+    it('a token without a role reads none of its own bureau’s data, and the attempt is recorded', () => {
+      const roleless = run({ query: 'query($id: ID!) { person(idNumber: $id) { name address householdId } }', principal: { bureau: PUBLIC_SECURITY, roles: [] } });
+      expect(roleless.data).toEqual({ person: { name: null, address: null, householdId: null } });
+      expect(roleless.withheld.map((withheld) => [withheld.path.join('.'), withheld.reason])).toEqual([
+        ['person.name', 'NO_ROLE'],
+        ['person.address', 'NO_ROLE'],
+        ['person.householdId', 'NO_ROLE'],
+      ]);
+      expect(roleless.record).toMatchObject({ consumerBureau: PUBLIC_SECURITY, fieldsReturned: [], outcome: 'DENIED' });
     });
   });
 
@@ -226,9 +253,18 @@ describe('enforce: one operation, from the request to the client and the log', (
       }
     });
 
-    it('takes the stated purpose before the token’s, and carries the case id into the record', () => {
-      const stated = run({ ...licensing, principal: { ...licensing.principal, purpose: 'tax-review' }, stated: { purpose: 'business-licensing', caseId: 'SC-2026-0042' }, query: personName });
+    it('takes the token’s purpose, a header only where the token has none, and carries the case id into the record', () => {
+      const stated = run({ ...licensing, stated: { purpose: 'business-licensing', caseId: 'SC-2026-0042' }, query: personName });
       expect(stated.record).toMatchObject({ purpose: 'business-licensing', caseId: 'SC-2026-0042', outcome: 'ALLOWED' });
+      const repeated = run({ ...licensing, principal: { ...licensing.principal, purpose: 'business-licensing', caseId: 'SC-2026-0042' }, stated: { purpose: 'business-licensing', caseId: 'SC-2026-0042' }, query: personName });
+      expect(repeated.record).toMatchObject({ purpose: 'business-licensing', caseId: 'SC-2026-0042' });
+      // A header never overrides the issuer: one that disagrees with the token is refused before anything is decided.
+      for (const [claims, header, reason] of [
+        [{ purpose: 'tax-review' }, { purpose: 'business-licensing' }, 'PURPOSE_CONFLICT'],
+        [{ purpose: 'business-licensing', caseId: 'SC-2026-0001' }, { caseId: 'SC-2026-0042' }, 'CASE_ID_CONFLICT'],
+      ] as const) {
+        expect(partial.enforce(factsOf({ ...licensing, principal: { ...licensing.principal, ...claims }, stated: header, query: personName }))).toMatchObject({ kind: 'invalid', problem: { code: 'BAD_USER_INPUT', reason } });
+      }
       const claimed = run({ ...licensing, principal: { ...licensing.principal, purpose: 'business-licensing' }, stated: { purpose: null, caseId: null }, query: personName });
       expect(claimed.record).toMatchObject({ purpose: 'business-licensing', outcome: 'ALLOWED' });
       expect(claimed.record).not.toHaveProperty('caseId');

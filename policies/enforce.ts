@@ -3,7 +3,8 @@ import type { Agreement } from './agreement.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { Principal, RequestPurpose } from './principal.ts';
 import { planFields, planOperation, type OperationPlan, type PlanProblemCode, type PlannedField } from './field-plan.ts';
-import { decideOperation, keepAllowed, type DecisionOutcome, type DenyDecision, type DenyReason, type OperationDecision, type WouldAllow } from './decide.ts';
+import { logsOwnRead } from './own-reads.ts';
+import { DEFAULT_CITIZEN_ENTITY, decideOperation, keepAllowed, type DecisionOutcome, type DenyDecision, type DenyReason, type OperationDecision, type WouldAllow } from './decide.ts';
 import { maskResult } from './masks.ts';
 import { printPlan } from './print-plan.ts';
 import { projectResult } from './project-result.ts';
@@ -20,7 +21,7 @@ import type { AccessOutcome, AccessRecord, UpstreamFailure } from './access-reco
  * never tell a developer something `/graphql` would not do.
  *
  * The steps, in order (each names the file that holds its rules):
- * 1. **purpose** — header, else token claim; malformed → refused
+ * 1. **purpose** — token claim, else header; a header that disagrees with the claim, or a malformed value → refused
  *    (`request-purpose.ts`);
  * 2. **plan** — the fields the operation really touches, fragments,
  *    aliases, variables and `@include`/`@skip` resolved; a bad variable →
@@ -251,7 +252,9 @@ const NOTHING_READ: RecordsRead = { subjects: [], rowCounts: {} };
 /**
  * The access log's record of one operation, or `undefined` when the
  * operation touched only the caller's own bureau (nothing denied, no other
- * provider): that is not a cross-bureau read, and is not logged.
+ * provider) and released none of its personal or `HIGH` fields, or the
+ * bureau turned the logging of its own reads off (`own-reads.ts`): that is
+ * not a cross-bureau read, and is not logged.
  *
  * - `fieldsReturned`: released by the decision and actually delivered — a
  *   failed bureau's fields came back `null`; nothing when refused whole.
@@ -269,7 +272,7 @@ function accessRecord(
   const { principal, agreements } = about.facts;
   const { decision, purpose, plan } = about.decided;
   const crossBureau = decision.denied.length > 0 || decision.providerBureaus.some((bureau) => bureau !== principal.bureau);
-  if (!crossBureau) return undefined;
+  if (!crossBureau && !logsOwnRead(decision.released, principal.bureau, about.catalogue, DEFAULT_CITIZEN_ENTITY)) return undefined;
   const failed = new Set(delivery.upstreamFailures.map((failure) => failure.bureau));
   const agreementIds = delivery.refused ? [] : decision.agreementIds;
   const longest = agreementIds

@@ -28,6 +28,8 @@ const city = demoCity();
 /** Represents an enterprise and has a social insurance account. */
 const me = sampleResident(city);
 const myEnterprises = city.enterprises.filter((enterprise) => enterprise.legalRepresentativeId === me.idNumber);
+/** Market supervision reading its own OPEN, LOW enterprise fields: no one's personal data, so not logged. */
+const OWN_COMPANY = 'query OwnCompany($code: ID!) { enterprise(creditCode: $code) { name } }';
 const other = city.persons.find((person) => person.idNumber !== me.idNumber && !city.enterprises.some((enterprise) => enterprise.legalRepresentativeId === person.idNumber))!;
 /** An enterprise neither resident represents: reading it touches neither of them. */
 const strangerEnterprise = city.enterprises.find((enterprise) => enterprise.legalRepresentativeId !== me.idNumber && enterprise.legalRepresentativeId !== other.idNumber)!;
@@ -289,14 +291,20 @@ describeEachStore('the access log of a running gateway, store on $name', (target
       expect((await entryOf(denied.requestId)).operation_name).toBe('LoanCheck');
     });
 
-    it('a query touching only the caller’s own bureau makes no entry', async () => {
+    it('a query touching only the caller’s own bureau is logged when it reads personal or HIGH fields, and not otherwise', async () => {
+      // Level 3 audits every user: a bureau's own read of personal data goes through the same log path (issue 13).
       const own = await graphql('query OwnRecords($id: ID!) { person(idNumber: $id) { name householdId } }', { id: me.idNumber }, headers.publicSecurity!);
       expect(own.status).toBe(200);
       expect(own.body).toEqual({ data: { person: { name: me.name, householdId: me.householdId } } });
-      // A cross-bureau request after it is logged: had the first one been logged, its entry would be there by now.
+      expect(await entryOf(own.requestId)).toMatchObject({ consumer_bureau: 'public-security', outcome: 'ALLOWED' });
+      // Market supervision's own OPEN, LOW enterprise fields are no one's personal data: no entry.
+      const company = await graphql(OWN_COMPANY, { code: myEnterprises[0]!.creditCode }, headers.marketSupervision!);
+      expect(company.status).toBe(200);
+      expect(company.body.errors).toBeUndefined();
+      // A cross-bureau request after it is logged: had the company read been logged, its entry would be there by now.
       const cross = await graphql(LICENCE_CHECK, { id: me.idNumber }, headers.marketSupervision!);
       await entryOf(cross.requestId);
-      expect(await entriesOf(own.requestId)).toEqual([]);
+      expect(await entriesOf(company.requestId)).toEqual([]);
     });
   });
 
@@ -354,10 +362,13 @@ describeEachStore('the access log of a running gateway, store on $name', (target
       const giveBack = await takeStoreAway();
       let refused: Reply;
       let own: Reply;
+      let ownPersonal: Reply;
       try {
         refused = await graphql(query, { id: me.idNumber }, testCity.reviewer);
-        // Reading its own records needs no log entry, so public security is still served.
-        own = await graphql('query($id: ID!) { person(idNumber: $id) { name } }', { id: me.idNumber }, headers.publicSecurity!);
+        // A bureau's own read of personal data is logged too, so it is refused alike (issue 13) …
+        ownPersonal = await graphql('query($id: ID!) { person(idNumber: $id) { name } }', { id: me.idNumber }, headers.publicSecurity!);
+        // … while one that needs no log entry (its own OPEN, LOW enterprise fields) is still served.
+        own = await graphql(OWN_COMPANY, { code: myEnterprises[0]!.creditCode }, headers.marketSupervision!);
       } finally {
         await giveBack();
       }
@@ -369,8 +380,10 @@ describeEachStore('the access log of a running gateway, store on $name', (target
       expect(refused.body.errors[0].extensions).toMatchObject({ code: 'INTERNAL', reason: 'ACCESS_LOG_UNAVAILABLE' });
       // None of the data the bureaus returned leaves the gateway.
       for (const secret of [me.name, me.address, me.gender]) expect(refused.text).not.toContain(secret);
+      expect(ownPersonal.status).toBe(503);
+      expect(ownPersonal.text).not.toContain(me.name);
       expect(own.status).toBe(200);
-      expect(own.body).toEqual({ data: { person: { name: me.name } } });
+      expect(own.body).toEqual({ data: { enterprise: { name: myEnterprises[0]!.name } } });
 
       // Back by itself: no restart, no call to the gateway; bounded polling.
       let recovered: Reply | undefined;

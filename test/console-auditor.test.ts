@@ -212,7 +212,9 @@ describeEachStore('the auditor and citizen pages on $name', (target) => {
     expect(csvCell('plain')).toBe('plain');
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
-    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    // A line break or an escape in a stored value is written inert: it cannot forge a row or steer a reader (issue 13).
+    expect(csvCell('line\nbreak')).toBe('line\\u000abreak');
+    expect(csvCell('hidden\u001b[8m,x')).toBe('"hidden\\u001b[8m,x"');
     expect(csvCell('+1')).toBe(`"'+1"`);
     expect(csvCell('居民')).toBe('居民');
   });

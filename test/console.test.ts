@@ -446,7 +446,7 @@ describeEachStore('the console on $name', (target) => {
       const { id, visitor } = await reviewing('provider-officer');
       const blank = await visitor.post(`/console/agreements/${id}/reject`, { version: '1', reason: '  \n\t  ' });
       expect(blank.status).toBe(400);
-      expect(text(blank.html)).toContain('请写明理由：必填，至少 8 个字符的实际内容，最多 2,000 个字符。');
+      expect(text(blank.html)).toContain('请写明理由：必填，至少 8 个字符的实际内容（以文字和数字为主，不换行），最多 2,000 个字符。');
       expect(text(blank.html)).toContain('规则原文： reason is required: the reasons for the rejection');
       expect(blank.html).toMatch(/<textarea id="reason-reject"[^>]*aria-invalid="true"/);
       expect(await stored(id)).toMatchObject({ status: 'PENDING', version: 1 });

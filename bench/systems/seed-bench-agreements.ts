@@ -67,7 +67,8 @@ export async function seedBenchAgreements(agreements: AgreementStore, catalogue:
             legalBasis: 'Isthmus benchmark (bench/): generated data only',
             rowScope: term.rowScope,
             scope: term.consumer.scope,
-            validFrom: new Date(now.getTime() - DAY_MS).toISOString(),
+            // Not back-dated: a window starts no earlier than its request (agreement-terms.ts).
+            validFrom: now.toISOString(),
             validUntil: new Date(now.getTime() + VALID_DAYS * DAY_MS).toISOString(),
             submit: true,
           },

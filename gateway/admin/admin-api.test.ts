@@ -53,7 +53,8 @@ describeEachStore('admin API on $name', (target) => {
   }
 
   async function requested(overrides: Record<string, unknown> = {}, who: Who = 'requester'): Promise<string> {
-    const reply = await call(who, 'POST', '/agreements', { ...requestBody(), submit: true, ...overrides });
+    // A window may not start before its request: from the test's clock, unless the test says otherwise.
+    const reply = await call(who, 'POST', '/agreements', { ...requestBody(), validFrom: clock.toISOString(), submit: true, ...overrides });
     expect(reply.status, JSON.stringify(reply.body)).toBe(201);
     return reply.body.agreement.id;
   }
@@ -74,7 +75,7 @@ describeEachStore('admin API on $name', (target) => {
 
   it('takes an agreement through its whole life, with an event for every step', async () => {
     clock = FRIDAY;
-    const created = await call('requester', 'POST', '/agreements', requestBody());
+    const created = await call('requester', 'POST', '/agreements', { ...requestBody(), validFrom: clock.toISOString() });
     expect(created.status).toBe(201);
     const id: string = created.body.agreement.id;
     expect(id).toMatch(/^agr-[0-9a-f]{12}$/);

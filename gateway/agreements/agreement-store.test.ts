@@ -24,7 +24,7 @@ describeEachStore('agreement store on $name', (target) => {
 
   it('keeps every version with its event, and counts changes of the set', async () => {
     const before = await agreements.setVersion();
-    const draft = requestAgreement(people.requester, { ...requestBody({ disclosureDelay: { days: 30, legalReason: '《刑事诉讼法》第一百五十二条' } }), id: 'agr-life' }, friday, catalogue);
+    const draft = requestAgreement(people.requester, { ...requestBody({ validFrom: friday.toISOString(), disclosureDelay: { days: 30, legalReason: '《刑事诉讼法》第一百五十二条' } }), id: 'agr-life' }, friday, catalogue);
     if (!draft.ok) throw new Error(draft.message);
     const created = await agreements.create(draft);
     expect(created).toMatchObject({ agreementId: 'agr-life', version: 1, action: 'CREATE', setVersion: before + 1 });
@@ -68,7 +68,7 @@ describeEachStore('agreement store on $name', (target) => {
   });
 
   it('refuses a second agreement with the same id', async () => {
-    const first = requestAgreement(people.requester, { ...requestBody(), id: 'agr-twice' }, friday, catalogue);
+    const first = requestAgreement(people.requester, { ...requestBody({ validFrom: friday.toISOString() }), id: 'agr-twice' }, friday, catalogue);
     if (!first.ok) throw new Error(first.message);
     await agreements.create(first);
     await expect(agreements.create(first)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -155,7 +155,7 @@ describeEachStore('agreement store on $name', (target) => {
       const version = await agreements.setVersion();
       await waitFor(() => heard.includes(String(version)), { what: 'the change is announced' });
       // A change that fails (a duplicate id) rolls back, and with it its notification.
-      const again = requestAgreement(people.requester, { ...requestBody(), id: 'agr-notify' }, friday, catalogue);
+      const again = requestAgreement(people.requester, { ...requestBody({ validFrom: friday.toISOString() }), id: 'agr-notify' }, friday, catalogue);
       if (!again.ok) throw new Error(again.message);
       await expect(agreements.create(again)).rejects.toMatchObject({ code: 'CONFLICT' });
       // Notifications arrive in commit order: once one sent after the failed change is heard, its own would have been too.

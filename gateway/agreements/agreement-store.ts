@@ -155,7 +155,7 @@ export function createAgreementStore(db: Kysely<StoreSchema>): AgreementStore {
       const row = await db.selectFrom('agreements').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
       const events = await db.selectFrom('agreement_events').selectAll().where('agreement_id', '=', id).orderBy('version', 'asc').execute();
-      return { agreement: fromRow(row), events: events.map(fromEventRow) };
+      return { agreement: withRequester(fromRow(row), events), events: events.map(fromEventRow) };
     },
 
     async list(filter = {}) {
@@ -324,6 +324,18 @@ function fromRow(row: AgreementRow): Agreement {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/**
+ * The requester's stable identity (issuer and subject) is not a column: it
+ * rides in the event snapshots, every one of which carries it from the
+ * request on. The first snapshot is the request as made, so it is read from
+ * there (a later snapshot could only repeat it).
+ */
+function withRequester(agreement: Agreement, events: readonly EventRow[]): Agreement {
+  const requester = events[0]?.snapshot.requester;
+  if (!requester || typeof requester.issuer !== 'string' || typeof requester.subject !== 'string') return agreement;
+  return { ...agreement, requester: { issuer: requester.issuer, subject: requester.subject } };
 }
 
 function fromEventRow(row: EventRow): StoredAgreementEvent {

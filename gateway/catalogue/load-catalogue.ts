@@ -186,11 +186,14 @@ function readManifest(
       resetAfterMs: positive(breaker.resetAfterMs, 'connector.breaker.resetAfterMs'),
     },
   };
+  // Level 3 audits every user: on unless the manifest turns it off, and only by a real boolean (a typo must not turn it off).
+  if (manifest.logOwnReads !== undefined && typeof manifest.logOwnReads !== 'boolean') problem('logOwnReads', 'must be true or false');
   if (problems.length > before || url === undefined) return undefined;
   return {
     id,
     name: { zh: name.zh as string, en: name.en as string },
     connector: { kind, url, ...limits },
+    ...(manifest.logOwnReads === false ? { logOwnReads: false } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CliCommand, CliIo } from './cli-io.ts';
+import { terminalSafeIo, type CliCommand, type CliIo } from './cli-io.ts';
 import { CliUsageError } from './parse-cli-args.ts';
 import { GATEWAY_VERSION } from '../version.ts';
 
@@ -21,7 +21,9 @@ const USAGE = (): string =>
     .join('\n')}\n\nRun 'isthmus <command> --help' for a command's options. Exit codes: 0 done, 1 failed or refused, 2 bad usage.\n`;
 
 /** Runs one CLI invocation and returns its exit code: 0 done, 1 failed or refused (the reason is printed), 2 bad usage. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], raw: CliIo): Promise<number> {
+  // Every command prints through it: stored text (agreements, log entries) must not steer the terminal.
+  const io = terminalSafeIo(raw);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(USAGE());

@@ -1,4 +1,5 @@
 import type { AuditedAccessLogItem } from '../access-log/access-log-reader.ts';
+import { neutralizeText } from '../../policies/display-safe-text.ts';
 
 /**
  * The columns of the console's CSV export, in order. English column names:
@@ -18,8 +19,12 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * a quote, a CR or an LF, with quotes doubled. A cell that would start a
  * formula gets a leading `'` inside its quotes, so Excel shows the text
  * rather than running it; the JSONL export keeps every value exactly.
+ * Control characters, line breaks and bidirectional controls in a value are
+ * written as `\uXXXX` first: a stored value cannot forge a row or steer the
+ * terminal or spreadsheet that shows it.
  */
-export function csvCell(value: string): string {
+export function csvCell(raw: string): string {
+  const value = neutralizeText(raw);
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -7,6 +7,7 @@ import { verifyAccessLog, type VerifyAccessLogOptions } from '../access-log/veri
 import { canonicalJson } from '../access-log/canonical-json.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { accessLogCsvCells, ACCESS_LOG_CSV_COLUMNS, csvLine } from './access-log-csv.ts';
+import { neutralizeLayout } from '../../policies/display-safe-text.ts';
 import { CONSOLE_AUDIT_ACTIONS, type ConsoleAuditTrail } from './console-audit-trail.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
@@ -83,7 +84,8 @@ export function createAuditorRoutes(deps: AuditorRoutesDeps): Hono<ConsoleEnv> {
     let cursor: string | undefined;
     let sent = 0;
     let started = false;
-    const lineOf = (item: AuditedAccessLogItem) => (format === 'csv' ? csvLine(accessLogCsvCells(item)) : `${JSON.stringify(item)}\n`);
+    // JSONL: C1 and bidirectional controls, which JSON.stringify leaves raw, become \uXXXX escapes of the same value.
+    const lineOf = (item: AuditedAccessLogItem) => (format === 'csv' ? csvLine(accessLogCsvCells(item)) : `${neutralizeLayout(JSON.stringify(item))}\n`);
     // Pulled page by page: memory stays at one page, and each page is in the log before it leaves (no log, no data).
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

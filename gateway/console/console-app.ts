@@ -37,6 +37,7 @@ import { renderOnwardPage } from './views/signin-onward-page.ts';
 import { asLocale, pickLocale } from './i18n/pick-locale.ts';
 import { createTranslator, LOCALES, type Locale, type Translator } from './i18n/translator.ts';
 import { renderErrorPage } from './views/error-page.ts';
+import { neutralizeLayout } from '../../policies/display-safe-text.ts';
 import { renderLayout } from './views/layout.ts';
 import { pageBureauName, type PageContext } from './views/page-context.ts';
 import { renderSignInPage, type SignInNotice } from './views/sign-in-page.ts';
@@ -134,11 +135,14 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const trail: ConsoleAuditTrail | undefined = deps.accessLog && createConsoleAuditTrail({ db: deps.accessLog.db, now });
   const stylesheet = `${base}/assets/console-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
 
-  const render: RenderPage = (c, title, body, status = 200) => {
+  const render: RenderPage = async (c, title, body, status = 200) => {
     const t = c.get('t');
     const page: PageContext = { t, base, stylesheet, csrf: c.get('csrf'), session: c.get('session'), here: c.get('here'), bureauName: pageBureauName(namer, t), purposeName: (purpose) => localName(deps.purposeNames?.get(purpose), t.locale) ?? purpose, ...(deps.lifecycle?.calendar ? { calendar: deps.lifecycle.calendar } : {}) };
     c.header('cache-control', 'no-store');
-    return c.html(renderLayout(page, title, body(page)), status as ContentfulStatusCode);
+    // hono/html escapes markup, not control characters: stored text with a bidirectional override or an escape
+    // sequence (rows stored before inputs refused them, a token's user id) is shown as inert \uXXXX on every page.
+    const markup = await renderLayout(page, title, body(page));
+    return c.html(neutralizeLayout(String(markup)), status as ContentfulStatusCode);
   };
 
   const app = new Hono<ConsoleEnv>();

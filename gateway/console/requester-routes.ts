@@ -90,7 +90,8 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
         purpose: values.purpose.trim(),
         legalBasis: values.legalBasis,
         rowScope: values.rowScope as Agreement['rowScope'],
-        validFrom: instantOf(values.validFrom),
+        // "From today" is from now: a window may not start before the request is made (agreement-terms.ts).
+        validFrom: values.validFrom === cityDate(at) ? at.toISOString() : instantOf(values.validFrom),
         validUntil: instantOf(values.validUntil),
         submit,
       },

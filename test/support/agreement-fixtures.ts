@@ -48,6 +48,16 @@ export function requestBody(overrides: Partial<AgreementRequestInput> = {}): Omi
   };
 }
 
+/**
+ * A window may not start before the request is made: where the test did not
+ * choose `validFrom` and the default is already past at `now`, the window
+ * starts at `now`.
+ */
+export function fromNow(overrides: Partial<AgreementRequestInput>, now: Date): Pick<AgreementRequestInput, 'validFrom'> | Record<string, never> {
+  if (overrides.validFrom !== undefined) return {};
+  return Date.parse(requestBody().validFrom) < now.getTime() ? { validFrom: now.toISOString() } : {};
+}
+
 function ok(result: LifecycleResult): Extract<LifecycleResult, { ok: true }> {
   if (!result.ok) throw new Error(`fixture step refused: ${result.code} ${result.message}`);
   return result;
@@ -55,7 +65,7 @@ function ok(result: LifecycleResult): Extract<LifecycleResult, { ok: true }> {
 
 /** Stores a submitted request, decided at `now`. */
 export async function storePending(store: AgreementStore, id: string, now: Date, overrides: Partial<AgreementRequestInput> = {}, catalogue = demoCatalogue()): Promise<Agreement> {
-  const created = ok(requestAgreement(people.requester, { ...requestBody(overrides), id, submit: true }, now, catalogue));
+  const created = ok(requestAgreement(people.requester, { ...requestBody(overrides), ...fromNow(overrides, now), id, submit: true }, now, catalogue));
   await store.create(created);
   return created.agreement;
 }

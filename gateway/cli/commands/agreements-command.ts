@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIo } from '../cli-io.ts';
 import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
+import { neutralizeText } from '../../../policies/display-safe-text.ts';
 
 /** Where the CLI finds the gateway when neither `--url` nor `ISTHMUS_URL` says. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:4000';
@@ -81,8 +82,9 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         ['revoked because', a.revocationReason],
         ['disclosure delay', a.disclosureDelay ? `${a.disclosureDelay.days} days: ${a.disclosureDelay.legalReason}` : undefined],
       ];
-      io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${value}\n`).join(''));
-      io.stdout.write(`fields:\n${(a.fields as string[]).map((field) => `  ${field}${a.masks[field] ? ` (mask ${a.masks[field]})` : ''}\n`).join('')}`);
+      // Each stored value on its own line, neutralized: a line break or an escape sequence in it cannot forge or hide a line.
+      io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${shown(value)}\n`).join(''));
+      io.stdout.write(`fields:\n${(a.fields as string[]).map((field) => `  ${shown(field)}${a.masks[field] ? ` (mask ${shown(a.masks[field])})` : ''}\n`).join('')}`);
       io.stdout.write(`history:\n${eventTable(reply.body.events)}`);
       return 0;
     },
@@ -288,7 +290,7 @@ export function adminCall(root: URL, token: string, io: CliIo, command = 'agreem
     const extensions = error?.extensions;
     if (extensions && typeof extensions.code === 'string') {
       const details = [extensions.field ? `field ${extensions.field}` : '', extensions.rule ? `rule ${extensions.rule}` : ''].filter(Boolean).join(', ');
-      io.stderr.write(`${extensions.code}: ${error.message}${details ? ` (${details})` : ''}\n`);
+      io.stderr.write(`${shown(extensions.code)}: ${shown(error.message)}${details ? ` (${shown(details)})` : ''}\n`);
     } else {
       io.stderr.write(`isthmus ${command}: the gateway answered HTTP ${response.status} without an error body\n`);
     }
@@ -300,7 +302,7 @@ function printOutcome(io: CliIo, values: Values, body: any): number {
   if (values.json) return printJson(io, body);
   const a = body.agreement;
   const next = a.status === 'PENDING' ? `; the provider should reply by ${a.replyBy}` : '';
-  io.stdout.write(`${a.id} is ${a.status} (version ${a.version})${next}\n`);
+  io.stdout.write(`${shown(a.id)} is ${shown(a.status)} (version ${shown(a.version)})${shown(next)}\n`);
   return 0;
 }
 
@@ -324,8 +326,9 @@ function eventTable(events: readonly any[], withAgreement = false): string {
   return table(['AT', ...(withAgreement ? ['AGREEMENT'] : []), 'V', 'ACTION', 'WHO', 'BUREAU', 'REASON'], rows);
 }
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell; the last column is not padded. Cells are neutralized (`shown`): a stored value cannot forge a row. */
+export function table(header: readonly string[], raw: readonly (readonly string[])[]): string {
+  const rows = raw.map((row) => row.map(shown));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -333,6 +336,11 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+/** A value from the gateway as one inert line of text: control characters, line breaks and bidirectional controls written as `\uXXXX`. */
+export function shown(value: unknown): string {
+  return neutralizeText(value === undefined || value === null ? '' : String(value));
 }
 
 function queryOf(parameters: Record<string, unknown>): string {

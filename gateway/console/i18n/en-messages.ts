@@ -134,7 +134,7 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'agreement.confirm.approve': 'Once approved, the agreement is in force for its validity window.',
   'agreement.reason.reject': 'Reasons for rejecting (the requester reads them)',
   'agreement.reason.revoke': 'Reasons for revoking (the requester reads them)',
-  'agreement.reasonHint': 'Required: at least {min} characters of real text, at most {max}.',
+  'agreement.reasonHint': 'Required: at least {min} characters of real text, mostly letters and digits, on one line, at most {max}.',
   'agreement.action.approve': 'Approve',
   'agreement.action.reject': 'Reject',
   'agreement.action.revoke': 'Revoke',
@@ -160,7 +160,7 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'refusal.SEPARATION_OF_DUTIES': 'You requested this agreement, so another data officer must decide on it.',
   'refusal.forbidden': 'The rules do not let you do this.',
   'refusal.conflict': 'The agreement’s state has changed and this step no longer applies. Reload the page and decide again.',
-  'refusal.reason': 'Please state your reasons: required, at least {min} characters of real text, at most {max}.',
+  'refusal.reason': 'Please state your reasons: required, at least {min} characters of real text, mostly letters and digits, on one line, at most {max}.',
   'refusal.terms': 'A term of the request breaks the rules ({field}).',
   'refusal.ruleSays': 'The rule says:',
 

@@ -27,7 +27,7 @@ export const REQUESTER_EN: Readonly<Record<keyof typeof REQUESTER_ZH, string>> =
   'requester.form.noneReason': 'Never shared: this field does not leave its bureau and cannot be requested.',
   'requester.form.purpose': 'Purpose (kebab-case, e.g. housing-loan-review)',
   'requester.form.legalBasis': 'Legal basis',
-  'requester.form.legalBasisHint': 'The statute or regulation, with its article, that allows the sharing; at least {min} characters.',
+  'requester.form.legalBasisHint': 'The statute or regulation, with its article, that allows the sharing; at least {min} characters, mostly letters and digits, on one line.',
   'requester.form.rowScope': 'Row scope',
   'requester.form.validFrom': 'Valid from',
   'requester.form.validUntil': 'Valid until',

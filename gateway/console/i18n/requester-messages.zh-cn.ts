@@ -28,7 +28,7 @@ export const REQUESTER_ZH = {
   'requester.form.noneReason': '不予共享：此字段不离开提供方部门，不能申请。',
   'requester.form.purpose': '用途（英文短横线格式，如 housing-loan-review）',
   'requester.form.legalBasis': '法律依据',
-  'requester.form.legalBasisHint': '写明允许共享的法律法规及条款，至少 {min} 个字符。',
+  'requester.form.legalBasisHint': '写明允许共享的法律法规及条款，至少 {min} 个字符，以文字和数字为主，不换行。',
   'requester.form.rowScope': '数据范围',
   'requester.form.validFrom': '有效期自',
   'requester.form.validUntil': '有效期至',

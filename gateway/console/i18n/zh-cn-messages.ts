@@ -135,7 +135,7 @@ export const ZH_CN_MESSAGES = {
   'agreement.confirm.approve': '批准后，协议在有效期内立即生效。',
   'agreement.reason.reject': '驳回理由（申请方可见）',
   'agreement.reason.revoke': '撤销理由（申请方可见）',
-  'agreement.reasonHint': '必填，至少 {min} 个字符的实际内容，最多 {max} 个字符。',
+  'agreement.reasonHint': '必填，至少 {min} 个字符的实际内容（以文字和数字为主，不换行），最多 {max} 个字符。',
   'agreement.action.approve': '批准',
   'agreement.action.reject': '驳回',
   'agreement.action.revoke': '撤销',
@@ -161,7 +161,7 @@ export const ZH_CN_MESSAGES = {
   'refusal.SEPARATION_OF_DUTIES': '此协议由您本人申请，须由另一位数据专员作出决定。',
   'refusal.forbidden': '规则不允许您执行此操作。',
   'refusal.conflict': '协议的状态已变化，此操作不再适用。请刷新页面后重新决定。',
-  'refusal.reason': '请写明理由：必填，至少 {min} 个字符的实际内容，最多 {max} 个字符。',
+  'refusal.reason': '请写明理由：必填，至少 {min} 个字符的实际内容（以文字和数字为主，不换行），最多 {max} 个字符。',
   'refusal.terms': '申请条款不符合规则（{field}）。',
   'refusal.ruleSays': '规则原文：',
 
