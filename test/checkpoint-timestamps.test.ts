@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readTrustedCertificates } from '../gateway/access-log/timestamp-settings.ts';
 import { verifyStoredTimestamps } from '../gateway/access-log/timestamp-store.ts';
 import { openStore } from '../gateway/store/store.ts';
+import { runCli } from '../gateway/cli/run-cli.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { createTestPki, startLocalTsa, type LocalTsa, type TestPki } from './support/local-tsa.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
@@ -16,13 +17,14 @@ describeEachStore('RFC 3161 stamps of a running gateway\'s checkpoints on $name'
   let tsa: LocalTsa;
   let city: TestCity;
   let caPem: string;
+  let caFile: string;
 
   beforeAll(async () => {
     pki = createTestPki();
     const ca = await pki.createCa('City CA');
     caPem = ca.pem;
     tsa = await startLocalTsa(pki, await pki.createTsa(ca, 'City TSA', 'rsa'));
-    const caFile = join(pki.dir, 'ca.pem');
+    caFile = join(pki.dir, 'ca.pem');
     writeFileSync(caFile, ca.pem);
     city = await startTestCity({ ISTHMUS_TSA_URL: tsa.url, ISTHMUS_TSA_CA_FILE: caFile }, { store: target });
   });
@@ -54,5 +56,15 @@ describeEachStore('RFC 3161 stamps of a running gateway\'s checkpoints on $name'
     } finally {
       await store.close();
     }
+    // `log verify --tsa-ca` reports the stamps; a CA that did not issue the TSA's certificate fails them.
+    let out = '';
+    const io = (env: Record<string, string>) => ({ stdout: { write: (text: string) => (out += text) }, stderr: { write: () => true }, env });
+    expect(await runCli(['log', 'verify', '--tsa-ca', caFile], io({ DATABASE_URL: url }))).toBe(0);
+    expect(out).toMatch(/timestamps: 2 of 2 checkpoints carry a verified RFC 3161 stamp \(latest .+ by CN=City TSA\); 0 without one/u);
+    const otherCa = join(pki.dir, 'other-ca.pem');
+    writeFileSync(otherCa, (await pki.createCa('Another CA')).pem);
+    out = '';
+    expect(await runCli(['log', 'verify', '--tsa-ca', otherCa], io({ DATABASE_URL: url }))).toBe(1);
+    expect(out).toMatch(/TIMESTAMP_INVALID chain=\S+ checkpoint=#1:/u);
   });
 });

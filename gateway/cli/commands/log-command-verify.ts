@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { CliIo } from '../cli-io.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -7,11 +8,12 @@ import { loadLogKeys, LogKeysUnreadable, LOG_KEYS_PATH, type PinnedLogKeys } fro
 import { DEFAULT_LOG_NAME } from '../../access-log/verify-witnessed.ts';
 import { LOG_NOTE_KEY_HISTORY_FILE } from '../../access-log/log-tree-note-key.ts';
 import { verifyAccessLog, type AccessLogVerification, type ChainReport } from '../../access-log/verify-access-log.ts';
+import { readTrustedCertificates } from '../../access-log/timestamp-settings.ts';
+import { verifyStoredTimestamps, type TimestampReport } from '../../access-log/timestamp-store.ts';
 import type { Store } from '../../store/store.ts';
 
-
 /** The synopsis line of `log verify`. */
-export const VERIFY_SYNOPSIS = 'isthmus log verify [--witness <vkey>@<url>]… [--quorum <n>] [--log-keys <url or file>] [--require-witnesses] [--json]';
+export const VERIFY_SYNOPSIS = 'isthmus log verify [--witness <vkey>@<url>]… [--quorum <n>] [--log-keys <url or file>] [--require-witnesses] [--tsa-ca <file>] [--json]';
 
 /** What `log verify` does and its flags, for the usage text. */
 export const VERIFY_HELP = `verify   proves every chain of the access log against the checkpoints its
@@ -33,6 +35,9 @@ export const VERIFY_HELP = `verify   proves every chain of the access log agains
                      default the keys dir's ${LOG_NOTE_KEY_HISTORY_FILE}.
          --require-witnesses  fail (exit 1) unless a quorum of witnesses was
                      read: what production should run.
+         --tsa-ca    the CA certificates (PEM) of the RFC 3161 timestamp
+                     authority: every stored timestamp of a checkpoint is
+                     verified against its note; default ISTHMUS_TSA_CA_FILE.
          --json      the whole report as JSON on stdout.
 `;
 
@@ -75,11 +80,26 @@ export async function verifyCommand(
   }
   const logName = io.env.ISTHMUS_LOG_NAME || pinned?.logName || DEFAULT_LOG_NAME;
 
+  let tsaCas: X509Certificate[] | undefined;
+  const tsaCaFile = typeof args['tsa-ca'] === 'string' ? args['tsa-ca'] : io.env.ISTHMUS_TSA_CA_FILE || undefined;
+  if (tsaCaFile !== undefined) {
+    try {
+      tsaCas = readTrustedCertificates(readFileSync(tsaCaFile, 'utf8'));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      return fail(`the timestamp authority's CA file cannot be used (${code === 'ENOENT' ? 'no such file' : code ?? 'unreadable'})`, 2);
+    }
+  }
+
   return withStore(async (store) => {
     const result = await verifyAccessLog(store.db, { witnesses, quorum, logKeys: pinned?.keys ?? [], logName, signal: AbortSignal.timeout(30 * 60_000) });
-    if (args.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else printReport(result, io);
-    if (result.problems.length > 0) return 1;
+    const stamps = tsaCas && (await verifyStoredTimestamps(store.db, tsaCas));
+    if (args.json === true) io.stdout.write(`${JSON.stringify(stamps ? { ...result, timestamps: { ...stamps, latest: Object.fromEntries(stamps.latest) } } : result, null, 2)}\n`);
+    else {
+      printReport(result, io);
+      if (stamps) printTimestamps(stamps, io);
+    }
+    if (result.problems.length > 0 || (stamps && stamps.problems.length > 0)) return 1;
     if (args['require-witnesses'] === true && !result.proven) return 1;
     return 0;
   });
@@ -110,6 +130,15 @@ function printReport(result: AccessLogVerification, io: CliIo): void {
   if (result.keySource === 'none') io.stderr.write(`note: no pinned log keys (pass --log-keys or keep ${LOG_NOTE_KEY_HISTORY_FILE} in the keys dir): checkpoint signatures were not checked\n`);
   const legacy = result.chainReports.filter((chain) => chain.legacy).length;
   if (legacy > 0) io.stderr.write(`note: ${legacy} legacy chain${legacy === 1 ? '' : 's'} from before witnessed checkpoints: only the hash chain was checked, nothing there is covered\n`);
+}
+
+/** The RFC 3161 stamps: a line per bad token, then what was stamped. */
+function printTimestamps(report: TimestampReport, io: CliIo): void {
+  for (const p of report.problems) io.stdout.write(`${p.code} chain=${p.chainId} checkpoint=#${p.number}: ${p.message}\n`);
+  const latest = [...report.latest.values()].sort((a, b) => b.genTime.getTime() - a.genTime.getTime())[0];
+  io.stdout.write(
+    `timestamps: ${report.stamped} of ${report.checkpoints} checkpoints carry a verified RFC 3161 stamp${latest ? ` (latest ${latest.genTime.toISOString()} by ${latest.tsa})` : ''}; ${report.unstamped} without one\n`,
+  );
 }
 
 function chainLine(chain: ChainReport): string {

@@ -43,6 +43,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
       quorum: { type: 'string' },
       'log-keys': { type: 'string' },
       'require-witnesses': { type: 'boolean' },
+      'tsa-ca': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
