@@ -375,14 +375,17 @@ describe('enforcement of sharing agreements, end to end', () => {
       expect(reply.body.errors![0]!.message).toContain(identity);
     });
 
-    it('the purpose may come from the token; a header overrides it', async () => {
+    it('the purpose may come from the token; a header that disagrees with it is refused, one that agrees is accepted', async () => {
       const token = bearer(
         await testCity.token({ bureau: civilAffairs.bureau, app: civilAffairs.app, user: 'he.fang@civil-affairs', scopes: [civilAffairs.scope], purpose: civilAffairs.purpose, ttl: '10m' }),
       );
       const fromClaim = await testCity.graphql(PERSON_NAME, { id: me.idNumber }, token);
       expect(fromClaim.body).toEqual({ data: { person: { idNumber: me.idNumber, name: me.name } } });
-      const overridden = await testCity.graphql(PERSON_NAME, { id: me.idNumber }, { ...token, [PURPOSE]: 'business-licensing' });
-      expect(overridden.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PURPOSE_MISMATCH' });
+      const conflicting = await testCity.graphql(PERSON_NAME, { id: me.idNumber }, { ...token, [PURPOSE]: 'business-licensing' });
+      expect(conflicting.status).toBe(400);
+      expect(conflicting.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'PURPOSE_CONFLICT' });
+      const agreeing = await testCity.graphql(PERSON_NAME, { id: me.idNumber }, { ...token, [PURPOSE]: civilAffairs.purpose });
+      expect(agreeing.body).toEqual({ data: { person: { idNumber: me.idNumber, name: me.name } } });
     });
 
     it('a malformed x-isthmus-purpose → 400 BAD_USER_INPUT, no bureau called, the header not echoed', async () => {
