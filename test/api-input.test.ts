@@ -13,12 +13,14 @@ import { createMetrics } from '../gateway/observability/metrics.ts';
 import type { Store } from '../gateway/store/store.ts';
 import type { Principal } from '../policies/principal.ts';
 import { createTestSigner } from './support/access-log-fixtures.ts';
-import { demoCatalogue, people, requestBody } from './support/agreement-fixtures.ts';
+import { demoCatalogue, people, requestBody as fixtureRequestBody } from './support/agreement-fixtures.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { demoClientSchema } from './support/policy-fixtures.ts';
 
 /** Friday 6 March 2026, 10:00 UTC: inside the fixtures' validity window. */
 const FRIDAY = new Date('2026-03-06T10:00:00Z');
+/** The fixtures' request, its window starting when the request is made (a window may not start in the past). */
+const requestBody = (overrides: Parameters<typeof fixtureRequestBody>[0] = {}) => fixtureRequestBody({ validFrom: FRIDAY.toISOString(), ...overrides });
 const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
 interface Case {

@@ -144,7 +144,7 @@ describeEachStore('the auditor and the citizen in a real browser, the gateway on
           legalBasis: '《住房公积金管理条例》第三十七条：核查骗提住房公积金行为',
           rowScope: 'ANY',
           scope: DELAYED.scope,
-          validFrom: new Date(Date.now() - DAY_MS).toISOString(),
+          validFrom: new Date().toISOString(),
           validUntil: new Date(Date.now() + 30 * DAY_MS).toISOString(),
           disclosureDelay: { days: DELAYED.days, legalReason: '调查期间告知本人将妨碍调查' },
           submit: true,
