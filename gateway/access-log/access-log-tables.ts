@@ -13,6 +13,10 @@ export interface AccessLogTables {
   access_log_chains: AccessLogChainsTable;
   access_log_keys: AccessLogKeysTable;
   access_log_detachments: AccessLogDetachmentsTable;
+  access_log_tree_nodes: AccessLogTreeNodesTable;
+  access_log_tree_checkpoints: AccessLogTreeCheckpointsTable;
+  access_log_cosignatures: AccessLogCosignaturesTable;
+  access_log_note_keys: AccessLogNoteKeysTable;
 }
 
 /** `int8` columns: `pg` hands them over as strings, PGlite as numbers. */
@@ -116,4 +120,42 @@ export interface AccessLogDetachmentsTable {
   max_seq_hash: ColumnType<string, string, never>;
   upper_bound: Timestamp;
   detached_at: Timestamp;
+}
+
+/** A complete aligned subtree's hash (hex) at level 4, 8, 12, … of a chain's tree (migration 0007). */
+export interface AccessLogTreeNodesTable {
+  chain_id: ColumnType<string, string, never>;
+  level: ColumnType<number, number, never>;
+  /** Covers leaves [idx·2^level, (idx+1)·2^level). */
+  idx: Int8;
+  hash: ColumnType<string, string, never>;
+}
+
+/** A chain's signed-note checkpoint: #0 at start-up (size 0), `final` at clean shutdown. */
+export interface AccessLogTreeCheckpointsTable {
+  chain_id: ColumnType<string, string, never>;
+  number: ColumnType<number, number, never>;
+  size: Int8;
+  /** Hex of the tree's root at `size`. */
+  root_hash: ColumnType<string, string, never>;
+  /** The full signed note, as the log signed it (no cosignatures). */
+  note: ColumnType<string, string, never>;
+  signed_at: Timestamp;
+  final: ColumnType<boolean, boolean, never>;
+}
+
+/** What one witness returned for one checkpoint: its signature line(s), exactly. */
+export interface AccessLogCosignaturesTable {
+  chain_id: ColumnType<string, string, never>;
+  number: ColumnType<number, number, never>;
+  /** The witness key's name. */
+  witness: ColumnType<string, string, never>;
+  signature: ColumnType<string, string, never>;
+  cosigned_at: Timestamp;
+}
+
+/** Every log note key that signed checkpoints (convenience: verify trusts pinned keys, never this table). */
+export interface AccessLogNoteKeysTable {
+  vkey: ColumnType<string, string, never>;
+  first_used_at: Timestamp;
 }

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AccessLogEntryInput } from './access-log-entry.ts';
 import { AccessLogClosedError, AccessLogUnavailableError } from './access-log-error.ts';
 import { GENESIS_HASH, hashAccessLogRecord, rowJson, type AccessLogRecord } from './access-log-record.ts';
-import { signCheckpoint, type CheckpointSigner } from './access-log-checkpoint.ts';
-import { canonicalJson, type JsonValue } from './canonical-json.ts';
+import type { CheckpointSigner } from './access-log-checkpoint.ts';
 import { ensurePartitions, ensurePartitionsFor, monthOf } from './ensure-partitions.ts';
 import { normalizeAccessLogEntry } from './normalize-access-log-entry.ts';
+import { generateNoteKey, parseSignerKey, type NoteSigner } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { checkpointJson, signTreeCheckpoint, treeCheckpointOf, type TreeCheckpoint } from './log-tree-checkpoint.ts';
+import { createMerkleFrontier, frontierRefs, type MerkleFrontier } from './log-tree-math.ts';
+import { DEFAULT_LOG_NAME } from './log-tree-note-key.ts';
+import { createSubtreeReader, leafHashOf, TREE_NODE_STRIDE } from './log-tree-store.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 
 /** Most entries written in one transaction. */
@@ -21,7 +25,7 @@ export const DEFAULT_MAX_BATCH = 512;
 export const DEFAULT_COMMIT_DELAY_MS = 2;
 /** A checkpoint is signed once this many entries have been added since the last one. */
 export const DEFAULT_CHECKPOINT_EVERY = 1_000;
-/** …or this often, if anything was added since the last one. */
+/** …or this often, if anything was added since the last one (the gateway passes 10 s when witnesses are configured). */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 /** How long an `append` may wait for its commit, queue included; also the batch's statement timeout. */
 export const DEFAULT_APPEND_TIMEOUT_MS = 5_000;
@@ -50,6 +54,8 @@ export interface AccessLogBatchReport {
   readonly durationMs: number;
   /** The seq a checkpoint was signed at in this transaction, if one was. */
   readonly checkpointSeq?: number;
+  /** The chain's last seq after this transaction, when it committed. */
+  readonly lastSeq?: number;
   /** Why it failed (the database's error; log it, do not show it). */
   readonly error?: unknown;
 }
@@ -61,6 +67,8 @@ export interface AccessLogWriterStatus {
   /** Last committed seq; undefined until known, and after a failed batch until the next one reads it back. */
   readonly committedSeq: number | undefined;
   readonly checkpointSeq: number | undefined;
+  /** The number of the chain's last checkpoint (#0 is written by `ready()`). */
+  readonly checkpointNumber: number | undefined;
   /** Whether entries are written under {@link LOG_WRITER_ROLE}; undefined before the first batch. */
   readonly usesLogWriterRole: boolean | undefined;
   readonly closed: boolean;
@@ -70,7 +78,12 @@ export interface AccessLogWriterOptions {
   readonly db: Kysely<StoreSchema>;
   /** This gateway process's instance id: one chain per process, so replicas never contend. */
   readonly chainId: string;
-  readonly signer: CheckpointSigner;
+  /** The log's Ed25519 note key, named `logName`; a fresh in-memory one by default (tests). */
+  readonly noteSigner?: NoteSigner;
+  /** `ISTHMUS_LOG_NAME`: a chain's origin is `<logName>/<chainId>`. Default {@link DEFAULT_LOG_NAME}. */
+  readonly logName?: string;
+  /** Ignored: the JWS checkpoints of `access_log_checkpoints` are no longer written (issue 12); kept so old callers compile. */
+  readonly signer?: CheckpointSigner;
   /** Default {@link DEFAULT_MAX_BATCH}. */
   readonly maxBatch?: number;
   /** Default {@link DEFAULT_COMMIT_DELAY_MS}; 0 writes each batch as soon as the last one committed. */
@@ -84,6 +97,8 @@ export interface AccessLogWriterOptions {
   readonly now?: () => Date;
   /** Called after every transaction, committed or not. Must not throw. */
   readonly onBatch?: (report: AccessLogBatchReport) => void;
+  /** Called after a checkpoint committed (#0, periodic, final), for the witness publisher. Must not throw. */
+  readonly onCheckpoint?: (checkpoint: TreeCheckpoint) => void;
 }
 
 /** Appends entries to one hash chain of the access log, many per transaction. */
@@ -101,16 +116,17 @@ export interface AccessLogWriter {
   append(entry: AccessLogEntryInput, signal?: AbortSignal): Promise<AppendedEntry>;
   /**
    * Prepares the log: probes the writer role, ensures partitions, registers
-   * the chain and the checkpoint key. Runs by itself before the first batch;
-   * call it at start-up to fail fast.
+   * the chain and the note key, and writes the chain's checkpoint #0 (size 0,
+   * "started"). Runs by itself before the first batch; call it at start-up
+   * to fail fast.
    */
   ready(signal?: AbortSignal): Promise<void>;
   /** Resolves when everything appended before the call is committed or has failed. */
   flush(signal?: AbortSignal): Promise<void>;
   /**
-   * Refuses further appends, flushes, then signs the chain's final checkpoint
-   * and marks the gateway instance stopped, in one transaction. Rejects with
-   * `AccessLogUnavailableError` if that transaction fails (call again to retry).
+   * Refuses further appends, flushes, then signs the chain's `final`
+   * checkpoint ("stopped") and marks the gateway instance stopped. Rejects
+   * with `AccessLogUnavailableError` if that fails (call again to retry).
    */
   close(signal?: AbortSignal): Promise<void>;
   status(): AccessLogWriterStatus;
@@ -127,6 +143,13 @@ interface Pending {
 interface Head {
   readonly seq: number;
   readonly hash: string;
+}
+
+/** What the writer knows of its chain: the hash chain's head, the tree's frontier, the last checkpoint. */
+interface TreeState {
+  readonly head: Head;
+  readonly frontier: MerkleFrontier;
+  readonly checkpoint: TreeCheckpoint | undefined;
 }
 
 /**
@@ -148,7 +171,7 @@ interface Head {
  * const { seq } = await writer.append(entry); // only now may the response leave
  */
 export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLogWriter {
-  const { db, chainId, signer } = options;
+  const { db, chainId } = options;
   const maxBatch = positiveInteger('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH);
   const commitDelayMs = options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS;
   if (!Number.isFinite(commitDelayMs) || commitDelayMs < 0 || commitDelayMs > 100) throw new TypeError('createAccessLogWriter: commitDelayMs must be from 0 to 100');
@@ -157,13 +180,15 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
   const appendTimeoutMs = positiveInteger('appendTimeoutMs', options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS);
   const now = options.now ?? (() => new Date());
   if (typeof chainId !== 'string' || chainId === '') throw new TypeError('createAccessLogWriter: chainId must be a non-empty string');
-  if (!signer || !signer.privateKey || !signer.publicJwk || !signer.kid) throw new TypeError('createAccessLogWriter: signer needs privateKey, publicJwk and kid');
+  const logName = options.logName ?? DEFAULT_LOG_NAME;
+  const noteSigner = options.noteSigner ?? parseSignerKey(generateNoteKey(logName).signerKey);
+  if (noteSigner.name !== logName) throw new TypeError('createAccessLogWriter: the note key must be named after the log (logName)');
+  const readSubtrees = createSubtreeReader(db, chainId);
 
   let queue: Pending[] = [];
   const inFlight = new Set<Pending>();
   let draining: Promise<void> | undefined;
-  let head: Head | undefined;
-  let checkpointSeq: number | undefined;
+  let tree: TreeState | undefined;
   let intervalDue = false;
   let useRole: boolean | undefined;
   let initializing: Promise<void> | undefined;
@@ -182,15 +207,10 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       for (const month of await ensurePartitions(db, at)) knownMonths.add(month);
       ensuredMonth = monthOf(at);
       await db.insertInto('access_log_chains').values({ chain_id: chainId, started_at: at }).onConflict((conflict) => conflict.doNothing()).execute();
-      await db
-        .insertInto('access_log_keys')
-        .values({ kid: signer.kid, public_jwk: JSON.stringify(signer.publicJwk), first_used_at: at })
-        .onConflict((conflict) => conflict.doNothing())
-        .execute();
-      const recorded = await db.selectFrom('access_log_keys').select('public_jwk').where('kid', '=', signer.kid).executeTakeFirstOrThrow();
-      if (canonicalJson(recorded.public_jwk as JsonValue) !== canonicalJson(JSON.parse(JSON.stringify(signer.publicJwk)) as JsonValue)) {
-        throw new AccessLogUnavailableError(`checkpoint key ${signer.kid} is already recorded with a different public key`);
-      }
+      await db.insertInto('access_log_note_keys').values({ vkey: noteSigner.verifierKey, first_used_at: at }).onConflict((conflict) => conflict.doNothing()).execute();
+      tree ??= await recoverTree();
+      // Checkpoint #0, "started": written (and witnessed) before the gateway serves.
+      if (tree.checkpoint === undefined) await writeCheckpointOnly(false);
       // Started here, not in the factory: nothing runs until the log is used.
       if (!closed) {
         timer = setInterval(() => {
@@ -217,41 +237,42 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     if (missing.length > 0) for (const month of await ensurePartitionsFor(db, missing)) knownMonths.add(month);
   };
 
-  /** Statement timeout, the chain's lock and, when possible, the writer role: first statement of every log transaction. */
-  const begin = async (trx: Transaction<StoreSchema>) => {
-    await sql`select set_config('statement_timeout', ${String(appendTimeoutMs)}, true), pg_advisory_xact_lock(${CHAIN_LOCK_CLASS}::int4, hashtext(${chainId}))`.execute(trx);
-  };
-  const assumeRole = async (trx: Transaction<StoreSchema>) => {
-    if (useRole) await sql`select set_config('role', ${LOG_WRITER_ROLE}, true)`.execute(trx);
-  };
-  const readHead = async (trx: Transaction<StoreSchema>): Promise<{ head: Head; checkpointSeq: number | undefined }> => {
-    const { rows } = await sql<{ seq: string | number | null; hash: string | null; checkpoint_seq: string | number | null }>`
-      select last.seq, last.hash, (select max(seq) from access_log_checkpoints where chain_id = ${chainId}) as checkpoint_seq
-      from (select 1) as one
-      left join lateral (select seq, hash from access_log where chain_id = ${chainId} order by seq desc limit 1) as last on true`.execute(trx);
-    const row = rows[0];
-    return {
-      head: row?.seq === null || row?.seq === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(row.seq), hash: row.hash! },
-      checkpointSeq: row?.checkpoint_seq === null || row?.checkpoint_seq === undefined ? undefined : Number(row.checkpoint_seq),
-    };
-  };
-
-  const insertCheckpoint = async (trx: Transaction<StoreSchema>, at: Head, signedAt: Date, final: boolean) => {
-    const jws = await signCheckpoint(signer, { chainId, seq: at.seq, hash: at.hash, signedAt, final });
-    await trx
-      .insertInto('access_log_checkpoints')
-      .values({ chain_id: chainId, seq: at.seq, hash: at.hash, jws, signed_at: signedAt, kid: signer.kid, final })
-      // A batch whose COMMIT was reported lost may have written this checkpoint already.
-      .onConflict((conflict) => conflict.doNothing())
-      .execute();
-  };
-
-  /** The chain's head, read under the chain's lock: a transaction whose COMMIT was reported lost has ended by then. */
-  const recoverHead = () =>
-    db.transaction().execute(async (trx) => {
-      await begin(trx);
-      return readHead(trx);
+  /**
+   * The chain's head, last checkpoint and frontier, read back under the
+   * chain's lock (a transaction whose COMMIT was reported lost has ended by
+   * then); the frontier is rebuilt from the stored subtrees in one query.
+   */
+  const recoverTree = async (): Promise<TreeState> => {
+    const { head, checkpoint } = await db.transaction().execute(async (trx) => {
+      await sql`select set_config('statement_timeout', ${String(appendTimeoutMs)}, true), pg_advisory_xact_lock(${CHAIN_LOCK_CLASS}::int4, hashtext(${chainId}))`.execute(trx);
+      const last = await trx.selectFrom('access_log').select(['seq', 'hash']).where('chain_id', '=', chainId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const row = await trx.selectFrom('access_log_tree_checkpoints').selectAll().where('chain_id', '=', chainId).orderBy('number', 'desc').limit(1).executeTakeFirst();
+      return { head: last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH }, checkpoint: row ? treeCheckpointOf(row) : undefined };
     });
+    const refs = frontierRefs(head.seq);
+    const hashes = refs.length === 0 ? [] : await readSubtrees(refs);
+    return { head, checkpoint, frontier: createMerkleFrontier(refs.map((ref, index) => ({ ...ref, hash: hashes[index]! }))) };
+  };
+
+  const append_ = (entries: string, nodes: string, checkpoint: TreeCheckpoint | undefined) =>
+    // Entries, subjects, tree nodes and checkpoint in one statement: one round trip, one transaction (migration 0007).
+    sql`select access_log_append_tree(${chainId}, ${entries}::jsonb, ${nodes}::jsonb, ${checkpoint ? checkpointJson(checkpoint) : null}::jsonb, ${useRole === true}, ${appendTimeoutMs})`.execute(db);
+
+  /** A checkpoint with no new entries: #0 at start-up, `final` at close, or one the interval asked for after a failure. */
+  const writeCheckpointOnly = async (final: boolean): Promise<TreeCheckpoint> => {
+    try {
+      tree ??= await recoverTree();
+      const state = tree;
+      const checkpoint = signTreeCheckpoint({ logName, chainId, signer: noteSigner, size: state.head.seq, rootHash: state.frontier.rootHash(), previous: state.checkpoint, signedAt: now(), final });
+      await append_('[]', '[]', checkpoint);
+      tree = { ...state, checkpoint };
+      announce(checkpoint);
+      return checkpoint;
+    } catch (cause) {
+      tree = undefined;
+      throw cause;
+    }
+  };
 
   const writeBatch = async (batch: readonly Pending[]): Promise<boolean> => {
     const started = performance.now();
@@ -260,31 +281,33 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     try {
       await init();
       await ensureMonths(at, batch);
-      if (head === undefined) ({ head, checkpointSeq } = await recoverHead());
+      tree ??= await recoverTree();
+      const { frontier, checkpoint: last } = tree;
       const records: AccessLogRecord[] = [];
-      let prev = head;
+      const nodes: { level: number; idx: number; hash: string }[] = [];
+      let prev = tree.head;
       for (const pending of batch) {
         const unhashed = { id: pending.id, chainId, seq: prev.seq + 1, prevHash: prev.hash, entry: pending.entry };
         const record = { ...unhashed, hash: hashAccessLogRecord(unhashed) };
         records.push(record);
+        for (const subtree of frontier.append(leafHashOf(record.hash))) {
+          if (subtree.level % TREE_NODE_STRIDE === 0) nodes.push({ level: subtree.level, idx: subtree.index, hash: Buffer.from(subtree.hash).toString('hex') });
+        }
         prev = { seq: record.seq, hash: record.hash };
       }
-      const sinceCheckpoint = prev.seq - (checkpointSeq ?? 0);
-      const signed = sinceCheckpoint > 0 && (sinceCheckpoint >= checkpointEvery || intervalDue);
-      const checkpoint = signed
-        ? JSON.stringify({ seq: prev.seq, hash: prev.hash, jws: await signCheckpoint(signer, { chainId, seq: prev.seq, hash: prev.hash, signedAt: at, final: false }), signed_at: at, kid: signer.kid })
-        : null;
-      // Entries, subjects and checkpoint in one statement: one round trip, one transaction (migration 0004).
-      await sql`select access_log_append(${chainId}, ${JSON.stringify(records.map(rowJson))}::jsonb, ${checkpoint}::jsonb, ${useRole === true}, ${appendTimeoutMs})`.execute(db);
-      head = prev;
-      if (signed) checkpointSeq = prev.seq;
+      const sinceCheckpoint = prev.seq - (last?.size ?? 0);
+      const due = sinceCheckpoint > 0 && (sinceCheckpoint >= checkpointEvery || intervalDue);
+      const checkpoint = due ? signTreeCheckpoint({ logName, chainId, signer: noteSigner, size: prev.seq, rootHash: frontier.rootHash(), previous: last, signedAt: at, final: false }) : undefined;
+      await append_(JSON.stringify(records.map(rowJson)), JSON.stringify(nodes), checkpoint);
+      tree = { head: prev, frontier, checkpoint: checkpoint ?? last };
       if (!uncheckpointed()) intervalDue = false;
       records.forEach((record, index) => batch[index]!.settle({ ok: true, value: { id: record.id, chainId, seq: record.seq, hash: record.hash } }));
-      report({ entries: batch.length, ok: true, durationMs: performance.now() - started, ...(signed && { checkpointSeq: prev.seq }) });
+      report({ entries: batch.length, ok: true, durationMs: performance.now() - started, lastSeq: prev.seq, ...(checkpoint && { checkpointSeq: prev.seq }) });
+      if (checkpoint) announce(checkpoint);
       return true;
     } catch (cause) {
-      // The COMMIT may or may not have happened: forget the head and read it back, under the chain lock, next time.
-      head = undefined;
+      // The COMMIT may or may not have happened: forget the head and the frontier and read them back, under the chain lock, next time.
+      tree = undefined;
       const error = cause instanceof AccessLogUnavailableError ? cause : new AccessLogUnavailableError(undefined, { cause });
       for (const pending of batch) pending.settle({ ok: false, error });
       report({ entries: batch.length, ok: false, durationMs: performance.now() - started, error: cause });
@@ -299,6 +322,13 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       options.onBatch?.(batchReport);
     } catch {
       // A reporting hook must not decide whether entries were logged.
+    }
+  };
+  const announce = (checkpoint: TreeCheckpoint) => {
+    try {
+      options.onCheckpoint?.(checkpoint);
+    } catch {
+      // Publishing is asynchronous and best effort; the checkpoint is committed.
     }
   };
 
@@ -338,7 +368,7 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
   };
 
   /** Entries were (or may have been, when the head is unknown) added since the last checkpoint. */
-  const uncheckpointed = () => head === undefined || head.seq > (checkpointSeq ?? 0);
+  const uncheckpointed = () => tree === undefined || tree.head.seq > (tree.checkpoint?.size ?? 0);
 
   const append = (input: AccessLogEntryInput, signal?: AbortSignal): Promise<AppendedEntry> => {
     if (closed) return Promise.reject(new AccessLogClosedError());
@@ -393,18 +423,11 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       try {
         await init();
         clearInterval(timer);
-        const signedAt = now();
-        const final = await db.transaction().execute(async (trx) => {
-          await begin(trx);
-          // Before the role is assumed: the writer role may not touch gateway_instances.
-          await trx.updateTable('gateway_instances').set({ stopped_at: signedAt }).where('id', '=', chainId).where('stopped_at', 'is', null).execute();
-          await assumeRole(trx);
-          const at = head ?? (await readHead(trx)).head;
-          await insertCheckpoint(trx, at, signedAt, true);
-          return at;
-        });
-        head = final;
-        checkpointSeq = final.seq;
+        if (tree?.checkpoint?.final !== true) {
+          const final = await writeCheckpointOnly(true);
+          // Nothing relies on it any more (the final checkpoint is the evidence); kept for the operator's view.
+          await db.updateTable('gateway_instances').set({ stopped_at: final.signedAt }).where('id', '=', chainId).where('stopped_at', 'is', null).execute();
+        }
       } catch (cause) {
         closing = undefined;
         throw cause instanceof AccessLogUnavailableError ? cause : new AccessLogUnavailableError('the final access log checkpoint could not be written', { cause });
@@ -422,8 +445,9 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     status: () => ({
       chainId,
       queued: queue.filter((pending) => !pending.done).length,
-      committedSeq: head?.seq,
-      checkpointSeq,
+      committedSeq: tree?.head.seq,
+      checkpointSeq: tree?.checkpoint?.size,
+      checkpointNumber: tree?.checkpoint?.number,
       usesLogWriterRole: useRole,
       closed,
     }),

@@ -7,7 +7,8 @@ export const GATEWAY_ROLE = 'isthmus_gateway';
 export const DEFAULT_ROLE_CHECK_TIMEOUT_MS = 5_000;
 
 /** The tables whose rows are evidence: the gateway may add to them and read them, nothing else. */
-const EVIDENCE_TABLES = ['access_log', 'access_log_subjects', 'access_log_checkpoints', 'access_log_chains', 'access_log_keys', 'access_log_detachments', 'console_audit', 'agreement_events'];
+const EVIDENCE_TABLES = ['access_log', 'access_log_subjects', 'access_log_checkpoints', 'access_log_chains', 'access_log_keys', 'access_log_detachments', 'console_audit', 'agreement_events',
+  'access_log_tree_nodes', 'access_log_tree_checkpoints', 'access_log_cosignatures', 'access_log_note_keys'];
 
 /** What the gateway's database login can do that it should not. */
 export type StoreRoleProblemCode = 'EMBEDDED_STORE' | 'SUPERUSER' | 'OWNS_LOG' | 'CAN_DISABLE_TRIGGERS' | 'CAN_CHANGE_LOG';

@@ -5,6 +5,7 @@ import * as accessLog from './0003-access-log.ts';
 import * as accessLogAppend from './0004-access-log-append.ts';
 import * as consoleAudit from './0005-console-audit.ts';
 import * as gatewayRole from './0006-gateway-role.ts';
+import * as accessLogTree from './0007-access-log-tree.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004-access-log-append': accessLogAppend,
   '0005-console-audit': consoleAudit,
   '0006-gateway-role': gatewayRole,
+  '0007-access-log-tree': accessLogTree,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
