@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { parseCheckpoint, parseNote, type LogReceipt } from '../../packages/isthmus-log-proofs/src/index.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
+import { latestCosignedCheckpoint, proveInclusion, type CosignedCheckpoint } from './log-tree-store.ts';
 
 /** Where an entry sits in its chain's tree, as the reader found it: what a receipt is computed from. */
 export interface EntryPlacement {
@@ -9,21 +10,6 @@ export interface EntryPlacement {
   readonly seq: number;
   /** The entry's hash (hex): the leaf's data. */
   readonly hash: string;
-}
-
-/** A checkpoint of a chain that a quorum of witnesses cosigned, as the log tree store gives it. */
-export interface CosignedCheckpoint {
-  readonly size: number;
-  /** The log's note with the witnesses' signature lines appended. */
-  readonly note: string;
-  /** The witnesses whose cosignatures are stored with it. */
-  readonly witnesses: readonly string[];
-}
-
-/** The log tree store's two queries a receipt needs (`gateway/access-log/log-tree-store.ts`). */
-export interface ReceiptProofs {
-  proveInclusion(db: Kysely<StoreSchema>, chainId: string, leafIndex: number, treeSize: number): Promise<Uint8Array[]>;
-  latestCosignedCheckpoint(db: Kysely<StoreSchema>, chainId: string, quorum: number, minSize?: number): Promise<CosignedCheckpoint | undefined>;
 }
 
 /**
@@ -48,7 +34,6 @@ export const DEFAULT_RECEIPT_CHECK_AFTER_MS = 60_000;
 /** What a receipt source needs. */
 export interface ReceiptSourceOptions {
   readonly db: Kysely<StoreSchema>;
-  readonly proofs: ReceiptProofs;
   /** How many witnesses must have cosigned a checkpoint for it to count (the gateway's `ISTHMUS_WITNESS_QUORUM`). */
   readonly quorum: number;
   /** Default {@link DEFAULT_RECEIPT_CHECK_AFTER_MS}. */
@@ -64,11 +49,11 @@ export interface ReceiptSourceOptions {
  * nothing but the published keys: the database is trusted for nothing.
  *
  * @example
- * const receipts = createReceiptSource({ db: store.db, proofs: { proveInclusion, latestCosignedCheckpoint }, quorum: 1 });
+ * const receipts = createReceiptSource({ db: store.db, quorum: 1 });
  * const [first] = await receipts.receiptsFor([{ chainId, seq: 42, hash }], new Date());
  */
 export function createReceiptSource(options: ReceiptSourceOptions): ReceiptSource {
-  const { db, proofs, quorum } = options;
+  const { db, quorum } = options;
   if (!Number.isSafeInteger(quorum) || quorum < 0) throw new TypeError('createReceiptSource: quorum must be a whole number ≥ 0');
   const checkAfterMs = options.checkAfterMs ?? DEFAULT_RECEIPT_CHECK_AFTER_MS;
   return {
@@ -77,7 +62,7 @@ export function createReceiptSource(options: ReceiptSourceOptions): ReceiptSourc
       const latest = new Map<string, { readonly checkpoint: CosignedCheckpoint; readonly origin: string } | undefined>();
       for (const chainId of chains) {
         signal?.throwIfAborted();
-        const checkpoint = await proofs.latestCosignedCheckpoint(db, chainId, quorum);
+        const checkpoint = await latestCosignedCheckpoint(db, chainId, quorum);
         latest.set(chainId, checkpoint && { checkpoint, origin: parseCheckpoint(parseNote(checkpoint.note).text).origin });
       }
       const pending: EntryReceipt = { receipt: null, checkAfter: new Date(at.getTime() + checkAfterMs) };
@@ -87,7 +72,7 @@ export function createReceiptSource(options: ReceiptSourceOptions): ReceiptSourc
           if (!covering || covering.checkpoint.size < seq) return pending;
           signal?.throwIfAborted();
           const { checkpoint, origin } = covering;
-          const proof = await proofs.proveInclusion(db, chainId, seq - 1, checkpoint.size);
+          const proof = await proveInclusion(db, chainId, seq - 1, checkpoint.size);
           return {
             receipt: {
               leafIndex: seq - 1,
