@@ -30,6 +30,8 @@ export interface GatewayHandlerOptions {
     readonly bureauNames?: ReadonlyMap<string, LocalName>;
     /** What the purposes agreements name mean, in both languages. */
     readonly purposeNames?: ReadonlyMap<string, LocalName>;
+    /** What the city calls its log's witnesses (by key name), for the receipts' words. */
+    readonly witnessNames?: ReadonlyMap<string, LocalName>;
     /**
      * The console's clock (pages, decisions, which delayed reads citizens see); a test that must see a disclosure delay end passes its own.
      * Sessions keep the real clock: the tokens they hold expire by it.
@@ -123,7 +125,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  const witnessNames = options.console?.witnessNames;
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {
