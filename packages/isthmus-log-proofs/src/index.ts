@@ -6,6 +6,18 @@
  * naming the one before it, cosigned by witnesses. Depends only on node:crypto.
  */
 export { createMerkleTree, type MerkleTree } from './merkle-tree.ts';
+export {
+  foldPerfect,
+  frontierRefs,
+  rootFromSubtrees,
+  storedRefsOf,
+  type Subtree,
+  type SubtreeReader,
+  type SubtreeRef,
+} from './subtree.ts';
+export { createMerkleFrontier, loadMerkleFrontier, type MerkleFrontier } from './merkle-frontier.ts';
+export { proveConsistencyFrom, proveInclusionFrom, rootHashFrom } from './subtree-proofs.ts';
+export { createStridedReader } from './strided-reader.ts';
 export { emptyRootHash, equalHashes, hashChildren, hashLeaf, HASH_SIZE } from './merkle-hash.ts';
 export { verifyInclusion, type InclusionClaim } from './verify-inclusion.ts';
 export { verifyConsistency, type ConsistencyClaim } from './verify-consistency.ts';
