@@ -77,7 +77,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       const plugins = createGatewayPlugins({
         verifier: auth.verifier,
         limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
-        accessLog: { writer: resources.accessLog },
+        accessLog: { writer: resources.accessLog, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
         consumerAssertions: auth.consumerAssertions,
         httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
@@ -103,7 +103,9 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
 
   let draining = false;
   const breakers = (): ReadonlyMap<string, BreakerState> => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()]));
-  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, ...auth.wellKnown });
+  const { evidenceGate, witnessPublisher } = resources;
+  const evidence = witnessPublisher ? () => ({ gate: evidenceGate.state(), witnesses: witnessPublisher.status() }) : undefined;
+  const app = createApp({ metrics, log, pingStore: () => store.ping(), breakers, draining: () => draining, accessLogJwks: resources.accessLogJwks, logKeys: resources.logKeys, ...(evidence && { evidence }), ...auth.wellKnown });
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
   app.route(

@@ -24,12 +24,20 @@ import { createAgreementRegistry, type AgreementRegistry } from './agreements/ag
 import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
+import { createEvidenceGate, type EvidenceGate } from './access-log/evidence-gate.ts';
+import { logKeysDocument, type LogKeysDocument } from './access-log/log-tree-keys.ts';
+import { openLogNoteKey } from './access-log/log-tree-note-key.ts';
+import { createWitnessPublisher, type WitnessPublisher } from './access-log/witness-publisher.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
 export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
 /** Beside it, the public half of every checkpoint key it has held: the published `/.well-known/isthmus-log-jwks.json`. */
 export const ACCESS_LOG_KEY_HISTORY_FILE = 'access-log-jwks.json';
+/** How long the start waits for the witnesses to cosign the chain's checkpoint #0 before it serves anyway (the grace clock runs). */
+export const DEFAULT_WITNESS_STARTUP_WAIT_MS = 10_000;
+/** How often a checkpoint is signed, if anything was added, when witnesses are configured: what they see is at most this old. */
+export const WITNESSED_CHECKPOINT_INTERVAL_MS = 10_000;
 /** How often old access log months are checked for detaching. */
 const RETENTION_SWEEP_MS = 6 * 60 * 60 * 1_000;
 
@@ -59,6 +67,12 @@ export interface GatewayResources extends AsyncDisposable {
   readonly accessLog: AccessLogWriter;
   /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
   readonly accessLogJwks: JSONWebKeySet;
+  /** The log's note keys (current and past) and its witnesses, for `/.well-known/isthmus-log-keys`. */
+  readonly logKeys: LogKeysDocument;
+  /** Closes (no data released) when witnesses have been silent past the grace period; always open without witnesses. */
+  readonly evidenceGate: EvidenceGate;
+  /** Sends this chain's checkpoints to the witnesses; undefined when none are configured. */
+  readonly witnessPublisher: WitnessPublisher | undefined;
   readonly agreements: AgreementStore;
   /** The reply period and the national working calendar: one set of lifecycle settings for the admin API and the console. */
   readonly lifecycle: LifecycleSettings;
@@ -72,6 +86,15 @@ export interface OpenGatewayResourcesOptions {
   readonly logDestination?: DestinationStream;
   /** The access log writer's clock; only a test whose console clock runs ahead (`console.now`) passes one, the same. */
   readonly accessLogNow?: () => Date;
+  /** Timings of the witness round (tests shorten them); each defaults to the named constant. */
+  readonly witnessTiming?: {
+    readonly startupWaitMs?: number;
+    readonly checkpointIntervalMs?: number;
+    readonly requestTimeoutMs?: number;
+    readonly retryMinMs?: number;
+    readonly retryMaxMs?: number;
+    readonly closeWaitMs?: number;
+  };
 }
 
 /**
@@ -133,10 +156,47 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     // The checkpoint key is its own: a leaked upstream-assertion key must not let anyone forge the log's checkpoints.
     const checkpointKey = await openSigningKey({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_FILE, purpose: 'Isthmus gateway: signs access log checkpoints' });
     const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
-    const accessLog = createAccessLogWriter({ db: store.db, chainId: instanceId, signer: checkpointKey, onBatch: (batch) => metrics.observeAccessLogBatch(batch), ...(options.accessLogNow && { now: options.accessLogNow }) });
+    const witnesses = openWitnesses(config, log);
+    const noteKey = await openLogNoteKey({ dir: config.keysDir, logName: config.logName });
+    const logKeys = logKeysDocument({ logName: config.logName, keys: noteKey.history, witnesses: config.witnesses, quorum: config.witnessQuorum });
+    const timing = options.witnessTiming ?? {};
+    const evidenceGate = createEvidenceGate({ graceMs: config.witnessGraceSeconds * 1_000, enabled: witnesses });
+    const witnessPublisher = witnesses
+      ? createWitnessPublisher({
+          db: store.db,
+          chainId: instanceId,
+          witnesses: config.witnesses,
+          quorum: config.witnessQuorum,
+          ...(timing.requestTimeoutMs !== undefined && { requestTimeoutMs: timing.requestTimeoutMs }),
+          ...(timing.retryMinMs !== undefined && { retryMinMs: timing.retryMinMs }),
+          ...(timing.retryMaxMs !== undefined && { retryMaxMs: timing.retryMaxMs }),
+          ...(timing.closeWaitMs !== undefined && { closeWaitMs: timing.closeWaitMs }),
+          onCoverage: (coverage) => evidenceGate.covered(coverage.size),
+          onWitnessError: (witness, error) => log.warn({ witness, code: error.code }, `witness ${witness} has not cosigned: ${error.message}`),
+        })
+      : undefined;
+    // Closed after the writer (deferred first, run last): the final checkpoint gets its chance to reach the witnesses.
+    if (witnessPublisher) opened.defer(() => witnessPublisher.close());
+    const accessLog = createAccessLogWriter({
+      db: store.db,
+      chainId: instanceId,
+      noteSigner: noteKey.signer,
+      logName: config.logName,
+      ...(witnesses && { checkpointIntervalMs: timing.checkpointIntervalMs ?? WITNESSED_CHECKPOINT_INTERVAL_MS }),
+      onBatch: (batch) => {
+        metrics.observeAccessLogBatch(batch);
+        if (batch.ok && batch.lastSeq !== undefined) evidenceGate.committed(batch.lastSeq);
+      },
+      onCheckpoint: (checkpoint) => witnessPublisher?.notify(checkpoint),
+      ...(options.accessLogNow && { now: options.accessLogNow }),
+    });
     // By the time this runs every response already sent has its entry committed; closing adds the chain's final checkpoint.
     opened.defer(() => accessLog.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly')));
+    evidenceGate.started();
     await accessLog.ready();
+    if (witnessPublisher && !(await witnessPublisher.waitForCoverage(0, timing.startupWaitMs ?? DEFAULT_WITNESS_STARTUP_WAIT_MS))) {
+      log.warn({ witnesses: witnessPublisher.status() }, `no quorum of witnesses cosigned the access log's first checkpoint; serving anyway, and no data is released after ${config.witnessGraceSeconds} s without one`);
+    }
     const retention = setInterval(() => {
       detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
         log.warn({ err: error }, 'access log retention failed; will try again'),
@@ -172,6 +232,9 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       auth,
       accessLog,
       accessLogJwks,
+      logKeys,
+      evidenceGate,
+      witnessPublisher,
       agreements,
       lifecycle,
       agreementRegistry,
@@ -206,6 +269,19 @@ async function checkLoginRole(store: Store, config: GatewayConfig, log: Logger):
   const codes = report.problems.map((problem) => problem.code);
   if (config.production) throw new StoreRoleUnsafeError(codes, `refusing to start with ISTHMUS_PRODUCTION=true: ${message}`);
   log.warn({ login: report.login, problems: codes }, `the access log is not protected from the gateway's own database login: ${message}`);
+}
+
+/**
+ * Whether witnesses are configured. Without one, nothing outside the
+ * database vouches for the log: a loud warning, and a refusal to start in
+ * production mode.
+ */
+function openWitnesses(config: GatewayConfig, log: Logger): boolean {
+  if (config.witnesses.length > 0) return true;
+  const message = 'no witnesses are configured (ISTHMUS_WITNESSES): the access log\'s checkpoints are signed but nobody outside the database cosigns them, so whoever controls the database can rewrite the log unnoticed';
+  if (config.production) throw new ConfigError([`ISTHMUS_WITNESSES: ISTHMUS_PRODUCTION=true needs at least one witness; ${message}`]);
+  log.warn({ witnesses: 0 }, message);
+  return false;
 }
 
 /** The lifecycle's settings from the config; a bad calendar folder stops the start as a bad setting does. */

@@ -18,8 +18,10 @@ describeEachStore('access log writer on $name', (target) => {
     signer = await createTestSigner();
     // A row in every log table, so that the row triggers below have something to refuse.
     const seed = createAccessLogWriter({ db: store.db, chainId: 'gw-seed', signer, checkpointEvery: 1 });
-    await seed.append(sampleEntry());
+    // 16 entries complete a level-4 subtree, so the tree's node table has a row too.
+    await Promise.all(Array.from({ length: 16 }, () => seed.append(sampleEntry())));
     await seed.close();
+    await store.db.insertInto('access_log_cosignatures').values({ chain_id: 'gw-seed', number: 0, witness: 'seed-witness', signature: '— seed-witness AAAA\n', cosigned_at: new Date() }).execute();
   });
   afterAll(async () => {
     await store?.close();
@@ -123,14 +125,16 @@ describeEachStore('access log writer on $name', (target) => {
     for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: 10 }, () => writer.append(sampleEntry())));
     await writer.append(sampleEntry());
     await writer.close();
-    const checkpoints = await store.db.selectFrom('access_log_checkpoints').select(['seq', 'final', 'kid']).where('chain_id', '=', chainId).orderBy('seq').orderBy('final').execute();
-    expect(checkpoints.map((checkpoint) => [Number(checkpoint.seq), checkpoint.final])).toEqual([
-      [10, false],
-      [20, false],
-      [30, false],
-      [31, true],
+    const checkpoints = await store.db.selectFrom('access_log_tree_checkpoints').select(['number', 'size', 'final']).where('chain_id', '=', chainId).orderBy('number').execute();
+    expect(checkpoints.map((checkpoint) => [checkpoint.number, Number(checkpoint.size), checkpoint.final])).toEqual([
+      [0, 0, false],
+      [1, 10, false],
+      [2, 20, false],
+      [3, 30, false],
+      [4, 31, true],
     ]);
-    expect(checkpoints.every((checkpoint) => checkpoint.kid === signer.kid)).toBe(true);
+    // The JWS checkpoints of the hash chain are no longer written.
+    expect(await store.db.selectFrom('access_log_checkpoints').select('seq').where('chain_id', '=', chainId).execute()).toEqual([]);
     const instance = await store.db.selectFrom('gateway_instances').select('stopped_at').where('id', '=', chainId).executeTakeFirstOrThrow();
     expect(instance.stopped_at).toBeInstanceOf(Date);
     await expect(writer.append(sampleEntry())).rejects.toMatchObject({ code: 'ACCESS_LOG_CLOSED' });
@@ -140,7 +144,7 @@ describeEachStore('access log writer on $name', (target) => {
     const chainId = `gw-${randomUUID()}`;
     const writer = createAccessLogWriter({ db: store.db, chainId, signer, checkpointIntervalMs: 50 });
     await Promise.all([writer.append(sampleEntry()), writer.append(sampleEntry())]);
-    const checkpointSeqs = async () => (await store.db.selectFrom('access_log_checkpoints').select('seq').where('chain_id', '=', chainId).execute()).map((row) => Number(row.seq));
+    const checkpointSeqs = async () => (await store.db.selectFrom('access_log_tree_checkpoints').select('size').where('chain_id', '=', chainId).where('size', '>', 0).execute()).map((row) => Number(row.size));
     // Under load the interval may also fire between the two commits; what matters is that the head gets signed.
     await expect.poll(async () => Math.max(0, ...(await checkpointSeqs())), { timeout: 10_000 }).toBe(2);
     const signed = (await checkpointSeqs()).length;
@@ -226,11 +230,16 @@ describeEachStore('access log writer on $name', (target) => {
     ['truncate access_log'],
     ['update access_log_subjects set subject_id = $$x$$'],
     ['delete from access_log_subjects'],
-    ['delete from access_log_checkpoints'],
-    ['update access_log_checkpoints set final = true'],
+    ['delete from access_log_tree_checkpoints'],
+    ['update access_log_tree_checkpoints set final = true'],
+    ['delete from access_log_tree_nodes'],
+    ['update access_log_tree_nodes set hash = repeat($$0$$, 64)'],
+    ['delete from access_log_cosignatures'],
+    ['delete from access_log_note_keys'],
     ['delete from access_log_chains'],
-    ['delete from access_log_keys'],
     ['truncate access_log_checkpoints'],
+    ['truncate access_log_tree_checkpoints'],
+    ['truncate access_log_cosignatures'],
   ])('refuses %s, even for the owner', async (statement) => {
     await expect(sql.raw(statement).execute(store.db)).rejects.toThrow(/append-only/);
   });

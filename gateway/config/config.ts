@@ -2,6 +2,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readIssuers, type IssuerConfig } from '../auth/issuer-config.ts';
 import { DEV_ISSUER } from '../auth/dev-issuer.ts';
+import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../access-log/witness-config.ts';
+import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
+import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -103,6 +106,14 @@ export interface GatewayConfig {
    * Default: the folder holding the data dir (`.isthmus/`); in memory only when `ISTHMUS_DATA_DIR=:memory:` and this is unset.
    */
   readonly keysDir: string | undefined;
+  /** `ISTHMUS_LOG_NAME`: the access log's name, and its note key's; a chain's checkpoints carry the origin `<name>/<chain id>`. */
+  readonly logName: string;
+  /** `ISTHMUS_WITNESSES`: comma-separated `<witness vkey>@<base URL>`; the gateway sends every checkpoint to each. None by default (a loud warning; refused with `ISTHMUS_PRODUCTION`). */
+  readonly witnesses: readonly WitnessConfig[];
+  /** `ISTHMUS_WITNESS_QUORUM`: how many of them must cosign a checkpoint for it to count; default all. */
+  readonly witnessQuorum: number;
+  /** `ISTHMUS_WITNESS_GRACE_SECONDS`: once evidence has waited this long for a quorum's cosignature, no data is released (`EVIDENCE_UNWITNESSED`) and `/readyz` says not ready. */
+  readonly witnessGraceSeconds: number;
   /** The console's OpenID Connect sign-in (`ISTHMUS_CONSOLE_OIDC_*`); undefined when `ISTHMUS_CONSOLE_OIDC_ISSUER` is unset. */
   readonly consoleOidc: ConsoleOidcConfig | undefined;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
@@ -184,6 +195,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 
   const consoleOidc = readConsoleOidc(env, issuers.issuers, problems);
 
+  const logName = env.ISTHMUS_LOG_NAME || DEFAULT_LOG_NAME;
+  if (!/^[^\s+]{1,256}$/u.test(logName)) problems.push('ISTHMUS_LOG_NAME must be a note key name: no white space or "+", at most 256 characters');
+  let witnesses: readonly WitnessConfig[] = [];
+  try {
+    witnesses = parseWitnessList(env.ISTHMUS_WITNESSES ?? '');
+  } catch (error) {
+    if (!(error instanceof WitnessListInvalid)) throw error;
+    problems.push(`ISTHMUS_WITNESSES: ${error.message}`);
+  }
+  const witnessQuorum = integer('ISTHMUS_WITNESS_QUORUM', witnesses.length, witnesses.length === 0 ? 0 : 1, Math.max(witnesses.length, 1));
+  if (env.ISTHMUS_WITNESS_QUORUM && witnesses.length === 0) problems.push('ISTHMUS_WITNESS_QUORUM needs ISTHMUS_WITNESSES');
+
   const maxBodyBytes = integer('ISTHMUS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1_024, 100 * 1_048_576);
   const bodyBytesInFlight = (): number => {
     const bytes = integer('ISTHMUS_MAX_BODY_BYTES_IN_FLIGHT', Math.max(DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, maxBodyBytes), 1_024, 16_384 * 1_048_576);
@@ -215,6 +238,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     devIssuer,
     keysDir,
     consoleOidc,
+    logName,
+    witnesses,
+    witnessQuorum,
+    witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
     logLevel,
     env,
   };

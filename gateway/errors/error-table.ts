@@ -1,6 +1,7 @@
 import type { ConnectorErrorCode } from '../../connectors/connector-error.ts';
 import type { LifecycleErrorCode } from '../../policies/agreement-lifecycle.ts';
 import type { AccessLogErrorCode } from '../access-log/access-log-error.ts';
+import type { EvidenceGateErrorCode } from '../access-log/evidence-gate.ts';
 import type { AgreementStoreErrorCode } from '../agreements/agreement-store-error.ts';
 import type { AuthErrorCode } from '../auth/auth-error.ts';
 import type { CatalogueError } from '../catalogue/catalogue-error.ts';
@@ -26,6 +27,7 @@ export type ErrorCode =
   | AuthErrorCode
   | ConnectorErrorCode
   | AccessLogErrorCode
+  | EvidenceGateErrorCode
   | StoreErrorCode
   | AgreementStoreErrorCode
   | LifecycleErrorCode
@@ -47,6 +49,8 @@ export interface ErrorAnswer {
 const STORE_RETRY_SECONDS = 2;
 /** How long before retrying when an issuer's keys cannot be fetched: the key fetch's own timeout and back-off. */
 const KEYS_RETRY_SECONDS = 5;
+/** How long before retrying when no witness has cosigned the log for too long: a checkpoint interval and a witness round trip. */
+const EVIDENCE_RETRY_SECONDS = 30;
 /** How long before retrying when bodies in flight fill their bound: requests take milliseconds to finish. */
 const BODIES_RETRY_SECONDS = 1;
 
@@ -111,6 +115,8 @@ const ANSWERS = {
   ACCESS_LOG_FORBIDDEN: { code: 'FORBIDDEN', status: 403 },
   ACCESS_LOG_BAD_QUERY: BAD_USER_INPUT,
   ACCESS_LOG_RETENTION_TOO_SHORT: INTERNAL,
+  // gateway/access-log/evidence-gate: no witnessed checkpoint for longer than the grace period — no data, and it passes.
+  EVIDENCE_UNWITNESSED: { code: 'INTERNAL', status: 503, retryAfterSeconds: EVIDENCE_RETRY_SECONDS },
 
   // gateway/store: no primary yet is passing; a migration problem stops start-up.
   STORE_UNAVAILABLE,

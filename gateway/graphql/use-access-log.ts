@@ -3,12 +3,15 @@ import { print, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AccessLogEntryInput } from '../access-log/access-log-entry.ts';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
+import type { EvidenceGate } from '../access-log/evidence-gate.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { requestError } from './error-codes.ts';
 
 /** What the access log plugin needs. */
 export interface AccessLogPluginOptions {
   readonly writer: Pick<AccessLogWriter, 'append'>;
+  /** Witnesses silent past the grace period: no data is released (absent: no witnesses, always open). */
+  readonly evidence?: Pick<EvidenceGate, 'state'>;
 }
 
 /**
@@ -42,6 +45,18 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
         async onExecuteDone({ setResult }) {
           const record = context.accessRecord;
           if (!record) return;
+          const evidence = options.evidence?.state();
+          if (evidence && !evidence.open) {
+            // The log would record the read, but nothing outside the database would vouch for it: refuse, as when the log cannot record.
+            context.log.warn({ requestId: context.requestId, since: evidence.oldestUncoveredAt }, 'access log not witnessed within the grace period; response withheld');
+            setResult({
+              data: null,
+              errors: [
+                requestError('EVIDENCE_UNWITNESSED', 'No witness has cosigned the access log for too long, so no data is released. Try again later.'),
+              ],
+            });
+            return;
+          }
           const entry: AccessLogEntryInput = {
             ...record,
             requestId: context.requestId,

@@ -5,6 +5,9 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GATEWAY_JWKS_PATH } from '../auth/consumer-assertion.ts';
 import { ACCESS_LOG_JWKS_PATH } from '../access-log/access-log-jwks.ts';
+import type { EvidenceGateState } from '../access-log/evidence-gate.ts';
+import { LOG_KEYS_PATH, type LogKeysDocument } from '../access-log/log-tree-keys.ts';
+import type { WitnessStatus } from '../access-log/witness-publisher.ts';
 import { apiErrorHandler, apiNotFound } from './api-routes.ts';
 
 /** What the operational routes read. */
@@ -22,6 +25,10 @@ export interface AppDeps {
   readonly gatewayJwks?: JSONWebKeySet;
   /** Every key that has signed access log checkpoints, current first, served at `/.well-known/isthmus-log-jwks.json` for `isthmus log verify --jwks`. */
   readonly accessLogJwks?: JSONWebKeySet;
+  /** The log's note keys and witnesses, served at `/.well-known/isthmus-log-keys`. */
+  readonly logKeys?: LogKeysDocument;
+  /** The evidence gate and the witnesses, for `/readyz`: a closed gate makes the gateway not ready. */
+  readonly evidence?: () => { readonly gate: EvidenceGateState; readonly witnesses: readonly WitnessStatus[] };
 }
 
 /**
@@ -43,9 +50,27 @@ export function createApp(deps: AppDeps): Hono {
       store = 'unreachable';
     }
     // An open breaker degrades one bureau's fields but the gateway still
-    // serves the others, so only the store and draining decide readiness.
-    const ready = store === 'ok' && !deps.draining();
-    return c.json({ status: ready ? 'ready' : 'not-ready', store, draining: deps.draining(), bureaus }, ready ? 200 : 503);
+    // serves the others, so only the store, draining and the evidence gate
+    // (which refuses every cross-bureau read once it closes) decide readiness.
+    const evidence = deps.evidence?.();
+    const witnessed = evidence === undefined || evidence.gate.open;
+    const ready = store === 'ok' && !deps.draining() && witnessed;
+    const reasons = [
+      ...(store === 'ok' ? [] : ['the store is unreachable']),
+      ...(deps.draining() ? ['the gateway is shutting down'] : []),
+      ...(witnessed ? [] : [`EVIDENCE_UNWITNESSED: ${evidence!.gate.reason}`]),
+    ];
+    return c.json(
+      {
+        status: ready ? 'ready' : 'not-ready',
+        ...(reasons.length > 0 && { reasons }),
+        store,
+        draining: deps.draining(),
+        ...(evidence && { evidence: evidenceJson(evidence) }),
+        bureaus,
+      },
+      ready ? 200 : 503,
+    );
   });
 
   app.get('/metrics', async (c) => {
@@ -58,9 +83,28 @@ export function createApp(deps: AppDeps): Hono {
   if (devIssuerJwks) app.get('/.well-known/jwks.json', (c) => c.json(devIssuerJwks, 200, { 'cache-control': 'public, max-age=300' }));
   if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
   if (accessLogJwks) app.get(ACCESS_LOG_JWKS_PATH, (c) => c.json(accessLogJwks, 200, { 'cache-control': 'public, max-age=300' }));
+  const { logKeys } = deps;
+  if (logKeys) app.get(LOG_KEYS_PATH, (c) => c.json(logKeys, 200, { 'cache-control': 'public, max-age=300' }));
 
   // The same shape as every JSON API's errors: the sub-apps mounted here answer their own; these catch the rest.
   app.notFound(apiNotFound);
   app.onError(apiErrorHandler(deps.log));
   return app;
+}
+
+/** The evidence part of `/readyz`: the gate and each witness, without URLs' secrets (there are none: witness URLs carry no credentials). */
+function evidenceJson(evidence: { readonly gate: EvidenceGateState; readonly witnesses: readonly WitnessStatus[] }) {
+  const { gate, witnesses } = evidence;
+  return {
+    witnessed: gate.open,
+    enabled: gate.enabled,
+    ...(gate.reason !== undefined && { reason: gate.reason }),
+    ...(gate.oldestUncoveredAt && { oldestUncoveredAt: gate.oldestUncoveredAt.toISOString() }),
+    ...(gate.coveredSize !== undefined && { coveredSize: gate.coveredSize }),
+    witnesses: witnesses.map((witness) => ({
+      name: witness.name,
+      ...(witness.cosignedNumber !== undefined && { cosignedNumber: witness.cosignedNumber, cosignedSize: witness.cosignedSize }),
+      ...(witness.lastError !== undefined && { lastError: witness.lastError }),
+    })),
+  };
 }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { startDemoBureaus, type DemoBureaus } from '../../examples/start-bureaus.ts';
 import { loadConfig } from '../../gateway/config/config.ts';
-import { startGateway, type Gateway } from '../../gateway/gateway.ts';
+import { startGateway, type Gateway, type StartGatewayOptions } from '../../gateway/gateway.ts';
 import { defaultStoreTarget, type GatewayDatabase, type StoreTarget } from './test-stores.ts';
 import { sampleQuery, sampleResident } from '../../examples/demo-city.ts';
 import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreements.ts';
@@ -61,6 +61,8 @@ export interface TestCityOptions {
    * set, else PGlite.
    */
   readonly bureauDatabase?: StoreTarget;
+  /** Timings of the gateway's witness round, shortened by tests of the evidence gate. */
+  readonly witnessTiming?: StartGatewayOptions['witnessTiming'];
 }
 
 /**
@@ -105,6 +107,7 @@ export async function startTestCity(env: Record<string, string> = {}, options: T
         graphiqlQuery: sampleQuery(sampleResident().idNumber),
         console: { ...demoConsole(sampleResident()), ...(options.clock && { now: options.clock }) },
         ...(options.clock && { accessLogNow: options.clock }),
+        ...(options.witnessTiming && { witnessTiming: options.witnessTiming }),
       },
     );
   } catch (error) {
