@@ -59,7 +59,8 @@ function browserOf(app: Hono, language?: string) {
 }
 
 /** The text of a page without its tags, to read it as a person would. */
-const textOf = (body: string) => body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+const textOf = (body: string) =>
+  body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').replaceAll('&#39;', "'").replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
 
 describeEachStore('receipts in the console on $name', (target) => {
   let store: Store;
@@ -136,7 +137,7 @@ describeEachStore('receipts in the console on $name', (target) => {
     const resident = browserOf(app, 'en');
     await resident.signIn('citizen');
     const text = textOf((await resident.get('/console/citizen/reads')).body);
-    expect(text).toContain('This record is provably in the city’s access log, and Municipal Audit Office cosigned it.');
+    expect(text).toContain("This record is provably in the city's access log, and Municipal Audit Office cosigned it.");
     expect(text).toMatch(/Not yet cosigned by the witnesses; check again after \w+ \d+, \d{4} at \d{2}:\d{2}\./);
     expect(text).toContain('Download the receipt (JSON)');
   });

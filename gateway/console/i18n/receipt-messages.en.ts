@@ -3,8 +3,8 @@ import type { RECEIPT_ZH } from './receipt-messages.zh-cn.ts';
 /** An access-log entry's receipt in English, typed by the Chinese keys. */
 export const RECEIPT_EN: Readonly<Record<keyof typeof RECEIPT_ZH, string>> = {
   'receipt.label': 'Evidence',
-  'receipt.cosigned': 'This record is provably in the city’s access log, and {witnesses} cosigned it.',
-  'receipt.logOnly': 'This record is provably in the city’s access log (signed with the city’s log key; no independent witness is configured yet).',
+  'receipt.cosigned': "This record is provably in the city's access log, and {witnesses} cosigned it.",
+  'receipt.logOnly': "This record is provably in the city's access log (signed with the city's log key; no independent witness is configured yet).",
   'receipt.pending': 'Not yet cosigned by the witnesses; check again after {time}.',
   'receipt.download': 'Download the receipt (JSON)',
   'receipt.verifyHint': 'Anyone can check this receipt with verifyReceipt of @isthmus/log-proofs and the keys the gateway and the witnesses publish.',
