@@ -55,6 +55,8 @@ export interface ReceiptFields {
   readonly receipt?: LogReceipt | null;
   /** Present when `receipt` is null: no cosigned checkpoint covers the entry yet; one should by then. */
   readonly receiptCheckAfter?: Date;
+  /** Present when `receipt` is null for good: the entry's chain predates the log's tree, and only its hash chain covers it. */
+  readonly receiptUnavailable?: 'LEGACY_CHAIN';
 }
 
 /** An entry as data officers and operators see it: all of it, and whether its citizens cannot see it yet. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cosignNote, generateNoteKey, parseSignerKey, verifyReceipt, type LogReceipt } from '../../packages/isthmus-log-proofs/src/index.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log-writer.ts';
@@ -11,6 +12,7 @@ import { sampleEntry } from '../../test/support/access-log-fixtures.ts';
 
 const A = '110101199003074578';
 const B = '110101198507150016';
+const C = '440106199912011234';
 const PS = 'public-security';
 const HRSS = 'human-resources-social-security';
 const logName = 'isthmus.receipts-test/access-log';
@@ -20,6 +22,7 @@ function principal(overrides: Partial<Principal>): Principal {
 }
 const tokens: Record<string, Principal> = {
   citizenA: principal({ roles: ['citizen'], bureau: 'one-stop-service', app: 'citizen-app', citizen: A }),
+  citizenC: principal({ roles: ['citizen'], bureau: 'one-stop-service', app: 'citizen-app', citizen: C }),
   hrss: principal({ roles: ['data_officer'], bureau: HRSS, user: 'officer-hrss' }),
   operator: principal({ roles: ['operator'], user: 'ops-wang' }),
 };
@@ -70,10 +73,11 @@ describeEachStore('receipts of the access log API on $name', (target) => {
   });
 
   const api = (quorum = 1) => createAccessLogApi({ db: store.db, writer, receipts: createReceiptSource({ db: store.db, quorum }), authenticate: async (request) => tokens[request.headers.get('authorization')?.replace(/^Bearer /, '') ?? ''] });
-  const items = async (token: string, quorum = 1): Promise<Array<{ id: string; receipt?: LogReceipt | null; receiptCheckAfter?: string }>> => {
-    const response = await api(quorum).request(`/access-log?${window}`, { headers: { authorization: `Bearer ${token}` } });
+  type Item = { id: string; receipt?: LogReceipt | null; receiptCheckAfter?: string; receiptUnavailable?: string };
+  const items = async (token: string, quorum = 1, query = window): Promise<Item[]> => {
+    const response = await api(quorum).request(`/access-log?${query}`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
-    return ((await response.json()) as { items: Array<{ id: string; receipt?: LogReceipt | null; receiptCheckAfter?: string }> }).items;
+    return ((await response.json()) as { items: Item[] }).items;
   };
   const policy = { logKeys: [logKey.verifierKey], witnesses: [auditOffice.verifierKey], quorum: 1, logName };
 
@@ -128,5 +132,22 @@ describeEachStore('receipts of the access log API on $name', (target) => {
     const mine = await items('citizenA');
     expect(mine.every((item) => item.receipt)).toBe(true);
     for (const item of mine) expect(verifyReceipt(item.receipt, policy).treeSize).toBe(Number(last.size));
+  });
+
+  it('an entry of a chain older than the log\'s tree (no checkpoint of its own) says it will have no receipt, rather than "check again"', async () => {
+    const oldChain = `gw-legacy-${randomUUID()}`;
+    const old = createAccessLogWriter({ db: store.db, chainId: oldChain, logName, noteSigner: parseSignerKey(logKey.signerKey) });
+    const earlier = new Date(t0.getTime() - 2 * 60 * 60_000);
+    await old.append(sampleEntry({ occurredAt: earlier, consumerBureau: HRSS, providerBureaus: [PS], subjects: [{ kind: 'person', id: C }] }));
+    await old.close();
+    // What a chain written before migration 0007 looks like: entries, and no checkpoint of the tree.
+    await store.db.connection().execute(async (connection) => {
+      await sql`set session_replication_role = replica`.execute(connection);
+      await sql`delete from access_log_tree_checkpoints where chain_id = ${oldChain}`.execute(connection);
+      await sql`set session_replication_role = origin`.execute(connection);
+    });
+    const [item] = await items('citizenC', 1, `from=${encodeURIComponent(new Date(earlier.getTime() - 1_000).toISOString())}&until=${encodeURIComponent(t0.toISOString())}`);
+    expect(item).toMatchObject({ receipt: null, receiptUnavailable: 'LEGACY_CHAIN' });
+    expect(item).not.toHaveProperty('receiptCheckAfter');
   });
 });

@@ -93,8 +93,10 @@ export async function readAccessLogRecorded(deps: RecordedReadDeps, read: Record
 function withReceipts(result: AccessLogReadResult, receipts: readonly EntryReceipt[]): AccessLogReadResult {
   const fields = (index: number) => {
     const found = receipts[index]!;
-    return found.receipt ? { receipt: found.receipt } : { receipt: null, receiptCheckAfter: found.checkAfter };
+    if (found.receipt) return { receipt: found.receipt };
+    return 'unavailable' in found ? { receipt: null, receiptUnavailable: found.unavailable } : { receipt: null, receiptCheckAfter: found.checkAfter };
   };
+  // The same mapping twice: once per view, so each page keeps its own item type.
   return result.view === 'citizen'
     ? { ...result, items: result.items.map((item, index) => ({ ...item, ...fields(index) })) }
     : { ...result, items: result.items.map((item, index) => ({ ...item, ...fields(index) })) };

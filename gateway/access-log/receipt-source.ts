@@ -13,10 +13,15 @@ export interface EntryPlacement {
 }
 
 /**
- * An entry's receipt, or word that it has none yet: no quorum-cosigned
- * checkpoint covers it, and `checkAfter` is when one should.
+ * An entry's receipt; or word that it has none yet (no quorum-cosigned
+ * checkpoint covers it, and `checkAfter` is when one should); or that it
+ * never will: its chain was written before the log had a tree (migration
+ * 0007), and only the old hash chain covers it.
  */
-export type EntryReceipt = { readonly receipt: LogReceipt } | { readonly receipt: null; readonly checkAfter: Date };
+export type EntryReceipt =
+  | { readonly receipt: LogReceipt }
+  | { readonly receipt: null; readonly checkAfter: Date }
+  | { readonly receipt: null; readonly unavailable: 'LEGACY_CHAIN' };
 
 /** Computes the receipts of the entries of one page. */
 export interface ReceiptSource {
@@ -60,14 +65,18 @@ export function createReceiptSource(options: ReceiptSourceOptions): ReceiptSourc
     async receiptsFor(placements, at, signal) {
       const chains = [...new Set(placements.map((placement) => placement.chainId))];
       const latest = new Map<string, { readonly checkpoint: CosignedCheckpoint; readonly origin: string } | undefined>();
+      const legacy = new Set<string>();
       for (const chainId of chains) {
         signal?.throwIfAborted();
         const checkpoint = await latestCosignedCheckpoint(db, chainId, quorum);
         latest.set(chainId, checkpoint && { checkpoint, origin: parseCheckpoint(parseNote(checkpoint.note).text).origin });
+        // Every chain since migration 0007 signs its checkpoint #0 before its first entry: a chain with none is older.
+        if (!checkpoint && !(await hasTreeCheckpoint(db, chainId))) legacy.add(chainId);
       }
       const pending: EntryReceipt = { receipt: null, checkAfter: new Date(at.getTime() + checkAfterMs) };
       return Promise.all(
         placements.map(async ({ chainId, seq, hash }): Promise<EntryReceipt> => {
+          if (legacy.has(chainId)) return { receipt: null, unavailable: 'LEGACY_CHAIN' };
           const covering = latest.get(chainId);
           if (!covering || covering.checkpoint.size < seq) return pending;
           signal?.throwIfAborted();
@@ -88,4 +97,9 @@ export function createReceiptSource(options: ReceiptSourceOptions): ReceiptSourc
       );
     },
   };
+}
+
+async function hasTreeCheckpoint(db: Kysely<StoreSchema>, chainId: string): Promise<boolean> {
+  const row = await db.selectFrom('access_log_tree_checkpoints').select('number').where('chain_id', '=', chainId).limit(1).executeTakeFirst();
+  return row !== undefined;
 }

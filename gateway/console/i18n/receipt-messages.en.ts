@@ -11,4 +11,5 @@ export const RECEIPT_EN: Readonly<Record<keyof typeof RECEIPT_ZH, string>> = {
   'receipt.place': 'entry {leaf} of the {size} entries of log {origin}',
   'receipt.short.cosigned': 'Cosigned · download',
   'receipt.short.pending': 'Not yet cosigned',
+  'receipt.legacy': "This record was written before the city's log had witnesses: only the older hash chain protects it, and there is no receipt for it.",
 };

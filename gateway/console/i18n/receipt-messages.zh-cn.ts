@@ -9,4 +9,5 @@ export const RECEIPT_ZH = {
   'receipt.place': '日志 {origin} 中共 {size} 条记录的第 {leaf} 条',
   'receipt.short.cosigned': '已共同签署 · 下载凭证',
   'receipt.short.pending': '尚未共同签署',
+  'receipt.legacy': '这条记录写入于本市日志启用见证之前，只由原有的哈希链保护，无法提供存证凭证。',
 } as const;

@@ -19,6 +19,7 @@ export function renderReceiptNotice(
   const { t } = ctx;
   const { receipt } = item;
   if (receipt === undefined) return '';
+  if (receipt === null && item.receiptUnavailable === 'LEGACY_CHAIN') return html`<p class="receipt pending">${t.t('receipt.legacy')}</p>`;
   if (receipt === null) {
     return html`<p class="receipt pending">${t.t('receipt.pending', { time: item.receiptCheckAfter ? t.dateTime(item.receiptCheckAfter) : '' })}</p>`;
   }
