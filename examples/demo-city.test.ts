@@ -20,6 +20,7 @@ async function runDemoCity(env: Record<string, string>): Promise<{ code: number 
       DEMO_PUBLIC_SECURITY_PORT: '0',
       DEMO_MARKET_SUPERVISION_PORT: '0',
       DEMO_HRSS_PORT: '0',
+      DEMO_WITNESS_PORT: '0',
       LOG_LEVEL: 'silent',
       ...env,
     },

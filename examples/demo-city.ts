@@ -7,6 +7,7 @@ import { DEMO_CONSUMERS, seedDemoAgreements } from './demo-agreements.ts';
 import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
 import { DEMO_PORT_VARIABLES, DemoStartError, demoPorts, portError, type DemoBureauName } from './demo-ports.ts';
 import { demoConsole } from './demo-console.ts';
+import { startDemoWitness, type DemoWitness } from './demo-witness.ts';
 
 /** The resident the demo's first query reads: one who represents an enterprise and has a social insurance account. */
 export function sampleResident(city: City = demoCity()): CityPerson {
@@ -42,6 +43,7 @@ async function runDemoCity(): Promise<void> {
   const sample = sampleResident();
   const consoleWiring = demoConsole(sample);
   let bureaus: DemoBureaus | undefined;
+  let auditOffice: DemoWitness | undefined;
   let gateway: Gateway;
   try {
     const ports = demoPorts(process.env);
@@ -49,7 +51,13 @@ async function runDemoCity(): Promise<void> {
       throw portError(error, new Map(Object.entries(ports).map(([bureau, port]) => [port, DEMO_PORT_VARIABLES[bureau as DemoBureauName]])));
     });
     // The demo trusts its own dev issuer, so `npx isthmus token` makes working tokens.
-    const config = loadConfig({ ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env });
+    const settings = { ISTHMUS_DEV_ISSUER: 'true', ...process.env, ...bureaus.env };
+    let config = loadConfig(settings);
+    // The audit office witnesses the demo's log, unless witnesses are configured (or DEMO_WITNESS=off).
+    if (config.witnesses.length === 0 && process.env.DEMO_WITNESS !== 'off') {
+      auditOffice = await startDemoWitness(config, process.env);
+      config = loadConfig({ ...settings, ...auditOffice.env });
+    }
     gateway = await startGateway(config, { graphiqlQuery: sampleQuery(sample.idNumber), console: consoleWiring }).catch((error: unknown) => {
       throw portError(error, new Map([[config.port, 'PORT']]));
     });
@@ -59,6 +67,7 @@ async function runDemoCity(): Promise<void> {
     bureaus.trustGateway({ jwksUrl: `${gateway.url}${GATEWAY_JWKS_PATH}` });
   } catch (error) {
     await bureaus?.close();
+    await auditOffice?.close();
     if (error instanceof DemoStartError) {
       process.stderr.write(`isthmus: ${error.message}\n`);
       process.exit(EXIT_CONFIG);
@@ -81,6 +90,7 @@ async function runDemoCity(): Promise<void> {
       `  bureaus: public-security ${running.env.PUBLIC_SECURITY_URL}`,
       `           market-supervision ${running.env.MARKET_SUPERVISION_URL}`,
       `           human-resources-social-security (PostgreSQL) ${running.env.HRSS_DATABASE_URL}`,
+      ...(auditOffice ? [`  witness: the audit office (${auditOffice.witness.name}) ${auditOffice.witness.url}  cosigns the access log's checkpoints`] : []),
       `  try:     TOKEN=$(npx isthmus token --bureau ${civilAffairs.bureau} --app ${civilAffairs.app} --user he.fang --role developer --scope ${civilAffairs.scope})`,
       `           curl -s ${gateway.url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" -H 'x-isthmus-purpose: ${civilAffairs.purpose}' \\`,
       `             -d '{"query":"{ person(idNumber: \\"${sample.idNumber}\\") { name socialInsurance { contributionMonths } enterprises { name insuredEmployeeCount } } }"}'`,
@@ -95,6 +105,7 @@ async function runDemoCity(): Promise<void> {
     stopping = true;
     await gateway.close();
     await running.close();
+    await auditOffice?.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

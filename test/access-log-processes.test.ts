@@ -161,7 +161,7 @@ describe('the access log across gateway processes', () => {
       expect(Number(chain.entries)).toBeGreaterThan(0);
     }
     console.info(`two chains: ${result.received.length} responses, ${chains.map((chain) => `${chain.entries} entries in ${chain.chain_id}`).join(', ')}; ${during.entries} entries verified mid-load`);
-    const finals = await store.db.selectFrom('access_log_checkpoints').select(['chain_id', 'seq']).where('final', '=', true).execute();
+    const finals = await store.db.selectFrom('access_log_tree_checkpoints').select(['chain_id', 'size']).where('final', '=', true).execute();
     expect(finals.map((checkpoint) => checkpoint.chain_id).sort()).toEqual([first!.instanceId, second!.instanceId].sort());
   });
 

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleResident } from '../examples/demo-city.ts';
 import { loadConfig } from '../gateway/config/config.ts';
 import { checkStoreRole, describeStoreRole, GATEWAY_ROLE } from '../gateway/store/check-store-role.ts';
 import { openStore } from '../gateway/store/store.ts';
+import { openLogNoteKey } from '../gateway/access-log/log-tree-note-key.ts';
+import { startWitness, type RunningWitness } from '../packages/isthmus-witness/src/index.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 import { waitFor } from './support/wait-for.ts';
 import { createScratchDatabase, storeTargets, type StoreTarget } from './support/test-stores.ts';
@@ -86,6 +91,8 @@ describe.skipIf(!serverUrl)('on PostgreSQL, a gateway whose login is granted ist
   let scratch: { url: string; drop(): Promise<void> };
   let loginUrl: string;
   let city: TestCity;
+  let witness: RunningWitness;
+  let keysDir: string;
 
   /** Runs one statement as the gateway's login, on a connection of its own. */
   const asLogin = async <R extends pg.QueryResultRow>(statement: string, values: unknown[] = []): Promise<R[]> => {
@@ -129,11 +136,21 @@ describe.skipIf(!serverUrl)('on PostgreSQL, a gateway whose login is granted ist
       ...storeTargets()[1]!,
       gatewayDatabase: async () => ({ env: { DATABASE_URL: loginUrl, ISTHMUS_DATA_DIR: ':memory:' }, url: loginUrl, dataDir: undefined, drop: async () => {} }),
     };
-    city = await startTestCity({ ISTHMUS_MIGRATION_DATABASE_URL: scratch.url, ISTHMUS_PRODUCTION: 'true' }, { store: target });
+    // Production mode wants a witness too: the audit office's, trusting the gateway's note key made beforehand.
+    keysDir = mkdtempSync(join(tmpdir(), 'isthmus-dbrole-'));
+    const logName = 'isthmus.demo-city/access-log';
+    const { signer } = await openLogNoteKey({ dir: join(keysDir, 'keys'), logName });
+    witness = await startWitness({ dataDir: join(keysDir, 'witness'), name: 'audit-office.demo-city', logKeys: [signer.verifierKey], originPrefixes: [logName], port: 0, log: () => {} });
+    city = await startTestCity(
+      { ISTHMUS_MIGRATION_DATABASE_URL: scratch.url, ISTHMUS_PRODUCTION: 'true', ISTHMUS_KEYS_DIR: join(keysDir, 'keys'), ISTHMUS_WITNESSES: `${witness.verifierKey}@${witness.url}` },
+      { store: target },
+    );
   }, 120_000);
 
   afterAll(async () => {
     await city?.close();
+    await witness?.close();
+    if (keysDir) rmSync(keysDir, { recursive: true, force: true });
     await scratch?.drop();
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
@@ -155,7 +172,21 @@ describe.skipIf(!serverUrl)('on PostgreSQL, a gateway whose login is granted ist
     expect(rows.map((row) => row.operation_name)).toEqual(['LoanCheck']);
     const owners = await asLogin<{ owner: string }>(`select distinct pg_get_userbyid(relowner) as owner from pg_class where relname like 'access_log%'`);
     expect(owners.map((row) => row.owner)).not.toContain(login);
+    // Its chain's checkpoints and the witness's cosignatures, written as the login.
+    const cosigned = await asLogin<{ number: number }>('select number from access_log_cosignatures where chain_id = $1', [city.gateway.accessLog.chainId]);
+    expect(cosigned.map((row) => row.number)).toContain(0);
   });
+
+  it('refuses to start in production mode without a witness', async () => {
+    const target: StoreTarget = {
+      ...storeTargets()[1]!,
+      gatewayDatabase: async () => ({ env: { DATABASE_URL: loginUrl, ISTHMUS_DATA_DIR: ':memory:' }, url: loginUrl, dataDir: undefined, drop: async () => {} }),
+    };
+    await expect(startTestCity({ ISTHMUS_MIGRATION_DATABASE_URL: scratch.url, ISTHMUS_PRODUCTION: 'true' }, { store: target })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/ISTHMUS_WITNESSES: ISTHMUS_PRODUCTION=true needs at least one witness/),
+    });
+  }, 120_000);
 
   it('cannot change, truncate, alter, disable the triggers of, or drop the log', async () => {
     const [{ partition } = { partition: '' }] = await asLogin<{ partition: string }>(
@@ -172,6 +203,14 @@ describe.skipIf(!serverUrl)('on PostgreSQL, a gateway whose login is granted ist
       `alter table ${partition} disable trigger all`,
       `alter table access_log_checkpoints disable trigger access_log_checkpoints_append_only`,
       `drop table access_log_checkpoints`,
+      `update access_log_tree_checkpoints set final = true`,
+      `delete from access_log_tree_checkpoints`,
+      `delete from access_log_tree_nodes`,
+      `delete from access_log_cosignatures`,
+      `truncate access_log_cosignatures`,
+      `delete from access_log_note_keys`,
+      `alter table access_log_tree_checkpoints disable trigger access_log_tree_checkpoints_append_only`,
+      `drop table access_log_tree_nodes`,
       `drop table ${partition}`,
       `drop table access_log cascade`,
       `delete from console_audit`,

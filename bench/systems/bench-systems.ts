@@ -1,7 +1,7 @@
 import type { CityVariant, RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /** The systems the benchmark compares. `-ag`: over the all-GraphQL city. */
-export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway' | 'isthmus-no-log' | 'isthmus-no-policy';
+export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway' | 'isthmus-no-log' | 'isthmus-no-policy' | 'isthmus-witnessed';
 
 /** One benchmarked system: what it is, which city it runs over, and how to start it. */
 export interface BenchSystem {
@@ -73,6 +73,15 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     readsSql: false,
     inDefaultRun: true,
     start: async (upstreams) => (await import('./start-hive-gateway.ts')).startHiveGateway(upstreams),
+  },
+  {
+    name: 'isthmus-witnessed',
+    variant: 'mixed',
+    description: 'Isthmus with a witness (the audit office, isthmus-witness in its own process) cosigning its checkpoints: what the evidence costs',
+    baseline: 'stitch-bare',
+    readsSql: true,
+    inDefaultRun: false,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams, { witness: true }),
   },
   {
     name: 'isthmus-no-log',

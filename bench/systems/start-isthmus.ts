@@ -8,6 +8,11 @@ import { createScratchDatabase } from '../../test/support/test-stores.ts';
 import { catalogueSettings } from './catalogue-settings.ts';
 import { BENCH_CONSUMERS, seedBenchAgreements } from './seed-bench-agreements.ts';
 import type { RunningSystem, SystemUpstreams } from './running-system.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_LOG_NAME, openLogNoteKey } from '../../gateway/access-log/log-tree-note-key.ts';
+import { startBenchWitness, type BenchWitness } from './start-bench-witness.ts';
 
 /** Options of {@link startIsthmusSystem}. */
 export interface StartIsthmusOptions {
@@ -18,6 +23,12 @@ export interface StartIsthmusOptions {
    * `plugins` option): the `isthmus-no-*` systems. Everything is on by default.
    */
   readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
+  /**
+   * A witness (`isthmus-witness`, its own process) cosigns the log's
+   * checkpoints, every 10 s or 1,000 entries as in production: the
+   * `isthmus-witnessed` system. Off by default.
+   */
+  readonly witness?: boolean;
 }
 
 /** Long enough for any run; tokens are minted per start and never leave the machine. */
@@ -52,7 +63,19 @@ const BENCH_TOKEN_TTL = '12h';
 export async function startIsthmusSystem(upstreams: SystemUpstreams, options: StartIsthmusOptions = {}): Promise<RunningSystem> {
   const settings = catalogueSettings(upstreams);
   const store = upstreams.databaseServerUrl ? await createScratchDatabase(upstreams.databaseServerUrl, 'isthmus_bench') : undefined;
+  let keysDir: string | undefined;
+  let witness: BenchWitness | undefined;
+  const closeWitness = async () => {
+    await witness?.close();
+    if (keysDir) await rm(keysDir, { recursive: true, force: true });
+  };
   try {
+    if (options.witness) {
+      // The gateway's note key is made first, in a folder of this run, so the witness can be told to trust it.
+      keysDir = await mkdtemp(join(tmpdir(), 'isthmus-bench-keys-'));
+      const { signer } = await openLogNoteKey({ dir: keysDir, logName: DEFAULT_LOG_NAME });
+      witness = await startBenchWitness({ logKey: signer.verifierKey, originPrefix: DEFAULT_LOG_NAME });
+    }
     const gateway = await startGateway(
       loadConfig({
         PORT: '0',
@@ -63,6 +86,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
         ISTHMUS_DATA_DIR: ':memory:',
         ...(store ? { DATABASE_URL: store.url } : {}),
         ...(options.quiet ? { LOG_LEVEL: 'silent' } : {}),
+        ...(witness && keysDir ? { ISTHMUS_KEYS_DIR: keysDir, ISTHMUS_WITNESSES: `${witness.verifierKey}@${witness.url}` } : {}),
         ...settings.env,
       }),
       options.stages ? { plugins: withStages(options.stages) } : {},
@@ -82,6 +106,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
         principals: { 'citizen-app': { authorization: `Bearer ${citizen}`, [PURPOSE_HEADER]: citizenApp.purpose } },
         async close() {
           await gateway.close();
+          await closeWitness();
           await store?.drop();
         },
       };
@@ -91,6 +116,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
     }
   } catch (error) {
     settings.dispose();
+    await closeWitness();
     await store?.drop();
     throw error;
   }

@@ -118,7 +118,7 @@ describeEachStore('access log writer on $name', (target) => {
     await writer.close();
   });
 
-  it('signs a checkpoint every checkpointEvery entries and a final one on close, and marks the instance stopped', async () => {
+  it('signs a checkpoint every checkpointEvery entries and a final one on close, and leaves the instance row alone', async () => {
     const chainId = `gw-${randomUUID()}`;
     await store.db.insertInto('gateway_instances').values({ id: chainId, hostname: 'test', version: '0', started_at: new Date(), last_seen_at: new Date() }).execute();
     const writer = createAccessLogWriter({ db: store.db, chainId, signer, checkpointEvery: 10, maxBatch: 10 });
@@ -135,8 +135,9 @@ describeEachStore('access log writer on $name', (target) => {
     ]);
     // The JWS checkpoints of the hash chain are no longer written.
     expect(await store.db.selectFrom('access_log_checkpoints').select('seq').where('chain_id', '=', chainId).execute()).toEqual([]);
+    // "Stopped" is the final checkpoint now, not the instance's mutable column.
     const instance = await store.db.selectFrom('gateway_instances').select('stopped_at').where('id', '=', chainId).executeTakeFirstOrThrow();
-    expect(instance.stopped_at).toBeInstanceOf(Date);
+    expect(instance.stopped_at).toBeNull();
     await expect(writer.append(sampleEntry())).rejects.toMatchObject({ code: 'ACCESS_LOG_CLOSED' });
   });
 

@@ -1,36 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { AccessLogEntryInput } from './access-log-entry.ts';
 import { AccessLogClosedError, AccessLogUnavailableError } from './access-log-error.ts';
 import { GENESIS_HASH, hashAccessLogRecord, rowJson, type AccessLogRecord } from './access-log-record.ts';
-import type { CheckpointSigner } from './access-log-checkpoint.ts';
 import { ensurePartitions, ensurePartitionsFor, monthOf } from './ensure-partitions.ts';
 import { normalizeAccessLogEntry } from './normalize-access-log-entry.ts';
-import { generateNoteKey, parseSignerKey, type NoteSigner } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { generateNoteKey, loadMerkleFrontier, parseSignerKey, type MerkleFrontier } from '../../packages/isthmus-log-proofs/src/index.ts';
 import { checkpointJson, signTreeCheckpoint, treeCheckpointOf, type TreeCheckpoint } from './log-tree-checkpoint.ts';
-import { createMerkleFrontier, frontierRefs, type MerkleFrontier } from './log-tree-math.ts';
 import { DEFAULT_LOG_NAME } from './log-tree-note-key.ts';
 import { createSubtreeReader, leafHashOf, TREE_NODE_STRIDE } from './log-tree-store.ts';
-import type { StoreSchema } from '../store/store-schema.ts';
+import {
+  DEFAULT_APPEND_TIMEOUT_MS,
+  DEFAULT_CHECKPOINT_EVERY,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_COMMIT_DELAY_MS,
+  DEFAULT_MAX_BATCH,
+  LOG_WRITER_ROLE,
+  type AccessLogBatchReport,
+  type AccessLogWriter,
+  type AccessLogWriterOptions,
+  type AppendedEntry,
+} from './access-log-writer-options.ts';
 
-/** Most entries written in one transaction. */
-export const DEFAULT_MAX_BATCH = 512;
-/**
- * While entries arrive concurrently (the last batch held more than one), the
- * writer waits this long before taking the next batch, so that it gathers
- * more: PostgreSQL's `commit_delay`, for the log. One entry alone is never
- * delayed.
- */
-export const DEFAULT_COMMIT_DELAY_MS = 2;
-/** A checkpoint is signed once this many entries have been added since the last one. */
-export const DEFAULT_CHECKPOINT_EVERY = 1_000;
-/** …or this often, if anything was added since the last one (the gateway passes 10 s when witnesses are configured). */
-export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
-/** How long an `append` may wait for its commit, queue included; also the batch's statement timeout. */
-export const DEFAULT_APPEND_TIMEOUT_MS = 5_000;
-/** The database role that may only INSERT into and SELECT from the log tables (migration 0003). */
-export const LOG_WRITER_ROLE = 'isthmus_log_writer';
+export * from './access-log-writer-options.ts';
 
 /**
  * First key of the advisory lock each log transaction takes on its chain
@@ -38,99 +31,6 @@ export const LOG_WRITER_ROLE = 'isthmus_log_writer';
  * "Isthmus access log" among other advisory lock users.
  */
 const CHAIN_LOCK_CLASS = 0x15_7a_10_6;
-
-/** Where an entry ended up. */
-export interface AppendedEntry {
-  readonly id: string;
-  readonly chainId: string;
-  readonly seq: number;
-  readonly hash: string;
-}
-
-/** One transaction of the writer, for metrics and tests: group commit shows as `entries` > 1. */
-export interface AccessLogBatchReport {
-  readonly entries: number;
-  readonly ok: boolean;
-  readonly durationMs: number;
-  /** The seq a checkpoint was signed at in this transaction, if one was. */
-  readonly checkpointSeq?: number;
-  /** The chain's last seq after this transaction, when it committed. */
-  readonly lastSeq?: number;
-  /** Why it failed (the database's error; log it, do not show it). */
-  readonly error?: unknown;
-}
-
-/** The writer's state, for `/readyz` and metrics. */
-export interface AccessLogWriterStatus {
-  readonly chainId: string;
-  readonly queued: number;
-  /** Last committed seq; undefined until known, and after a failed batch until the next one reads it back. */
-  readonly committedSeq: number | undefined;
-  readonly checkpointSeq: number | undefined;
-  /** The number of the chain's last checkpoint (#0 is written by `ready()`). */
-  readonly checkpointNumber: number | undefined;
-  /** Whether entries are written under {@link LOG_WRITER_ROLE}; undefined before the first batch. */
-  readonly usesLogWriterRole: boolean | undefined;
-  readonly closed: boolean;
-}
-
-export interface AccessLogWriterOptions {
-  readonly db: Kysely<StoreSchema>;
-  /** This gateway process's instance id: one chain per process, so replicas never contend. */
-  readonly chainId: string;
-  /** The log's Ed25519 note key, named `logName`; a fresh in-memory one by default (tests). */
-  readonly noteSigner?: NoteSigner;
-  /** `ISTHMUS_LOG_NAME`: a chain's origin is `<logName>/<chainId>`. Default {@link DEFAULT_LOG_NAME}. */
-  readonly logName?: string;
-  /** Ignored: the JWS checkpoints of `access_log_checkpoints` are no longer written (issue 12); kept so old callers compile. */
-  readonly signer?: CheckpointSigner;
-  /** Default {@link DEFAULT_MAX_BATCH}. */
-  readonly maxBatch?: number;
-  /** Default {@link DEFAULT_COMMIT_DELAY_MS}; 0 writes each batch as soon as the last one committed. */
-  readonly commitDelayMs?: number;
-  /** Default {@link DEFAULT_CHECKPOINT_EVERY}. */
-  readonly checkpointEvery?: number;
-  /** Default {@link DEFAULT_CHECKPOINT_INTERVAL_MS}. */
-  readonly checkpointIntervalMs?: number;
-  /** Default {@link DEFAULT_APPEND_TIMEOUT_MS}. */
-  readonly appendTimeoutMs?: number;
-  readonly now?: () => Date;
-  /** Called after every transaction, committed or not. Must not throw. */
-  readonly onBatch?: (report: AccessLogBatchReport) => void;
-  /** Called after a checkpoint committed (#0, periodic, final), for the witness publisher. Must not throw. */
-  readonly onCheckpoint?: (checkpoint: TreeCheckpoint) => void;
-}
-
-/** Appends entries to one hash chain of the access log, many per transaction. */
-export interface AccessLogWriter {
-  readonly chainId: string;
-  /**
-   * Queues an entry and resolves once it is committed. Rejects with
-   * `AccessLogInvalidEntryError` at once for an unstorable entry, and with
-   * `AccessLogUnavailableError` when its batch fails, when it is not
-   * committed within `appendTimeoutMs`, or when `signal` aborts. An abort or
-   * timeout while its batch is already being written cannot take the entry
-   * back: it may still be committed (the log then records a request that was
-   * refused, which errs on the safe side).
-   */
-  append(entry: AccessLogEntryInput, signal?: AbortSignal): Promise<AppendedEntry>;
-  /**
-   * Prepares the log: probes the writer role, ensures partitions, registers
-   * the chain and the note key, and writes the chain's checkpoint #0 (size 0,
-   * "started"). Runs by itself before the first batch; call it at start-up
-   * to fail fast.
-   */
-  ready(signal?: AbortSignal): Promise<void>;
-  /** Resolves when everything appended before the call is committed or has failed. */
-  flush(signal?: AbortSignal): Promise<void>;
-  /**
-   * Refuses further appends, flushes, then signs the chain's `final`
-   * checkpoint ("stopped") and marks the gateway instance stopped. Rejects
-   * with `AccessLogUnavailableError` if that fails (call again to retry).
-   */
-  close(signal?: AbortSignal): Promise<void>;
-  status(): AccessLogWriterStatus;
-}
 
 interface Pending {
   readonly id: string;
@@ -249,9 +149,7 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       const row = await trx.selectFrom('access_log_tree_checkpoints').selectAll().where('chain_id', '=', chainId).orderBy('number', 'desc').limit(1).executeTakeFirst();
       return { head: last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH }, checkpoint: row ? treeCheckpointOf(row) : undefined };
     });
-    const refs = frontierRefs(head.seq);
-    const hashes = refs.length === 0 ? [] : await readSubtrees(refs);
-    return { head, checkpoint, frontier: createMerkleFrontier(refs.map((ref, index) => ({ ...ref, hash: hashes[index]! }))) };
+    return { head, checkpoint, frontier: await loadMerkleFrontier(readSubtrees, head.seq) };
   };
 
   const append_ = (entries: string, nodes: string, checkpoint: TreeCheckpoint | undefined) =>
@@ -423,11 +321,8 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       try {
         await init();
         clearInterval(timer);
-        if (tree?.checkpoint?.final !== true) {
-          const final = await writeCheckpointOnly(true);
-          // Nothing relies on it any more (the final checkpoint is the evidence); kept for the operator's view.
-          await db.updateTable('gateway_instances').set({ stopped_at: final.signedAt }).where('id', '=', chainId).where('stopped_at', 'is', null).execute();
-        }
+        // "Stopped" is the final checkpoint, witnessed: evidence, not the mutable `gateway_instances.stopped_at` (no longer set).
+        if (tree?.checkpoint?.final !== true) await writeCheckpointOnly(true);
       } catch (cause) {
         closing = undefined;
         throw cause instanceof AccessLogUnavailableError ? cause : new AccessLogUnavailableError('the final access log checkpoint could not be written', { cause });

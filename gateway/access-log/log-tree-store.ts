@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { hashLeaf } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { createStridedReader, hashLeaf, proveConsistencyFrom, proveInclusionFrom, type SubtreeReader, type SubtreeRef } from '../../packages/isthmus-log-proofs/src/index.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import { AccessLogUnavailableError } from './access-log-error.ts';
-import { proveConsistencyFrom, proveInclusionFrom, storedRefsOf, foldPerfect, type SubtreeReader, type SubtreeRef } from './log-tree-math.ts';
 
 /** The levels `access_log_tree_nodes` keeps: every multiple of this (level 0 is the entries). */
 export const TREE_NODE_STRIDE = 4;
@@ -33,42 +32,33 @@ export function leafHashOf(entryHash: string): Uint8Array {
  * The subtree reader over the database for one chain: level 0 from
  * `access_log.hash`, levels that are multiples of {@link TREE_NODE_STRIDE}
  * from `access_log_tree_nodes`, any other level folded from the ≤ 8 stored
- * refs below it. One query per call, whatever was asked.
- * Throws `AccessLogUnavailableError` when a subtree is missing (a detached
- * month, or a tree not written this far).
+ * refs below it (`createStridedReader`). One query per call, whatever was
+ * asked. Throws `AccessLogUnavailableError` when a subtree is missing (a
+ * detached month, or a tree not written this far).
  */
 export function createSubtreeReader(db: Kysely<StoreSchema>, chainId: string): SubtreeReader {
-  return async (refs) => {
-    const stored = refs.map((ref) => storedRefsOf(ref, TREE_NODE_STRIDE));
-    const leaves = new Set<number>();
-    const nodes = new Map<string, SubtreeRef>();
-    for (const ref of stored.flat()) {
-      if (ref.level === 0) leaves.add(ref.index);
-      else nodes.set(`${ref.level}:${ref.index}`, ref);
-    }
-    const levels = [...nodes.values()].map((ref) => ref.level);
-    const indexes = [...nodes.values()].map((ref) => String(ref.index));
-    const seqs = [...leaves].map((index) => String(index + 1));
-    const { rows } = await sql<{ level: number; idx: string | number; hash: string }>`
-      select 0 as level, seq - 1 as idx, hash from access_log
-        where chain_id = ${chainId} and seq = any(${`{${seqs.join(',')}}`}::bigint[])
-      union all
-      select n.level::int, n.idx, n.hash from access_log_tree_nodes n
-        join unnest(${`{${levels.join(',')}}`}::int[], ${`{${indexes.join(',')}}`}::bigint[]) as wanted(level, idx)
-          on n.level = wanted.level and n.idx = wanted.idx
-        where n.chain_id = ${chainId}`.execute(db);
-    const found = new Map<string, Uint8Array>();
-    for (const row of rows) found.set(`${Number(row.level)}:${Number(row.idx)}`, Number(row.level) === 0 ? leafHashOf(row.hash) : hexBytes(row.hash));
-    return stored.map((group) =>
-      foldPerfect(
-        group.map((ref) => {
-          const hash = found.get(`${ref.level}:${ref.index}`);
-          if (hash === undefined) throw new AccessLogUnavailableError(`the log tree of chain ${chainId} has no subtree at level ${ref.level}, index ${ref.index}`);
-          return hash;
-        }),
-      ),
-    );
-  };
+  return createStridedReader((refs) => readStoredSubtrees(db, chainId, refs), TREE_NODE_STRIDE);
+}
+
+/** Stored subtrees only (level 0 and multiples of the stride), in the order asked, in one query. */
+async function readStoredSubtrees(db: Kysely<StoreSchema>, chainId: string, refs: readonly SubtreeRef[]): Promise<readonly Uint8Array[]> {
+  const seqs = refs.filter((ref) => ref.level === 0).map((ref) => String(ref.index + 1));
+  const nodes = refs.filter((ref) => ref.level > 0);
+  const { rows } = await sql<{ level: number; idx: string | number; hash: string }>`
+    select 0 as level, seq - 1 as idx, hash from access_log
+      where chain_id = ${chainId} and seq = any(${`{${seqs.join(',')}}`}::bigint[])
+    union all
+    select n.level::int, n.idx, n.hash from access_log_tree_nodes n
+      join unnest(${`{${nodes.map((ref) => ref.level).join(',')}}`}::int[], ${`{${nodes.map((ref) => String(ref.index)).join(',')}}`}::bigint[]) as wanted(level, idx)
+        on n.level = wanted.level and n.idx = wanted.idx
+      where n.chain_id = ${chainId}`.execute(db);
+  const found = new Map<string, Uint8Array>();
+  for (const row of rows) found.set(`${Number(row.level)}:${Number(row.idx)}`, Number(row.level) === 0 ? leafHashOf(row.hash) : hexBytes(row.hash));
+  return refs.map((ref) => {
+    const hash = found.get(`${ref.level}:${ref.index}`);
+    if (hash === undefined) throw new AccessLogUnavailableError(`the log tree of chain ${chainId} has no subtree at level ${ref.level}, index ${ref.index}`);
+    return hash;
+  });
 }
 
 /**

@@ -30,6 +30,7 @@ export interface WitnessCoverage {
   readonly size: number;
 }
 
+/** Options of {@link createWitnessPublisher}; the timings default to the named constants. */
 export interface WitnessPublisherOptions {
   readonly db: Kysely<StoreSchema>;
   readonly chainId: string;

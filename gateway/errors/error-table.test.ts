@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessLogBadQueryError, AccessLogUnavailableError } from '../access-log/access-log-error.ts';
+import { EvidenceUnwitnessedError } from '../access-log/evidence-gate.ts';
 import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import { KeysUnavailable, TokenExpired } from '../auth/auth-error.ts';
 import { CatalogueError } from '../catalogue/catalogue-error.ts';
@@ -23,11 +24,13 @@ describe('the error table', () => {
       'a wrong method': ['METHOD_NOT_ALLOWED', 'BAD_USER_INPUT', 405],
       'a bureau that failed': ['UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE', 200],
       'the log cannot record': ['ACCESS_LOG_UNAVAILABLE', 'INTERNAL', 503],
+      'no witness cosigned within the grace period': ['EVIDENCE_UNWITNESSED', 'INTERNAL', 503],
       'anything unexpected': ['INTERNAL', 'INTERNAL', 500],
     };
     for (const [what, [code, client, status]] of Object.entries(contract)) expect({ code: answerOf(code).code, status: httpStatusOf(code) }, what).toEqual({ code: client, status });
     expect(answerHeaders(answerOf('ACCESS_LOG_UNAVAILABLE'))).toEqual({ 'retry-after': '2' });
     expect(answerHeaders(answerOf('KEYS_UNAVAILABLE'))).toEqual({ 'retry-after': '5' });
+    expect(answerHeaders(answerOf('EVIDENCE_UNWITNESSED'))).toEqual({ 'retry-after': '30' });
     expect(answerHeaders(answerOf('SIGNATURE_INVALID'))).toEqual({ 'www-authenticate': 'Bearer' });
   });
 
@@ -42,6 +45,7 @@ describe('the error table', () => {
     expect(toApiError(new AccessLogBadQueryError('cursor', 'is not a cursor this API returned'))).toMatchObject({ code: 'ACCESS_LOG_BAD_QUERY', field: 'cursor', status: 400 });
     expect(toApiError(new AgreementStoreError('BAD_CURSOR', 'the cursor is not one this listing handed out'))).toMatchObject({ field: 'cursor', status: 400 });
     expect(toApiError(new AccessLogUnavailableError())).toMatchObject({ code: 'ACCESS_LOG_UNAVAILABLE', status: 503 });
+    expect(toApiError(new EvidenceUnwitnessedError(new Date()))).toMatchObject({ code: 'EVIDENCE_UNWITNESSED', status: 503 });
     expect(toApiError(new StoreError('MIGRATIONS_PENDING', 'run the migrations'))).toMatchObject({ status: 500, message: expect.stringContaining('request id') });
     expect(toApiError(new CatalogueError([{ file: 'a/schema.graphql', message: 'bad' }])).message).not.toContain('schema.graphql');
     const unexpected = new Error('select * from agreements where id = $1');

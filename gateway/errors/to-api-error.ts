@@ -1,5 +1,6 @@
 import { ConnectorError } from '../../connectors/connector-error.ts';
 import { AccessLogBadQueryError, AccessLogError } from '../access-log/access-log-error.ts';
+import { EvidenceUnwitnessedError } from '../access-log/evidence-gate.ts';
 import { AgreementStoreError } from '../agreements/agreement-store-error.ts';
 import { AuthError } from '../auth/auth-error.ts';
 import { CatalogueError } from '../catalogue/catalogue-error.ts';
@@ -24,6 +25,7 @@ export function toApiError(error: unknown): ApiError {
 export function moduleErrorOf(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof AccessLogBadQueryError) return new ApiError(error.code, error.message, { field: error.parameter, cause: error });
+  if (error instanceof EvidenceUnwitnessedError) return new ApiError(error.code, error.message, { cause: error });
   if (error instanceof AgreementStoreError) return new ApiError(error.code, error.message, { ...(error.code === 'BAD_CURSOR' ? { field: 'cursor' } : {}), cause: error });
   if (error instanceof AuthError || error instanceof AccessLogError || error instanceof StoreError || error instanceof ConnectorError || error instanceof CatalogueError) {
     // A 500 of a module is still a fault of ours: its message (a catalogue's file names, say) is for the log.
