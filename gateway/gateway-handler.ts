@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hono } from 'hono';
 import type { BreakerState } from '../connectors/connector.ts';
 import type { GatewayResources } from './gateway-resources.ts';
+import type { AuditorRoutesDeps } from './console/auditor-routes.ts';
+import { parseVerifierKey } from '../packages/isthmus-log-proofs/src/index.ts';
 import type { CatalogueGeneration, CatalogueReload } from './catalogue/catalogue-generations.ts';
 import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlugins } from './graphql/gateway-plugins.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
@@ -137,7 +139,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
   const witnessNames = options.console?.witnessNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, trustedKeys: resources.accessLogJwks.keys, receipts }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources), receipts }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {
@@ -161,4 +163,10 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     },
     reloadCatalogue,
   };
+}
+
+/** What the console's verification run proves against: the configured witnesses and the log keys of the keys folder (never the database's). */
+function consoleVerifyOptions(resources: GatewayResources): NonNullable<AuditorRoutesDeps['verifyOptions']> {
+  const { config, logKeys } = resources;
+  return { witnesses: config.witnesses, quorum: config.witnessQuorum, logName: config.logName, logKeys: logKeys.keys.map((key) => parseVerifierKey(key.vkey)) };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
-import { ACCESS_LOG_JWKS_PATH } from '../gateway/access-log/access-log-jwks.ts';
+import { LOG_KEYS_PATH } from '../gateway/access-log/log-tree-keys.ts';
 import { STORE_LOCK_FILE } from '../gateway/store/store-lock.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
 import { createScratchDatabase } from './support/test-stores.ts';
@@ -84,14 +84,14 @@ async function readAcross(url: string, count: number, offset = 0): Promise<strin
   return ids;
 }
 
-/** The gateway's published checkpoint keys, saved to a file as an auditor would keep them. */
-async function saveJwks(url: string, path: string, name: string): Promise<{ file: string; kids: string[] }> {
+/** The gateway's published keys (its log keys, or the dev issuer's JWKS), saved to a file as an auditor would keep them. */
+async function saveKeys(url: string, path: string, name: string): Promise<{ file: string; vkeys: string[] }> {
   const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) });
   expect(response.status).toBe(200);
-  const jwks = (await response.json()) as { keys: { kid: string }[] };
+  const document = (await response.json()) as { keys: { vkey?: string }[] };
   const file = join(work, name);
-  writeFileSync(file, JSON.stringify(jwks));
-  return { file, kids: jwks.keys.map((key) => key.kid) };
+  writeFileSync(file, JSON.stringify(document));
+  return { file, vkeys: document.keys.flatMap((key) => (key.vkey ? [key.vkey] : [])) };
 }
 
 /** Every request id of `ids` without an entry in the log. */
@@ -119,8 +119,8 @@ describe('one process per embedded store', () => {
     // --port and --host beat PORT=1 and HOST=203.0.113.1.
     expect(first.url).toBe(`http://127.0.0.1:${port}`);
     const committed = await readAcross(first.url, 12);
-    const published = await saveJwks(first.url, ACCESS_LOG_JWKS_PATH, 'log-jwks.json');
-    const devIssuerKeys = await saveJwks(first.url, '/.well-known/jwks.json', 'dev-issuer-jwks.json');
+    const published = await saveKeys(first.url, LOG_KEYS_PATH, 'log-keys.json');
+    const devIssuerKeys = await saveKeys(first.url, '/.well-known/jwks.json', 'dev-issuer-jwks.json');
 
     const lock = readFileSync(join(dataDir, STORE_LOCK_FILE), 'utf8');
     expect(JSON.parse(lock)).toMatchObject({ pid: first.child.pid, url: first.url });
@@ -154,12 +154,16 @@ describe('one process per embedded store', () => {
     expect((await stopGateway(first)).code).toBe(0);
 
     // Against the keys the gateway published, the chain verifies with every entry in it.
-    const verified = await runIsthmusCli(['log', 'verify', '--jwks', published.file], env);
-    expect(verified).toMatchObject({ code: 0, stdout: `ok: ${committed.length} entries in 1 chains\n`, stderr: '' });
-    // The wrong key set (the dev issuer's, also under /.well-known) says whose key is missing.
-    const wrong = await runIsthmusCli(['log', 'verify', '--jwks', devIssuerKeys.file], env);
+    const verified = await runIsthmusCli(['log', 'verify', '--log-keys', published.file], env);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain(`ok: ${committed.length} entries in 1 chains\n`);
+    // No witnesses in this gateway: its chain is checked against its own signed checkpoints, and nothing is said to be covered.
+    expect(verified.stdout).toContain(`chain ${first.instanceId}: ${committed.length} entries (seq 1–${committed.length}); no witnessed checkpoint covers it; ${committed.length} not yet covered`);
+    expect(verified.stderr).toContain('nothing was proven against evidence outside the database');
+    // The wrong key set (the dev issuer's JWKS, also under /.well-known) is not a list of log keys, and it says so.
+    const wrong = await runIsthmusCli(['log', 'verify', '--log-keys', devIssuerKeys.file], env);
     expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toMatch(new RegExp(`^UNKNOWN_KEY chain=${first.instanceId} seq=\\d+ entry=\\S+: checkpoint at seq \\d+ is signed with key ${published.kids[0]}, which the trusted key set does not have\\n`));
+    expect(wrong.stderr).toMatch(/key 1 of the log keys .*dev-issuer-jwks\.json has no "vkey" \(LOG_KEYS_INVALID\)/);
 
     const store = await openStore({ kind: 'pglite', dataDir });
     try {
@@ -167,8 +171,8 @@ describe('one process per embedded store', () => {
       // The refused start registered no instance and no chain.
       expect((await store.db.selectFrom('gateway_instances').select('id').execute()).map((row) => row.id)).toEqual([first.instanceId]);
       expect((await store.db.selectFrom('access_log_chains').select('chain_id').execute()).map((row) => row.chain_id)).toEqual([first.instanceId]);
-      const kids = await store.db.selectFrom('access_log_checkpoints').select('kid').distinct().execute();
-      expect(kids.map((row) => row.kid)).toEqual([published.kids[0]]);
+      const keys = await store.db.selectFrom('access_log_note_keys').select('vkey').execute();
+      expect(keys.map((row) => row.vkey)).toEqual(published.vkeys);
     } finally {
       await store.close();
     }
@@ -183,16 +187,18 @@ describe.skipIf(!serverUrl)('two gateways on one PostgreSQL database', () => {
       const [first, second] = await Promise.all([start(env, await freePort()), start(env, await freePort())]);
       expect(first!.instanceId).not.toBe(second!.instanceId);
       const committed = [...(await readAcross(first!.url, 8)), ...(await readAcross(second!.url, 8, 8))];
-      const published = await saveJwks(second!.url, ACCESS_LOG_JWKS_PATH, 'replica-log-jwks.json');
+      const published = await saveKeys(second!.url, LOG_KEYS_PATH, 'replica-log-keys.json');
 
       // PostgreSQL has no single owner: verifying while both run is fine, and sees one snapshot.
-      const during = await runIsthmusCli(['log', 'verify', '--jwks', `${first!.url}${ACCESS_LOG_JWKS_PATH}`], env);
-      expect(during).toMatchObject({ code: 0, stdout: `ok: ${committed.length} entries in 2 chains\n` });
+      const during = await runIsthmusCli(['log', 'verify', '--log-keys', `${first!.url}${LOG_KEYS_PATH}`], env);
+      expect(during.code).toBe(0);
+      expect(during.stdout).toContain(`ok: ${committed.length} entries in 2 chains\n`);
 
       expect((await stopGateway(first!)).code).toBe(0);
       expect((await stopGateway(second!)).code).toBe(0);
-      const after = await runIsthmusCli(['log', 'verify', '--jwks', published.file], env);
-      expect(after).toMatchObject({ code: 0, stdout: `ok: ${committed.length} entries in 2 chains\n`, stderr: '' });
+      const after = await runIsthmusCli(['log', 'verify', '--log-keys', published.file], env);
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain(`ok: ${committed.length} entries in 2 chains\n`);
 
       const store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
       try {
@@ -205,7 +211,7 @@ describe.skipIf(!serverUrl)('two gateways on one PostgreSQL database', () => {
         expect(chains.map((chain) => [chain.chain_id, Number(chain.entries), Number(chain.last)]).sort()).toEqual(
           [[first!.instanceId, 8, 8], [second!.instanceId, 8, 8]].sort(),
         );
-        const finals = await store.db.selectFrom('access_log_checkpoints').select('chain_id').where('final', '=', true).execute();
+        const finals = await store.db.selectFrom('access_log_tree_checkpoints').select('chain_id').where('final', '=', true).execute();
         expect(finals.map((row) => row.chain_id).sort()).toEqual([first!.instanceId, second!.instanceId].sort());
       } finally {
         await store.close();

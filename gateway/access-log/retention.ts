@@ -1,4 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { createMerkleFrontier, hashLeaf } from '../../packages/isthmus-log-proofs/src/index.ts';
+import { frontierFromJson, frontierToJson } from './verify-walk-start.ts';
 import { AccessLogRetentionTooShortError } from './access-log-error.ts';
 import { DEFAULT_LOG_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS } from '../config/config.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
@@ -27,10 +29,11 @@ export interface DetachedPartition {
  * are never deleted: a detached partition stays in the database as a plain
  * table until the operator archives and drops it.
  *
- * Before a log partition goes, the highest seq it holds of each chain and
- * that entry's hash are recorded in `access_log_detachments`, in the same
- * transaction, so `verifyAccessLog` knows which gaps retention made and can
- * still check the link of the first entry that remains.
+ * Before a log partition goes, the highest seq it holds of each chain, that
+ * entry's hash and the chain's Merkle frontier at that seq are recorded in
+ * `access_log_detachments`, in the same transaction, so `verifyAccessLog`
+ * knows which gaps retention made, can still check the link of the first
+ * entry that remains, and rebuilds the witnessed roots from there on.
  *
  * Safe with several gateways: runs take an advisory lock and re-read the
  * partition list under it.
@@ -51,13 +54,7 @@ export async function detachExpiredPartitions(db: Kysely<StoreSchema>, now: Date
     for (const table of ['access_log', 'access_log_subjects'] as const) {
       for (const { partition, upperBound } of await expiredPartitions(trx, table, cutoff)) {
         options.signal?.throwIfAborted();
-        if (table === 'access_log') {
-          await sql`
-            insert into access_log_detachments (partition_name, chain_id, max_seq, max_seq_hash, upper_bound, detached_at)
-            select distinct on (chain_id) ${partition}, chain_id, seq, hash, ${upperBound}::timestamptz, ${now}::timestamptz
-            from ${sql.id(partition)}
-            order by chain_id, seq desc`.execute(trx);
-        }
+        if (table === 'access_log') await recordDetachment(trx, partition, upperBound, now, options.signal);
         // The owner's function (migration 0006): the gateway's login owns no table, and it refuses months younger than six.
         await sql`select access_log_detach_partition(${table}, ${partition})`.execute(trx);
         detached.push({ table, partition, upperBound });
@@ -83,4 +80,45 @@ async function expiredPartitions(db: Kysely<StoreSchema>, table: string, cutoff:
     .filter((row): row is { partition: string; upper_bound: Date } => row.upper_bound !== null && new Date(row.upper_bound).getTime() <= cutoff.getTime())
     .map((row) => ({ partition: row.partition, upperBound: new Date(row.upper_bound) }))
     .sort((a, b) => a.upperBound.getTime() - b.upperBound.getTime());
+}
+
+/** Rows read per query while the frontier is rebuilt. */
+const FRONTIER_PAGE = 1_000;
+
+/**
+ * Records, for each chain in `partition`, its highest seq R there, that
+ * entry's hash, and the frontier of the chain's tree at R: from the previous
+ * detachment's frontier (or the empty tree), over the entries after it up
+ * to R, still attached now. Without a previous frontier to start from (a
+ * detachment made before frontiers were recorded), none is recorded.
+ */
+async function recordDetachment(trx: Transaction<StoreSchema>, partition: string, upperBound: Date, now: Date, signal: AbortSignal | undefined): Promise<void> {
+  const { rows: heads } = await sql<{ chain_id: string; seq: string | number; hash: string }>`
+    select distinct on (chain_id) chain_id, seq, hash from ${sql.id(partition)} order by chain_id, seq desc`.execute(trx);
+  for (const head of heads) {
+    signal?.throwIfAborted();
+    const maxSeq = Number(head.seq);
+    const { rows: before } = await sql<{ max_seq: string | number; frontier: unknown }>`
+      select max_seq, frontier from access_log_detachments where chain_id = ${head.chain_id} and max_seq < ${maxSeq} order by max_seq desc limit 1`.execute(trx);
+    const from = before[0] ? Number(before[0].max_seq) : 0;
+    const frontier = before[0] ? frontierFromJson(from, before[0].frontier) : createMerkleFrontier();
+    let recorded: string | null = null;
+    if (frontier) {
+      let after = from;
+      for (;;) {
+        signal?.throwIfAborted();
+        const { rows } = await sql<{ seq: string | number; hash: string }>`
+          select distinct on (seq) seq, hash from access_log
+          where chain_id = ${head.chain_id} and seq > ${after} and seq <= ${maxSeq} order by seq limit ${FRONTIER_PAGE}`.execute(trx);
+        for (const row of rows) frontier.append(hashLeaf(new Uint8Array(Buffer.from(row.hash, 'hex'))));
+        if (rows.length < FRONTIER_PAGE) break;
+        after = Number(rows.at(-1)!.seq);
+      }
+      // A gap below R (entries already gone) leaves no frontier that could be right: record none.
+      if (frontier.size === maxSeq) recorded = JSON.stringify(frontierToJson(frontier));
+    }
+    await sql`
+      insert into access_log_detachments (partition_name, chain_id, max_seq, max_seq_hash, upper_bound, detached_at, frontier)
+      values (${partition}, ${head.chain_id}, ${maxSeq}, ${head.hash}, ${upperBound}::timestamptz, ${now}::timestamptz, ${recorded}::jsonb)`.execute(trx);
+  }
 }

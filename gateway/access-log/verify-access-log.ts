@@ -1,132 +1,176 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { JWK } from 'jose';
-import { GENESIS_HASH, hashAccessLogRecord, recordFromRow, type AccessLogRecord } from './access-log-record.ts';
-import { createCheckpointVerifier, type CheckpointVerifier } from './access-log-checkpoint.ts';
-import type { AccessLogCheckpointsTable } from './access-log-tables.ts';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { NoteVerifier } from '../../packages/isthmus-log-proofs/src/index.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
+import type { WitnessConfig } from './witness-config.ts';
+import { DEFAULT_LOG_NAME, fetchWitnessedCheckpoints, type WitnessedCheckpoint, type WitnessedEvidence } from './verify-witnessed.ts';
+import { checkDbCheckpoints, type TreeAnchor } from './verify-db-checkpoints.ts';
+import { walkChainEntries } from './verify-chain-entries.ts';
+import { readWalkStart } from './verify-walk-start.ts';
+import { checkpointName, problem, type AccessLogProblem, type AccessLogVerification, type ChainReport } from './verify-report.ts';
+
+export type { AccessLogProblem, AccessLogProblemKind, AccessLogVerification, ChainReport, ChainLifecycle, WitnessReport } from './verify-report.ts';
 
 /** Entries (and checkpoints) read per query: memory stays bounded by this, whatever the log's size. */
 export const DEFAULT_VERIFY_PAGE_SIZE = 1_000;
 
-/**
- * - `EDITED`: an entry's content no longer matches its hash, its successor's
- *   `prev_hash`, or a signed checkpoint; or its subject index rows differ from
- *   its subjects; or entries follow the chain's final checkpoint.
- * - `MISSING`: a seq is absent between entries (or under a checkpoint), and
- *   retention did not take it.
- * - `CHAIN_CUT`: the chain's tail is gone: a valid checkpoint lies beyond
- *   the last entry, or the chain's instance is marked stopped but the chain
- *   does not end at a valid final checkpoint.
- * - `BAD_CHECKPOINT`: a checkpoint's signature does not verify with the key
- *   its kid names, or what it signed differs from its columns.
- * - `UNKNOWN_KEY`: no key of the set checked against (the trusted JWKS, or the
- *   log's own key table) has the kid a checkpoint is signed with.
- */
-export type AccessLogProblemKind = 'EDITED' | 'MISSING' | 'CHAIN_CUT' | 'BAD_CHECKPOINT' | 'UNKNOWN_KEY';
-
-/** The first problem of one chain (lowest seq). */
-export interface AccessLogProblem {
-  readonly kind: AccessLogProblemKind;
-  readonly chainId: string;
-  /** Where: the edited entry, the first missing seq, or the first seq cut off. */
-  readonly seq: number;
-  /**
-   * The entry to look at: the edited one; for `MISSING`, the entry that follows
-   * the gap; for `CHAIN_CUT`, the last entry left (null if none); for
-   * `BAD_CHECKPOINT`, the entry at the checkpoint's seq, if present.
-   */
-  readonly entryId: string | null;
-  /** One line, no personal data. */
-  readonly detail: string;
-}
-
-export interface AccessLogVerification {
-  readonly chains: number;
-  readonly entries: number;
-  readonly checkpoints: number;
-  /** At most one per chain: its first problem. Empty when the log is intact. */
-  readonly problems: readonly AccessLogProblem[];
-  /** Where the checkpoint keys came from: the caller (`trusted`) or the log's own key table (`store`). */
-  readonly keySource: 'trusted' | 'store';
-}
-
 export interface VerifyAccessLogOptions {
   /**
-   * The gateway's published public keys. Without them, keys recorded in the
-   * store are used, which proves only that the log is consistent with
-   * itself: whoever can rewrite the log can rewrite that table too.
+   * The witnesses to fetch checkpoints from (their keys pinned). None: only
+   * the database's own rows are compared, and the result says nothing was
+   * proven (`proven: false`).
    */
-  readonly trustedKeys?: readonly JWK[];
+  readonly witnesses?: readonly WitnessConfig[];
+  /** What the witnesses said, fetched already (`fetchWitnessedCheckpoints`); takes the place of `witnesses`. */
+  readonly evidence?: WitnessedEvidence;
+  /** How many witnesses must have cosigned a checkpoint for it to cover entries; default all of them. */
+  readonly quorum?: number;
+  /**
+   * The log's note keys, current and past, from outside the database (the
+   * gateway's published keys or its keys dir). None: checkpoint signatures
+   * are not checked, and `keySource` says so.
+   */
+  readonly logKeys?: readonly NoteVerifier[];
+  /** Default {@link DEFAULT_LOG_NAME}: origins are `<log name>/<chain id>`. */
+  readonly logName?: string;
   /** Default {@link DEFAULT_VERIFY_PAGE_SIZE}. */
   readonly pageSize?: number;
   readonly signal?: AbortSignal;
 }
 
 /**
- * Verifies every chain of the access log, in one REPEATABLE READ, READ ONLY
- * transaction: gateways may keep writing, and the verifier sees one
- * consistent snapshot (a writer commits a batch, its checkpoint and its
- * subject rows together, so a snapshot never shows a checkpoint without its
- * entries). Each chain is walked in seq order with keyset pagination.
+ * Verifies every chain of the access log against the checkpoints the
+ * witnesses cosigned — fetched from them, not from the database — and
+ * against the database's own checkpoints, in one REPEATABLE READ, READ ONLY
+ * transaction (gateways may keep writing; the verifier sees one snapshot).
  *
- * Rules, per chain:
- * - every entry's hash is recomputed from its columns and stored `prev_hash`;
- * - seq 1 links to 64 zeros, every other entry to its predecessor's hash;
- * - a missing seq is `MISSING`, unless retention detached it: detaching a
- *   month records, per chain, the highest seq it removed (R) and its hash, so
- *   seqs up to R may be absent (their month was retired; months and seqs
- *   interleave at the boundary) and entry R+1 must link to R's recorded hash;
- * - every checkpoint must verify, and the entry at its seq must carry its hash;
- * - a chain is cut when a valid checkpoint's seq is beyond the last entry,
- *   or when its gateway instance has `stopped_at` set (a clean shutdown,
- *   written in the same transaction as the final checkpoint) and it does not
- *   end at a valid final checkpoint. A process that crashed has no final
- *   checkpoint and no `stopped_at`; entries after its last checkpoint could be
- *   removed unnoticed — `checkpointEvery` and `checkpointIntervalMs` bound that window.
+ * Chains: those in the database and those the witnesses know under the log
+ * name. Per chain: the checkpoint table is checked (signatures by pinned
+ * keys, no gap in numbers, each naming the one before, every witnessed one
+ * present); then the entries are walked in seq order, each hash recomputed
+ * and linked, and the Merkle tree rebuilt and compared with every known
+ * root (see `walkChainEntries`); entries past the latest checkpoint a quorum
+ * cosigned are counted as not covered. A chain with entries that no witness
+ * knows is `UNWITNESSED_CHAIN`; a chain from before witnessed checkpoints
+ * (only JWS checkpoints) is legacy: its hash chain is checked, nothing more.
  *
  * @example
- * const { problems } = await verifyAccessLog(store.db, { trustedKeys: jwks.keys });
+ * const result = await verifyAccessLog(store.db, { witnesses: parseWitnessList(env.ISTHMUS_WITNESSES), logKeys });
+ * if (result.problems.length > 0 || !result.proven) process.exitCode = 1;
  */
 export async function verifyAccessLog(db: Kysely<StoreSchema>, options: VerifyAccessLogOptions = {}): Promise<AccessLogVerification> {
   const pageSize = options.pageSize ?? DEFAULT_VERIFY_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError('verifyAccessLog: pageSize must be a whole number ≥ 1');
-  const signal = options.signal;
+  const { signal } = options;
   signal?.throwIfAborted();
+  const logName = options.logName ?? DEFAULT_LOG_NAME;
+  const logKeys = options.logKeys ?? [];
+  const evidence =
+    options.evidence ??
+    (options.witnesses && options.witnesses.length > 0 ? await fetchWitnessedCheckpoints({ witnesses: options.witnesses, logName, logKeys, ...(signal ? { signal } : {}) }) : undefined);
+  const witnessCount = evidence?.witnesses.length ?? 0;
+  const quorum = options.quorum ?? witnessCount;
+  if (!Number.isSafeInteger(quorum) || quorum < 0 || quorum > witnessCount) throw new TypeError('verifyAccessLog: quorum must be a whole number from 0 to the number of witnesses');
+  const answered = evidence?.witnesses.filter((w) => w.ok).length ?? 0;
 
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
     .execute(async (trx) => {
-      const keys = new Map<string, JWK>();
-      if (options.trustedKeys) {
-        for (const key of options.trustedKeys) if (key.kid) keys.set(key.kid, key);
-      } else {
-        for (const row of await trx.selectFrom('access_log_keys').select(['kid', 'public_jwk']).execute()) keys.set(row.kid, row.public_jwk as JWK);
-      }
-      const verifier = createCheckpointVerifier((kid) => keys.get(kid));
-      const keySource: AccessLogVerification['keySource'] = options.trustedKeys ? 'trusted' : 'store';
-
-      const chainIds = await listChains(trx);
-      let entries = 0;
-      let checkpoints = 0;
-      const problems: AccessLogProblem[] = [];
-      for (const chainId of chainIds) {
+      const chainIds = new Set(await listChains(trx));
+      for (const chainId of evidence?.byChain.keys() ?? []) chainIds.add(chainId);
+      const reports: ChainReport[] = [];
+      for (const chainId of [...chainIds].sort()) {
         signal?.throwIfAborted();
-        const result = await verifyChain(trx, chainId, verifier, keySource, pageSize, signal);
-        entries += result.entries;
-        checkpoints += result.checkpoints;
-        if (result.problem) problems.push(result.problem);
+        reports.push(await verifyChain(trx, { chainId, origin: `${logName}/${chainId}`, witnessed: evidence?.byChain.get(chainId) ?? [], witnessing: answered > 0, quorum, logKeys, pageSize, signal }));
       }
-      return { chains: chainIds.length, entries, checkpoints, problems, keySource };
+      const problems = [...(evidence?.problems ?? []), ...reports.flatMap((report) => report.problems)];
+      return {
+        chains: reports.length,
+        entries: reports.reduce((sum, report) => sum + report.entries, 0),
+        checkpoints: reports.reduce((sum, report) => sum + report.checkpoints, 0),
+        problems,
+        chainReports: reports,
+        witnesses: evidence?.witnesses ?? [],
+        quorum,
+        proven: witnessCount > 0 && quorum >= 1 && answered >= quorum,
+        keySource: logKeys.length > 0 ? 'pinned' : 'none',
+        uncoveredEntries: reports.reduce((sum, report) => sum + report.uncoveredEntries, 0),
+      } satisfies AccessLogVerification;
     });
 }
 
+interface ChainInput {
+  readonly chainId: string;
+  readonly origin: string;
+  readonly witnessed: readonly WitnessedCheckpoint[];
+  /** Whether at least one witness answered: only then does a chain no witness knows mean anything. */
+  readonly witnessing: boolean;
+  readonly quorum: number;
+  readonly logKeys: readonly NoteVerifier[];
+  readonly pageSize: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+async function verifyChain(trx: Transaction<StoreSchema>, input: ChainInput): Promise<ChainReport> {
+  const { chainId, witnessed, quorum } = input;
+  const db = await checkDbCheckpoints(trx, input, witnessed, input.logKeys, input.pageSize, input.signal);
+  const legacy = db.count === 0 && witnessed.length === 0 && (await hasLegacyCheckpoints(trx, chainId));
+  const witnessedAnchors: TreeAnchor[] = witnessed.map((w) => ({ size: w.checkpoint.size, rootHash: w.checkpoint.rootHash, number: w.number, witnesses: w.cosignedBy, final: w.final }));
+  const anchors = [...witnessedAnchors, ...db.anchors].sort((a, b) => a.size - b.size || a.number - b.number);
+  const quorate = witnessed.filter((w) => w.cosignedBy.length >= Math.max(quorum, 1));
+  const covering = quorate.reduce<WitnessedCheckpoint | undefined>((best, w) => (best === undefined || w.checkpoint.size > best.checkpoint.size ? w : best), undefined);
+  const finals = anchors.filter((a) => a.final);
+  const finalAnchor = finals.find((a) => a.witnesses.length > 0) ?? finals[0];
+  const coveredSize = covering?.checkpoint.size ?? 0;
+
+  const start = await readWalkStart(trx, chainId);
+  const walk = await walkChainEntries(trx, { chainId, start, anchors, finalAnchor, coveredSize, pageSize: input.pageSize, signal: input.signal });
+  const problems: AccessLogProblem[] = [...db.problems, ...walk.problems];
+
+  const highest = [...anchors].sort((a, b) => b.witnesses.length - a.witnesses.length || b.size - a.size || b.number - a.number).find((a) => a.size > walk.headSeq);
+  if (highest) {
+    const what =
+      highest.witnesses.length > 0
+        ? `the witness${highest.witnesses.length > 1 ? 'es' : ''} ${highest.witnesses.join(', ')} cosigned ${highest.size} entries (${checkpointName(highest.number)})`
+        : `the database's own signed ${checkpointName(highest.number)} covers ${highest.size} entries`;
+    problems.push(problem('CHAIN_CUT', chainId, { seq: walk.headSeq + 1, entryId: walk.lastEntryId, checkpoint: highest.number >= 0 ? highest.number : null, detail: `${what}, the database holds ${walk.headSeq}: the chain was cut` }));
+  }
+  // A genuine chain signs checkpoint #0 with the gateway's key and sends it to the witnesses before it serves. If they
+  // never saw it (away at its start), its own checkpoints still carry that key: not covered, not forged.
+  const signedByGateway = input.logKeys.length > 0 && db.signedByPinned > 0 && db.problems.length === 0;
+  if (input.witnessing && witnessed.length === 0 && !legacy && !signedByGateway && (walk.entries > 0 || db.count > 0)) {
+    problems.push(
+      problem('UNWITNESSED_CHAIN', chainId, {
+        seq: start.seq + 1,
+        detail: `no witness knows chain ${chainId} (${walk.entries} entries, ${db.count} checkpoints in the database, none signed by a pinned log key): it is forged`,
+      }),
+    );
+  }
+  const uncovered = Math.max(0, walk.headSeq - Math.max(coveredSize, start.seq));
+  return {
+    chainId,
+    origin: input.origin,
+    entries: walk.entries,
+    retiredSeq: start.seq,
+    headSeq: walk.headSeq,
+    checkpoints: db.count,
+    witnessedSize: coveredSize,
+    witnessedBy: covering?.cosignedBy ?? [],
+    coveredEntries: Math.max(0, Math.min(coveredSize, walk.headSeq) - start.seq),
+    uncoveredEntries: uncovered,
+    firstUncovered: uncovered > 0 ? walk.firstUncovered : null,
+    lifecycle: witnessed.some((w) => w.final) ? 'stopped' : witnessed.length > 0 ? 'started' : 'unwitnessed',
+    legacy,
+    problems: problems.sort((a, b) => a.seq - b.seq),
+  };
+}
+
 /**
- * Every chain the log knows of: registered by a writer, or present in
- * entries, checkpoints or retention records — so a chain whose entries were
- * all removed is still checked. Entries are scanned with a loose index scan
- * (one index probe per chain), not a full scan.
+ * Every chain the database knows of: in entries, registered by a writer,
+ * with checkpoints (old or new) or retention records — so a chain whose
+ * entries were all removed is still checked. Entries are scanned with a
+ * loose index scan (one index probe per chain), not a full scan.
  */
 async function listChains(trx: Transaction<StoreSchema>): Promise<readonly string[]> {
   const { rows } = await sql<{ chain_id: string }>`
@@ -139,196 +183,14 @@ async function listChains(trx: Transaction<StoreSchema>): Promise<readonly strin
     select chain_id from in_entries where chain_id is not null
     union select chain_id from access_log_chains
     union select chain_id from access_log_checkpoints
+    union select chain_id from access_log_tree_checkpoints
     union select chain_id from access_log_detachments
     order by chain_id`.execute(trx);
   return rows.map((row) => row.chain_id);
 }
 
-interface ChainResult {
-  readonly entries: number;
-  readonly checkpoints: number;
-  readonly problem: AccessLogProblem | undefined;
-}
-
-async function verifyChain(
-  trx: Transaction<StoreSchema>,
-  chainId: string,
-  verifier: CheckpointVerifier,
-  keySource: AccessLogVerification['keySource'],
-  pageSize: number,
-  signal: AbortSignal | undefined,
-): Promise<ChainResult> {
-  let problem: AccessLogProblem | undefined;
-  const note = (kind: AccessLogProblemKind, seq: number, entryId: string | null, detail: string) => {
-    if (!problem || seq < problem.seq) problem = { kind, chainId, seq, entryId, detail };
-  };
-
-  const retired = await trx
-    .selectFrom('access_log_detachments')
-    .select(['max_seq', 'max_seq_hash'])
-    .where('chain_id', '=', chainId)
-    .orderBy('max_seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  /** Highest seq retention removed; seqs up to it may be absent. */
-  const retiredSeq = retired ? Number(retired.max_seq) : 0;
-  const instance = await trx.selectFrom('gateway_instances').select('stopped_at').where('id', '=', chainId).executeTakeFirst();
-  const stopped = instance?.stopped_at != null;
-
-  let entries = 0;
-  let checkpoints = 0;
-  let last: { seq: number; hash: string; id: string } | undefined;
-  let finalSeq: number | undefined;
-  /** The lowest valid checkpoint past the last entry, if any. */
-  let beyond: number | undefined;
-  /** Checkpoints up to this seq have been checked. */
-  let checkedUpTo = -1;
-
-  const checkCheckpoints = async (upTo: number, bySeq: ReadonlyMap<number, { id: string; hash: string }>) => {
-    let after: { seq: number; final: boolean } = { seq: checkedUpTo, final: true };
-    for (;;) {
-      signal?.throwIfAborted();
-      const page = await trx
-        .selectFrom('access_log_checkpoints')
-        .selectAll()
-        .where('chain_id', '=', chainId)
-        .where(({ eb, refTuple, tuple }) => eb(refTuple('seq', 'final'), '>', tuple(after.seq, after.final)))
-        .$if(Number.isFinite(upTo), (query) => query.where('seq', '<=', upTo))
-        .orderBy('seq')
-        .orderBy('final')
-        .limit(pageSize)
-        .execute();
-      for (const checkpoint of page) {
-        checkpoints += 1;
-        await checkCheckpoint(checkpoint, bySeq);
-      }
-      if (page.length < pageSize) break;
-      const tail = page.at(-1)!;
-      after = { seq: Number(tail.seq), final: tail.final };
-    }
-    checkedUpTo = upTo;
-  };
-
-  const checkCheckpoint = async (checkpoint: Selectable<AccessLogCheckpointsTable>, bySeq: ReadonlyMap<number, { id: string; hash: string }>) => {
-    const seq = Number(checkpoint.seq);
-    const entry = bySeq.get(seq);
-    const verdict =
-      seq === 0 && checkpoint.hash !== GENESIS_HASH
-        ? 'CLAIMS_DIFFER'
-        : await verifier.check(checkpoint.jws, checkpoint.kid, { chainId, seq, hash: checkpoint.hash, signedAt: checkpoint.signed_at, final: checkpoint.final });
-    if (verdict !== 'VALID') {
-      const at = entry?.id ?? null;
-      if (verdict === 'UNKNOWN_KEY') note('UNKNOWN_KEY', seq, at, `checkpoint at seq ${seq} is signed with key ${checkpoint.kid}, which ${keySource === 'trusted' ? 'the trusted key set' : "the log's key table"} does not have`);
-      else if (verdict === 'BAD_SIGNATURE') note('BAD_CHECKPOINT', seq, at, `checkpoint at seq ${seq}: its signature does not verify with key ${checkpoint.kid}`);
-      else note('BAD_CHECKPOINT', seq, at, `checkpoint at seq ${seq}: the signed statement differs from the stored checkpoint`);
-      return;
-    }
-    if (checkpoint.final) finalSeq = Math.max(finalSeq ?? 0, seq);
-    if (seq === 0) return;
-    if (entry) {
-      if (entry.hash !== checkpoint.hash) note('EDITED', seq, entry.id, `entry ${seq} differs from the signed checkpoint at that seq`);
-    } else if (seq <= retiredSeq) {
-      // Retention took it; the signature was all there was to check.
-    } else if (last !== undefined && seq <= last.seq) {
-      note('MISSING', seq, null, `entry ${seq} under a signed checkpoint is missing`);
-    } else {
-      beyond = Math.min(beyond ?? seq, seq);
-    }
-  };
-
-  // Keyset on (seq, id), not seq alone, so a duplicated seq split across two pages is still seen twice.
-  let cursor: { seq: number; id: string } = { seq: 0, id: '00000000-0000-0000-0000-000000000000' };
-  for (;;) {
-    signal?.throwIfAborted();
-    const rows = await trx
-      .selectFrom('access_log')
-      .selectAll()
-      .where('chain_id', '=', chainId)
-      .where(({ eb, refTuple, tuple }) => eb(refTuple('seq', 'id'), '>', tuple(cursor.seq, cursor.id)))
-      .orderBy('seq')
-      .orderBy('id')
-      .limit(pageSize)
-      .execute();
-    if (rows.length === 0) break;
-    const records = rows.map(recordFromRow);
-    const indexed = await subjectIndex(trx, records);
-    const bySeq = new Map<number, { id: string; hash: string }>();
-
-    for (const record of records) {
-      entries += 1;
-      const { seq, id } = record;
-      if (hashAccessLogRecord(record) !== record.hash) note('EDITED', seq, id, `entry ${seq} does not match its hash`);
-      if (!sameSubjects(record, indexed.get(id))) note('EDITED', seq, id, `entry ${seq}'s subject index rows differ from its subjects`);
-      if (last && seq === last.seq) {
-        note('EDITED', seq, id, `seq ${seq} appears twice`);
-        continue;
-      }
-      const expected = (last?.seq ?? 0) + 1;
-      if (seq > expected && seq - 1 > retiredSeq) {
-        const firstMissing = Math.max(expected, retiredSeq + 1);
-        note('MISSING', firstMissing, id, `entries ${firstMissing}–${seq - 1} are missing before entry ${seq}`);
-      }
-      if (seq === 1) {
-        if (record.prevHash !== GENESIS_HASH) note('EDITED', seq, id, 'the first entry does not start the chain');
-      } else if (last && last.seq === seq - 1) {
-        // The successor committed to its predecessor's hash; if they disagree, the predecessor was rewritten.
-        if (record.prevHash !== last.hash) note('EDITED', last.seq, last.id, `entry ${last.seq} differs from what entry ${seq} links to`);
-      } else if (retired && seq - 1 === retiredSeq && record.prevHash !== retired.max_seq_hash) {
-        note('EDITED', seq, id, `entry ${seq} does not link to the last retired entry`);
-      }
-      if (finalSeq !== undefined && seq > finalSeq) note('EDITED', seq, id, `entry ${seq} follows the chain's final checkpoint`);
-      bySeq.set(seq, { id, hash: record.hash });
-      last = { seq, hash: record.hash, id };
-    }
-    const tail = rows.at(-1)!;
-    cursor = { seq: Number(tail.seq), id: tail.id };
-    await checkCheckpoints(cursor.seq, bySeq);
-    // A final checkpoint found on this page makes later entries suspicious; re-check those already on it.
-    if (finalSeq !== undefined) for (const [seq, entry] of bySeq) if (seq > finalSeq) note('EDITED', seq, entry.id, `entry ${seq} follows the chain's final checkpoint`);
-  }
-
-  // What is left of the checkpoints lies beyond the last entry: the chain went further than what remains.
-  await checkCheckpoints(Number.POSITIVE_INFINITY, new Map());
-  const end = Math.max(last?.seq ?? 0, retiredSeq);
-  if (beyond !== undefined) {
-    note('CHAIN_CUT', end + 1, last?.id ?? null, `a signed checkpoint is at seq ${beyond} but the chain ends at ${end}`);
-  } else if (stopped && finalSeq === undefined) {
-    note('CHAIN_CUT', end + 1, last?.id ?? null, 'the instance stopped but the chain has no signed final checkpoint');
-  }
-  return { entries, checkpoints, problem };
-}
-
-/** The subject index rows of a page of entries, by entry id (the time range prunes partitions). */
-async function subjectIndex(trx: Transaction<StoreSchema>, records: readonly AccessLogRecord[]): Promise<ReadonlyMap<string, Set<string>>> {
-  const times = records.map((record) => record.entry.occurredAt.getTime());
-  const rows = await trx
-    .selectFrom('access_log_subjects')
-    .select(['entry_id', 'subject_kind', 'subject_id'])
-    .where(
-      'entry_id',
-      'in',
-      records.map((record) => record.id),
-    )
-    .where('occurred_at', '>=', new Date(Math.min(...times)))
-    .where('occurred_at', '<=', new Date(Math.max(...times)))
-    .execute();
-  const index = new Map<string, Set<string>>();
-  for (const row of rows) {
-    let subjects = index.get(row.entry_id);
-    if (!subjects) index.set(row.entry_id, (subjects = new Set()));
-    subjects.add(subjectKey(row.subject_kind, row.subject_id));
-  }
-  return index;
-}
-
-function sameSubjects(record: AccessLogRecord, indexed: ReadonlySet<string> | undefined): boolean {
-  const listed = record.entry.subjects;
-  if (!Array.isArray(listed)) return false;
-  const expected = new Set(listed.map((subject) => subjectKey(subject?.kind, subject?.id)));
-  const actual = indexed ?? new Set<string>();
-  return expected.size === actual.size && [...expected].every((key) => actual.has(key));
-}
-
-function subjectKey(kind: unknown, id: unknown): string {
-  return `${String(kind)}\u0000${String(id)}`;
+/** A chain that only the old JWS checkpoints cover: written before the tree and the witnesses. */
+async function hasLegacyCheckpoints(trx: Transaction<StoreSchema>, chainId: string): Promise<boolean> {
+  const row = await trx.selectFrom('access_log_checkpoints').select('chain_id').where('chain_id', '=', chainId).limit(1).executeTakeFirst();
+  return row !== undefined;
 }

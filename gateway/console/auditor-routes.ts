@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import type { JWK } from 'jose';
 import type { Principal, Role } from '../../policies/principal.ts';
 import type { AccessOutcome, DataSubject } from '../access-log/access-log-entry.ts';
 import { MAX_READ_PAGE_SIZE, type AccessLogFilters, type AuditedAccessLogItem } from '../access-log/access-log-reader.ts';
-import { verifyAccessLog } from '../access-log/verify-access-log.ts';
+import { verifyAccessLog, type VerifyAccessLogOptions } from '../access-log/verify-access-log.ts';
 import { canonicalJson } from '../access-log/canonical-json.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { accessLogCsvCells, ACCESS_LOG_CSV_COLUMNS, csvLine } from './access-log-csv.ts';
@@ -34,8 +33,8 @@ export interface AuditorRoutesDeps {
   readonly readLog: ReadLogAsLogged;
   readonly trail: ConsoleAuditTrail;
   readonly db: Parameters<typeof verifyAccessLog>[0];
-  /** The gateway's published checkpoint keys: verification trusts these, not the log's own key table. */
-  readonly trustedKeys?: readonly JWK[];
+  /** The witnesses (and quorum) and the log keys pinned outside the database: what a verification run proves against. */
+  readonly verifyOptions?: Pick<VerifyAccessLogOptions, 'witnesses' | 'quorum' | 'logKeys' | 'logName'>;
   readonly render: RenderPage;
   readonly base: string;
   readonly exportMaxEntries?: number;
@@ -133,12 +132,12 @@ export function createAuditorRoutes(deps: AuditorRoutesDeps): Hono<ConsoleEnv> {
 
   app.post('/audit/verify', async (c) => {
     const viewer = signedInAs(c, AUDITORS);
-    const result = await verifyAccessLog(deps.db, { ...(deps.trustedKeys ? { trustedKeys: deps.trustedKeys } : {}), signal: AbortSignal.timeout(DEFAULT_VERIFY_TIMEOUT_MS) });
+    const result = await verifyAccessLog(deps.db, { ...deps.verifyOptions, signal: AbortSignal.timeout(DEFAULT_VERIFY_TIMEOUT_MS) });
     await trail.record({
       action: 'VERIFY',
       outcome: 'DONE',
       actor: viewer,
-      detail: { chains: result.chains, entries: result.entries, checkpoints: result.checkpoints, problems: result.problems.length, keySource: result.keySource },
+      detail: { chains: result.chains, entries: result.entries, checkpoints: result.checkpoints, problems: result.problems.length, keySource: result.keySource, proven: result.proven, uncovered: result.uncoveredEntries },
       requestId: requestIdOf(c.req.raw),
     });
     c.set('here', `${base}/audit/verify`);

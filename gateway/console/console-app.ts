@@ -12,14 +12,13 @@ import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { DevIssuer } from '../auth/dev-issuer.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
-import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
 import type { ReceiptSource } from '../access-log/receipt-source.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createAuditorRoutes } from './auditor-routes.ts';
+import { createAuditorRoutes, type AuditorRoutesDeps } from './auditor-routes.ts';
 import { createCitizenRoutes } from './citizen-routes.ts';
 import { createConsoleAuditTrail, type ConsoleAuditTrail } from './console-audit-trail.ts';
 import { createLogReads } from './console-log-reads.ts';
@@ -101,7 +100,7 @@ export interface ConsoleDeps {
    * checkpoint keys that verification trusts, and where entries' receipts come
    * from (citizens' and data officers' pages). Without it those pages are absent.
    */
-  readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly trustedKeys?: readonly JWK[]; readonly receipts?: ReceiptSource };
+  readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly verifyOptions?: AuditorRoutesDeps['verifyOptions']; readonly receipts?: ReceiptSource };
 }
 
 /**
@@ -285,7 +284,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
   const witnessName = createWitnessNamer(deps.witnessNames);
-  if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.trustedKeys ? { trustedKeys: deps.accessLog.trustedKeys } : {}) }));
+  if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
   if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render, witnessName }));
   app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
 

@@ -11,9 +11,10 @@ import type { CliIo } from '../cli-io.ts';
 import { openStore, type Store } from '../../store/store.ts';
 import { createAccessLogWriter, type AppendedEntry } from '../../access-log/access-log-writer.ts';
 import { exportAccessLog } from '../../access-log/export-access-log.ts';
-import type { CheckpointSigner } from '../../access-log/access-log-checkpoint.ts';
+import { generateNoteKey, parseSignerKey, type NoteSigner } from '../../../packages/isthmus-log-proofs/src/index.ts';
+import { DEFAULT_LOG_NAME } from '../../access-log/log-tree-note-key.ts';
 import { createScratchDatabase } from '../../../test/support/test-stores.ts';
-import { createTestSigner, sampleEntry } from '../../../test/support/access-log-fixtures.ts';
+import { sampleEntry } from '../../../test/support/access-log-fixtures.ts';
 
 /** Runs the CLI in-process and collects what it printed. */
 async function run(argv: readonly string[], env: Record<string, string>, stdout?: Writable) {
@@ -28,8 +29,8 @@ async function run(argv: readonly string[], env: Record<string, string>, stdout?
   return { code, out, err };
 }
 
-async function writeEntries(store: Store, signer: CheckpointSigner, chainId: string, count: number): Promise<AppendedEntry[]> {
-  const writer = createAccessLogWriter({ db: store.db, chainId, signer, checkpointEvery: 10, maxBatch: 10 });
+async function writeEntries(store: Store, noteSigner: NoteSigner, chainId: string, count: number): Promise<AppendedEntry[]> {
+  const writer = createAccessLogWriter({ db: store.db, chainId, noteSigner, checkpointEvery: 10, maxBatch: 10 });
   const start = Date.now() - count * 1_000;
   const appended: AppendedEntry[] = [];
   for (let index = 0; index < count; index++) appended.push(await writer.append(sampleEntry({ occurredAt: new Date(start + index * 1_000) })));
@@ -40,16 +41,16 @@ async function writeEntries(store: Store, signer: CheckpointSigner, chainId: str
 describe('isthmus log on the embedded store', () => {
   let dir: string;
   let env: Record<string, string>;
-  let signer: CheckpointSigner;
+  let noteSigner: NoteSigner;
   let appended: AppendedEntry[];
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'isthmus-log-cli-'));
     env = { ISTHMUS_DATA_DIR: join(dir, 'data') };
-    signer = await createTestSigner();
+    noteSigner = parseSignerKey(generateNoteKey(DEFAULT_LOG_NAME).signerKey);
     const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
     try {
       await store.migrate();
-      appended = await writeEntries(store, signer, 'gw-cli', 30);
+      appended = await writeEntries(store, noteSigner, 'gw-cli', 30);
     } finally {
       await store.close();
     }
@@ -58,27 +59,39 @@ describe('isthmus log on the embedded store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('verifies an intact log', async () => {
+  it('verifies an intact log, and says plainly that without witnesses nothing was proven', async () => {
     const result = await run(['log', 'verify'], env);
-    expect(result).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n' });
-    expect(result.err).toMatch(/--jwks/);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('ok: 30 entries in 1 chains\n');
+    expect(result.out).toMatch(/^chain gw-cli: 30 entries \(seq 1–30\); no witnessed checkpoint covers it; 30 not yet covered \(from seq 1, entry \S+\); start not witnessed\n/);
+    expect(result.err).toContain('nothing was proven against evidence outside the database');
+    expect(result.err).toContain('checkpoint signatures were not checked');
+    // What production runs: without a quorum of witnesses, that is a failure.
+    const strict = await run(['log', 'verify', '--require-witnesses'], env);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toContain('ok: 30 entries in 1 chains\n');
   });
 
-  it('verifies against a JWKS file', async () => {
-    const jwks = join(dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [signer.publicJwk] }));
-    expect(await run(['log', 'verify', '--jwks', jwks], env)).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n', err: '' });
-    const other = join(dir, 'other.json');
-    writeFileSync(other, JSON.stringify({ keys: [(await createTestSigner(signer.kid)).publicJwk] }));
-    const refused = await run(['log', 'verify', '--jwks', other], env);
+  it('checks checkpoint signatures against the log keys in a file (the published JSON, or vkeys one a line)', async () => {
+    const published = join(dir, 'log-keys.json');
+    writeFileSync(published, JSON.stringify({ logName: DEFAULT_LOG_NAME, keys: [{ vkey: noteSigner.verifierKey, current: true, firstUsedAt: new Date().toISOString() }], witnesses: [], quorum: 0 }));
+    const ok = await run(['log', 'verify', '--log-keys', published], env);
+    expect(ok.code).toBe(0);
+    expect(ok.err).not.toContain('checkpoint signatures were not checked');
+    const lines = join(dir, 'log-keys.txt');
+    writeFileSync(lines, `# the gateway's log key\n${noteSigner.verifierKey}\n`);
+    expect((await run(['log', 'verify', '--log-keys', lines], env)).code).toBe(0);
+    const stranger = join(dir, 'stranger.txt');
+    writeFileSync(stranger, `${parseSignerKey(generateNoteKey(DEFAULT_LOG_NAME).signerKey).verifierKey}\n`);
+    const refused = await run(['log', 'verify', '--log-keys', stranger], env);
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/^BAD_CHECKPOINT chain=gw-cli seq=10 entry=\S+: checkpoint at seq 10: its signature does not verify with key /);
+    expect(refused.out).toMatch(/^UNKNOWN_KEY chain=gw-cli checkpoint=#0: checkpoint #0 \(size 0\) is signed by isthmus\.demo-city\/access-log \(key id [0-9a-f]{8}\), which is not a pinned log key/m);
   });
 
-  it('verifies against a JWKS URL, and says in its own words what is wrong with a key set', async () => {
+  it('reads log keys from a URL, and says in its own words what is wrong with a key list', async () => {
     const served = new Map<string, { status: number; body: string }>([
-      ['/jwks.json', { status: 200, body: JSON.stringify({ keys: [signer.publicJwk] }) }],
-      ['/gone.json', { status: 404, body: '{}' }],
+      ['/.well-known/isthmus-log-keys', { status: 200, body: JSON.stringify({ logName: DEFAULT_LOG_NAME, keys: [{ vkey: noteSigner.verifierKey }] }) }],
+      ['/gone', { status: 404, body: '{}' }],
     ]);
     const server: Server = createServer((request, response) => {
       const answer = served.get(request.url ?? '') ?? { status: 404, body: '' };
@@ -87,31 +100,25 @@ describe('isthmus log on the embedded store', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      expect(await run(['log', 'verify', '--jwks', `${base}/jwks.json`], env)).toMatchObject({ code: 0, out: 'ok: 30 entries in 1 chains\n', err: '' });
-
+      expect(await run(['log', 'verify', '--log-keys', `${base}/.well-known/isthmus-log-keys`], env)).toMatchObject({ code: 0 });
       const file = (name: string, text: string) => {
         writeFileSync(join(dir, name), text);
         return join(dir, name);
       };
-      const stranger = (await createTestSigner()).publicJwk;
       const cases: readonly [string, string, RegExp][] = [
-        ['an unreachable URL', 'http://127.0.0.1:1/jwks.json', /^isthmus log verify: cannot fetch the JWKS http:\/\/127\.0\.0\.1:1\/jwks\.json \(connection failed\) \(JWKS_UNREACHABLE\)\n$/],
-        ['a URL that answers 404', `${base}/gone.json`, /cannot fetch the JWKS .*\/gone\.json \(HTTP 404\) \(JWKS_UNREACHABLE\)/],
-        ['a file that is not there', join(dir, 'missing.json'), /cannot read the JWKS file .*missing\.json \(no such file\) \(JWKS_UNREACHABLE\)/],
-        ['a file that is not JSON', file('not-json.json', '<html>keys</html>'), /the JWKS .*not-json\.json is not JSON \(JWKS_NOT_JSON\)/],
-        ['JSON that is no key set', file('object.json', '{"kty":"EC"}'), /is not a key set: it has no "keys" array \(JWKS_INVALID\)/],
-        ['an empty key set', file('empty.json', '{"keys":[]}'), /the JWKS .*empty\.json has no keys, so no checkpoint can be checked against it \(JWKS_EMPTY\)/],
+        ['an unreachable URL', 'http://127.0.0.1:1/keys', /^isthmus log verify: cannot fetch the log keys http:\/\/127\.0\.0\.1:1\/keys \(connection failed\) \(LOG_KEYS_UNREACHABLE\)\n$/],
+        ['a URL that answers 404', `${base}/gone`, /cannot fetch the log keys .*\/gone \(HTTP 404\) \(LOG_KEYS_UNREACHABLE\)/],
+        ['a file that is not there', join(dir, 'missing.json'), /cannot read the log keys file .*missing\.json \(no such file\) \(LOG_KEYS_UNREACHABLE\)/],
+        ['JSON that is not valid', file('broken.json', '{"keys": ['), /the log keys .*broken\.json are not valid JSON \(LOG_KEYS_INVALID\)/],
+        ['JSON without keys', file('object.json', '{"logName":"x"}'), /have no "keys" list \(LOG_KEYS_INVALID\)/],
+        ['an empty list', file('empty.json', '{"keys":[]}'), /hold no key, so no checkpoint can be checked against them \(LOG_KEYS_EMPTY\)/],
+        ['a line that is no key', file('junk.txt', 'not a key\n'), /key 1 of the log keys .*junk\.txt is not "<name>\+<8 hex id>\+<base64 key>" \(LOG_KEYS_INVALID\)/],
       ];
       for (const [what, source, message] of cases) {
-        const result = await run(['log', 'verify', '--jwks', source], env);
+        const result = await run(['log', 'verify', '--log-keys', source], env);
         expect({ what, code: result.code, out: result.out }).toEqual({ what, code: 1, out: '' });
         expect(result.err, what).toMatch(message);
       }
-
-      // A set without the checkpoints' key: every chain says so, naming the key.
-      const lacking = await run(['log', 'verify', '--jwks', file('lacking.json', JSON.stringify({ keys: [stranger] }))], env);
-      expect(lacking.code).toBe(1);
-      expect(lacking.out).toMatch(new RegExp(`^UNKNOWN_KEY chain=gw-cli seq=10 entry=\\S+: checkpoint at seq 10 is signed with key ${signer.kid}, which the trusted key set does not have\n`));
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -149,7 +156,7 @@ describe('isthmus log on the embedded store', () => {
   });
 
   it('refuses bad usage with exit code 2', async () => {
-    for (const argv of [['log'], ['log', 'nope'], ['log', 'export', '--format', 'jsonl'], ['log', 'export', '--since', 'last week', '--format', 'jsonl'], ['log', 'export', '--since', '2026-01-01', '--format', 'csv'], ['log', 'verify', '--bogus'], ['log', 'verify', '--jwks'], ['log', '--bogus']]) {
+    for (const argv of [['log'], ['log', 'nope'], ['log', 'export', '--format', 'jsonl'], ['log', 'export', '--since', 'last week', '--format', 'jsonl'], ['log', 'export', '--since', '2026-01-01', '--format', 'csv'], ['log', 'verify', '--bogus'], ['log', 'verify', '--log-keys'], ['log', 'verify', '--witness', 'nope'], ['log', 'verify', '--quorum', '1'], ['log', '--bogus']]) {
       expect((await run(argv, env)).code, argv.join(' ')).toBe(2);
     }
     expect((await run(['log', 'verify', '--bogus'], env)).err).toMatch(/^isthmus log: Unknown option '--bogus'\n/);
@@ -189,6 +196,7 @@ describe('isthmus log on the embedded store', () => {
     expect(result.code).toBe(1);
     expect(result.out).toContain(`EDITED chain=gw-cli seq=5 entry=${appended[4]!.id}:`);
     expect(result.out).toMatch(/1 of 1 chains have problems \(30 entries checked\)/);
+    expect(result.out).toContain(`entry ${appended[4]!.id} (seq 5) does not match its hash: its content was changed`);
   });
 
   it('says when there is no embedded database', async () => {
@@ -203,7 +211,7 @@ describe('exportAccessLog', () => {
     const store = await openStore({ kind: 'pglite' });
     try {
       await store.migrate();
-      const appended = await writeEntries(store, await createTestSigner(), 'gw-export', 23);
+      const appended = await writeEntries(store, parseSignerKey(generateNoteKey(DEFAULT_LOG_NAME).signerKey), 'gw-export', 23);
       const seen: string[] = [];
       for await (const record of exportAccessLog(store.db, { since: new Date(0), pageSize: 4 })) seen.push(record.id);
       expect(seen).toEqual(appended.map((entry) => entry.id));
@@ -220,11 +228,13 @@ describe.skipIf(!process.env.DATABASE_URL)('isthmus log on PostgreSQL', () => {
       const store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
       try {
         await store.migrate();
-        await writeEntries(store, await createTestSigner(), 'gw-pg-cli', 12);
+        await writeEntries(store, parseSignerKey(generateNoteKey(DEFAULT_LOG_NAME).signerKey), 'gw-pg-cli', 12);
       } finally {
         await store.close();
       }
-      expect(await run(['log', 'verify'], { DATABASE_URL: scratch.url })).toMatchObject({ code: 0, out: 'ok: 12 entries in 1 chains\n' });
+      const verified = await run(['log', 'verify'], { DATABASE_URL: scratch.url });
+      expect(verified.code).toBe(0);
+      expect(verified.out).toContain('ok: 12 entries in 1 chains\n');
       const exported = await run(['log', 'export', '--since', '2000-01-01T00:00:00Z', '--format', 'jsonl'], { DATABASE_URL: scratch.url });
       expect(exported.out.trimEnd().split('\n')).toHaveLength(12);
     } finally {

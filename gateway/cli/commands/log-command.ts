@@ -1,30 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import type { JWK } from 'jose';
 import type { CliCommand, CliIo } from '../cli-io.ts';
 import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 import { loadConfig } from '../../config/config.ts';
 import { openStore, type Store } from '../../store/store.ts';
 import { StoreLockedError } from '../../store/store-error.ts';
-import { verifyAccessLog } from '../../access-log/verify-access-log.ts';
+import { verifyCommand, VERIFY_HELP, VERIFY_SYNOPSIS } from './log-command-verify.ts';
 import { exportAccessLog } from '../../access-log/export-access-log.ts';
 import { accessLogRecordJson } from '../../access-log/access-log-record.ts';
-import { ACCESS_LOG_JWKS_PATH, AccessLogJwksError, loadAccessLogJwks } from '../../access-log/access-log-jwks.ts';
 
-const USAGE = `usage: isthmus log verify [--jwks <url or file>]
+const USAGE = `usage: ${VERIFY_SYNOPSIS}
        isthmus log export --since <ISO date> [--until <ISO date>] --format jsonl
 
-verify   walks every hash chain of the access log and checks its checkpoints;
-         prints "ok: N entries in M chains" (exit 0) or the first problem of
-         each broken chain with the entry id (exit 1).
-         --jwks  the gateway's published checkpoint keys, e.g.
-                 http://127.0.0.1:4000${ACCESS_LOG_JWKS_PATH}, or a
-                 copy of them in a file: checkpoint signatures are then
-                 checked against them rather than against the keys recorded
-                 in the log's own database. A key set that cannot be read,
-                 is not JSON or is empty stops the check (exit 1).
-export   streams entries that occurred in [since, until) as JSON lines to stdout.
+${VERIFY_HELP}export   streams entries that occurred in [since, until) as JSON lines to stdout.
 
 The log is read from DATABASE_URL, or from the embedded database under
 ISTHMUS_DATA_DIR. One process owns an embedded database at a time: while a
@@ -47,31 +36,20 @@ export const logCommand: CliCommand = async (argv, io) => {
 };
 
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parse(argv, { jwks: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, io);
+  const args = parse(
+    argv,
+    {
+      witness: { type: 'string', multiple: true },
+      quorum: { type: 'string' },
+      'log-keys': { type: 'string' },
+      'require-witnesses': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    io,
+  );
   if (typeof args === 'number') return args;
-  let trustedKeys: readonly JWK[] | undefined;
-  if (typeof args.jwks === 'string') {
-    try {
-      trustedKeys = await loadAccessLogJwks(args.jwks, { signal: AbortSignal.timeout(60_000) });
-    } catch (error) {
-      if (!(error instanceof AccessLogJwksError)) throw error;
-      io.stderr.write(`isthmus log verify: ${error.message} (${error.code})\n`);
-      return 1;
-    }
-  }
-  return withStore(io, 'verify', async (store) => {
-    const result = await verifyAccessLog(store.db, { ...(trustedKeys && { trustedKeys }) });
-    if (result.problems.length === 0) {
-      io.stdout.write(`ok: ${result.entries} entries in ${result.chains} chains\n`);
-      if (result.keySource === 'store') io.stderr.write('note: checkpoint signatures were checked against keys recorded in the database; pass --jwks to check them against the published keys\n');
-      return 0;
-    }
-    for (const problem of result.problems) {
-      io.stdout.write(`${problem.kind} chain=${problem.chainId} seq=${problem.seq} entry=${problem.entryId ?? '-'}: ${problem.detail}\n`);
-    }
-    io.stdout.write(`${result.problems.length} of ${result.chains} chains have problems (${result.entries} entries checked)\n`);
-    return 1;
-  });
+  return verifyCommand(args, io, (run) => withStore(io, 'verify', run));
 }
 
 async function exportLog(argv: readonly string[], io: CliIo): Promise<number> {
@@ -135,9 +113,9 @@ async function withStore(io: CliIo, name: string, run: (store: Store) => Promise
   }
 }
 
-function parse(argv: readonly string[], options: ParseArgsOptionsConfig, io: CliIo): Record<string, string | boolean | undefined> | number {
+function parse(argv: readonly string[], options: ParseArgsOptionsConfig, io: CliIo): Record<string, string | boolean | readonly string[] | undefined> | number {
   try {
-    const values = parseCliArgs(argv, options).values as Record<string, string | boolean | undefined>;
+    const values = parseCliArgs(argv, options).values as Record<string, string | boolean | readonly string[] | undefined>;
     if (values.help) {
       io.stdout.write(USAGE);
       return 0;
@@ -151,7 +129,7 @@ function parse(argv: readonly string[], options: ParseArgsOptionsConfig, io: Cli
 }
 
 /** An ISO date or instant; `null` when malformed, undefined when absent. */
-function instant(value: string | boolean | undefined): Date | null | undefined {
+function instant(value: string | boolean | readonly string[] | undefined): Date | null | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return null;
   const date = new Date(value);

@@ -14,9 +14,10 @@ export function renderAuditVerifyPage(ctx: PageContext, result: AccessLogVerific
       : html`<section aria-labelledby="verify-result" class="notice ${result.problems.length === 0 ? 'ok' : 'refusal'}" role="status">
           <h2 id="verify-result">${result.problems.length === 0 ? t.t('auditor.verify.intact') : t.t('auditor.verify.broken', { count: result.problems.length })}</h2>
           <p>${t.t('auditor.verify.counts', { chains: result.chains, entries: result.entries, checkpoints: result.checkpoints })}</p>
+          <p>${result.proven ? t.t('auditor.verify.proven', { witnesses: result.witnesses.filter((w) => w.ok).map((w) => w.name).join(', '), uncovered: result.uncoveredEntries }) : t.t('auditor.verify.unproven')}</p>
           <p>${t.t(`auditor.verify.keys.${result.keySource}`)}</p>
           ${result.problems.length === 0
             ? ''
-            : html`<ul>${result.problems.map((problem) => html`<li>${t.t(`auditor.verify.problem.${problem.kind}`)} — <code>${problem.chainId}</code> #${problem.seq}${problem.entryId ? html` · <a href="${base}/audit/log/${problem.entryId}">${t.t('auditor.log.open')}</a>` : ''}</li>`)}</ul>`}
+            : html`<ul>${result.problems.map((problem) => html`<li>${t.t(`auditor.verify.problem.${problem.kind}`)} — <code>${problem.chainId}</code> #${problem.seq} ${problem.detail}${problem.entryId ? html` · <a href="${base}/audit/log/${problem.entryId}">${t.t('auditor.log.open')}</a>` : ''}</li>`)}</ul>`}
         </section>`}`;
 }

@@ -6,6 +6,7 @@ import * as accessLogAppend from './0004-access-log-append.ts';
 import * as consoleAudit from './0005-console-audit.ts';
 import * as gatewayRole from './0006-gateway-role.ts';
 import * as accessLogTree from './0007-access-log-tree.ts';
+import * as accessLogDetachmentFrontier from './0008-access-log-detachment-frontier.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-console-audit': consoleAudit,
   '0006-gateway-role': gatewayRole,
   '0007-access-log-tree': accessLogTree,
+  '0008-access-log-detachment-frontier': accessLogDetachmentFrontier,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
