@@ -1,6 +1,7 @@
 import type { ConsolePersona, LocalName } from '../gateway/console/console-persona.ts';
 import type { CityPerson } from './data/generate-city.ts';
 import { DEMO_CONSUMERS } from './demo-agreements.ts';
+import { DEMO_WITNESS_NAME } from './demo-witness.ts';
 
 /** What the demo city hands the console: who can sign in through the persona picker, the names of its consumer bureaus, what its purposes mean, and what it calls its log's witnesses. */
 export interface DemoConsole {
@@ -10,8 +11,6 @@ export interface DemoConsole {
   readonly witnessNames: ReadonlyMap<string, LocalName>;
 }
 
-/** The demo's witness key name (the audit office runs it), as receipts name it. */
-export const DEMO_WITNESS_NAME = 'audit-office.demo-city';
 
 /** The console app every staff persona's token names. */
 const CONSOLE_APP = 'isthmus-console';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyReceipt, type LogReceipt } from '../packages/isthmus-log-proofs/src/index.ts';
 import { startWitness, type RunningWitness } from '../packages/isthmus-witness/src/index.ts';
 import { sampleResident } from '../examples/demo-city.ts';
-import { DEMO_WITNESS_NAME } from '../examples/demo-console.ts';
+import { DEMO_WITNESS_NAME } from '../examples/demo-witness.ts';
 import { openLogNoteKey } from '../gateway/access-log/log-tree-note-key.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
