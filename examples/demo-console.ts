@@ -1,13 +1,16 @@
 import type { ConsolePersona, LocalName } from '../gateway/console/console-persona.ts';
 import type { CityPerson } from './data/generate-city.ts';
 import { DEMO_CONSUMERS } from './demo-agreements.ts';
+import { DEMO_WITNESS_NAME } from './demo-witness.ts';
 
-/** What the demo city hands the console: who can sign in through the persona picker, the names of its consumer bureaus, and what its purposes mean. */
+/** What the demo city hands the console: who can sign in through the persona picker, the names of its consumer bureaus, what its purposes mean, and what it calls its log's witnesses. */
 export interface DemoConsole {
   readonly personas: readonly ConsolePersona[];
   readonly bureauNames: ReadonlyMap<string, LocalName>;
   readonly purposeNames: ReadonlyMap<string, LocalName>;
+  readonly witnessNames: ReadonlyMap<string, LocalName>;
 }
+
 
 /** The console app every staff persona's token names. */
 const CONSOLE_APP = 'isthmus-console';
@@ -19,6 +22,9 @@ const BUREAU_NAMES: ReadonlyMap<string, LocalName> = new Map([
   [DEMO_CONSUMERS.citizenApp.bureau, { zh: '市政务服务中心', en: 'Municipal Government Service Centre' }],
   ['audit-office', { zh: '市审计局', en: 'Municipal Audit Office' }],
 ]);
+
+/** The access log's witnesses as a citizen reads their names on a receipt. */
+const WITNESS_NAMES: ReadonlyMap<string, LocalName> = new Map([[DEMO_WITNESS_NAME, { zh: '市审计局', en: 'Municipal Audit Office' }]]);
 
 /** The purposes the demo's agreements name, as a citizen reads them. */
 const PURPOSE_NAMES: ReadonlyMap<string, LocalName> = new Map([
@@ -48,6 +54,7 @@ export function demoConsole(resident: CityPerson): DemoConsole {
   return {
     bureauNames: BUREAU_NAMES,
     purposeNames: PURPOSE_NAMES,
+    witnessNames: WITNESS_NAMES,
     personas: [
       staff('hrss-officer', { zh: '李娜', en: 'Li Na' }, 'human-resources-social-security', 'li.na@hrss', 'data_officer'),
       staff('public-security-officer', { zh: '王磊', en: 'Wang Lei' }, 'public-security', 'wang.lei@public-security', 'data_officer'),

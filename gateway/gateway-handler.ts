@@ -12,6 +12,8 @@ import { createRequestListener } from './http/request-listener.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
+import { createReceiptSource, DEFAULT_RECEIPT_CHECK_AFTER_MS } from './access-log/receipt-source.ts';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './access-log/access-log-writer.ts';
 import { createConsole } from './console/console-app.ts';
 import { readAgreementUse } from './access-log/agreement-use.ts';
 import type { ConsolePersona, LocalName } from './console/console-persona.ts';
@@ -32,6 +34,8 @@ export interface GatewayHandlerOptions {
     readonly bureauNames?: ReadonlyMap<string, LocalName>;
     /** What the purposes agreements name mean, in both languages. */
     readonly purposeNames?: ReadonlyMap<string, LocalName>;
+    /** What the city calls its log's witnesses (by key name), for the receipts' words. */
+    readonly witnessNames?: ReadonlyMap<string, LocalName>;
     /**
      * The console's clock (pages, decisions, which delayed reads citizens see); a test that must see a disclosure delay end passes its own.
      * Sessions keep the real clock: the tokens they hold expire by it.
@@ -133,12 +137,20 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       reloadCatalogue,
     }),
   );
-  app.route('/admin/api', createAccessLogApi({ db: store.db, writer: resources.accessLog, authenticate, log }));
+  // Receipts count a checkpoint once the configured quorum cosigned it (none configured: the log's signature alone, and the receipt says so).
+  // Without witnesses the writer checkpoints only every minute: a pending receipt is worth looking for again after that.
+  const receipts = createReceiptSource({
+    db: store.db,
+    quorum: config.witnessQuorum,
+    checkAfterMs: config.witnesses.length > 0 ? DEFAULT_RECEIPT_CHECK_AFTER_MS : DEFAULT_CHECKPOINT_INTERVAL_MS + DEFAULT_RECEIPT_CHECK_AFTER_MS,
+  });
+  app.route('/admin/api', createAccessLogApi({ db: store.db, writer: resources.accessLog, receipts, authenticate, log }));
   // The persona picker signs with the dev issuer, so it exists only while the dev issuer is on.
   const personas = auth.devIssuer && options.console?.personas ? { issuer: auth.devIssuer, list: options.console.personas } : undefined;
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources) }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  const witnessNames = options.console?.witnessNames;
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources), receipts }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
 
   const listener = createRequestListener({
     yoga: {

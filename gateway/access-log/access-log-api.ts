@@ -5,6 +5,7 @@ import type { AccessOutcome, DataSubject } from './access-log-entry.ts';
 import type { AccessLogFilters, AccessLogPageRequest } from './access-log-reader.ts';
 import type { AccessLogWriter } from './access-log-writer.ts';
 import { readAccessLogRecorded } from './read-access-log-recorded.ts';
+import type { ReceiptSource } from './receipt-source.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { apiRoutes } from '../http/api-routes.ts';
@@ -25,6 +26,8 @@ export interface AccessLogApiDeps {
   readonly db: Kysely<StoreSchema>;
   /** Where the read of the log is itself recorded, before the answer leaves. */
   readonly writer: Pick<AccessLogWriter, 'append'>;
+  /** The receipts citizens and data officers get with each entry; without it, items carry none. */
+  readonly receipts?: ReceiptSource;
   readonly now?: () => Date;
   /** Where failures of ours (5xx) are logged. */
   readonly log?: Pick<Logger, 'error'>;
@@ -51,7 +54,12 @@ const MAX_BODY_BYTES = 1;
  * `retry-after`. Refusals of an authenticated caller are logged too
  * (`outcome: DENIED`).
  *
- * Answers `{ view, items, nextCursor? }`; errors in the shape of GraphQL
+ * Answers `{ view, items, nextCursor? }`. In the citizen's and the data
+ * officer's views each item carries its `receipt` (issue 12: leaf index,
+ * tree size, entry hash, inclusion proof, the cosigned checkpoint, its
+ * witnesses and origin — `verifyReceipt` of `@isthmus/log-proofs` checks it
+ * against the keys of `/.well-known/isthmus-log-keys`), or `receipt: null`
+ * and `receiptCheckAfter` while no cosigned checkpoint covers it yet. Errors in the shape of GraphQL
  * errors, `{ errors: [{ message, extensions: { code, requestId, reason?, field? } }] }`:
  * `UNAUTHENTICATED` (401), `BAD_USER_INPUT` (400, naming the parameter;
  * 405 for another method), `FORBIDDEN` (403), `INTERNAL` with reason
@@ -86,11 +94,17 @@ export function createAccessLogApi(deps: AccessLogApiDeps): Hono {
       path: new URL(c.req.url).pathname,
       query: raw,
       signal,
+      withReceipts: receiptViews,
     });
     return c.json({ view: result.view, items: result.items, ...(result.nextCursor && { nextCursor: result.nextCursor }) });
   });
 
   return app;
+}
+
+/** Whose entries come with receipts: the people the entries are about, and the bureau that must answer for its reads (issue 12, point 5). */
+function receiptViews(view: string): boolean {
+  return view === 'citizen' || view === 'data_officer';
 }
 
 function parseQuery(query: Readonly<Record<string, string>>): { filters: AccessLogFilters; page: AccessLogPageRequest } {

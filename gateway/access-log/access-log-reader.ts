@@ -4,6 +4,8 @@ import { AccessLogBadQueryError, AccessLogForbiddenError } from './access-log-er
 import { recordFromRow } from './access-log-record.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
+import type { LogReceipt } from '../../packages/isthmus-log-proofs/src/index.ts';
+import type { EntryPlacement } from './receipt-source.ts';
 
 /** Entries per page when the caller does not say. */
 export const DEFAULT_READ_PAGE_SIZE = 50;
@@ -44,8 +46,21 @@ export interface AccessLogPageRequest {
   readonly limit?: number;
 }
 
+/**
+ * An entry's receipt, when the read asked for receipts (`readAccessLogRecorded`):
+ * the inclusion proof against the latest quorum-cosigned checkpoint that covers
+ * it (`verifyReceipt` checks it), or `null` and when to look again.
+ */
+export interface ReceiptFields {
+  readonly receipt?: LogReceipt | null;
+  /** Present when `receipt` is null: no cosigned checkpoint covers the entry yet; one should by then. */
+  readonly receiptCheckAfter?: Date;
+  /** Present when `receipt` is null for good: the entry's chain predates the log's tree, and only its hash chain covers it. */
+  readonly receiptUnavailable?: 'LEGACY_CHAIN';
+}
+
 /** An entry as data officers and operators see it: all of it, and whether its citizens cannot see it yet. */
-export interface AuditedAccessLogItem extends AccessLogEntryInput {
+export interface AuditedAccessLogItem extends AccessLogEntryInput, ReceiptFields {
   readonly id: string;
   readonly chainId: string;
   readonly seq: number;
@@ -58,7 +73,7 @@ export interface AuditedAccessLogItem extends AccessLogEntryInput {
  * their data, when, and why. Not the other data subjects of the operation,
  * not the officer's name, not the case file.
  */
-export interface CitizenAccessLogItem {
+export interface CitizenAccessLogItem extends ReceiptFields {
   readonly id: string;
   readonly occurredAt: Date;
   readonly action: AccessLogEntryInput['action'];
@@ -83,6 +98,8 @@ export type AccessLogReadResult = (
   readonly subjectsShown: readonly DataSubject[];
   /** The provider bureaus of the entries shown. */
   readonly providersShown: readonly string[];
+  /** Each item's place in its chain (parallel to `items`), for its receipt; never sent as it is. */
+  readonly placements: readonly EntryPlacement[];
 };
 
 /**
@@ -172,6 +189,7 @@ export async function readAccessLog(
   const last = records.at(-1);
   const nextCursor = more && last ? encodeCursor(last.entry.occurredAt, last.id) : undefined;
   const providersShown = distinct(records.flatMap((record) => record.entry.providerBureaus));
+  const placements = records.map(({ chainId, seq, hash }) => ({ chainId, seq, hash }));
 
   if (view === 'citizen') {
     return {
@@ -191,6 +209,7 @@ export async function readAccessLog(
       ...(nextCursor && { nextCursor }),
       subjectsShown: records.length > 0 ? [subject!] : [],
       providersShown,
+      placements,
     };
   }
   const subjects = new Map<string, DataSubject>();
@@ -207,6 +226,7 @@ export async function readAccessLog(
     ...(nextCursor && { nextCursor }),
     subjectsShown: [...subjects.values()],
     providersShown,
+    placements,
   };
 }
 

@@ -5,12 +5,15 @@ import { AccessLogError, AccessLogForbiddenError, AccessLogUnavailableError } fr
 import { readAccessLog, type AccessLogFilters, type AccessLogPageRequest, type AccessLogReadResult } from './access-log-reader.ts';
 import type { AccessLogWriter } from './access-log-writer.ts';
 import { logReadEntry } from './log-read-entry.ts';
+import type { EntryReceipt, ReceiptSource } from './receipt-source.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 
 /** Where a recorded read reads from and records to. */
 export interface RecordedReadDeps {
   readonly db: Kysely<StoreSchema>;
   readonly writer: Pick<AccessLogWriter, 'append'>;
+  /** Where the receipts of the entries shown come from, for reads that ask for them; without it, none has one. */
+  readonly receipts?: ReceiptSource;
 }
 
 /** One read of the log, and what its `LOG_READ` entry says about the request that made it. */
@@ -30,6 +33,12 @@ export interface RecordedRead {
   readonly operationName?: string;
   /** Bounds the read and the commit of its entry. */
   readonly signal: AbortSignal;
+  /**
+   * Give each item shown its receipt (`receipt`, or `null` and `receiptCheckAfter`)
+   * when the deps have a receipt source: for the views whose reader is owed one
+   * (the citizen, the data officer) and for single entries. Default false.
+   */
+  readonly withReceipts?: boolean | ((view: AccessLogReadResult['view']) => boolean);
 }
 
 /**
@@ -76,5 +85,19 @@ export async function readAccessLogRecorded(deps: RecordedReadDeps, read: Record
     throw error;
   }
   await record('ALLOWED', result);
-  return result;
+  const wanted = typeof read.withReceipts === 'function' ? read.withReceipts(result.view) : read.withReceipts === true;
+  return wanted && deps.receipts ? withReceipts(result, await deps.receipts.receiptsFor(result.placements, at, signal)) : result;
+}
+
+/** The page with each item's receipt, or its `null` and when to look again. */
+function withReceipts(result: AccessLogReadResult, receipts: readonly EntryReceipt[]): AccessLogReadResult {
+  const fields = (index: number) => {
+    const found = receipts[index]!;
+    if (found.receipt) return { receipt: found.receipt };
+    return 'unavailable' in found ? { receipt: null, receiptUnavailable: found.unavailable } : { receipt: null, receiptCheckAfter: found.checkAfter };
+  };
+  // The same mapping twice: once per view, so each page keeps its own item type.
+  return result.view === 'citizen'
+    ? { ...result, items: result.items.map((item, index) => ({ ...item, ...fields(index) })) }
+    : { ...result, items: result.items.map((item, index) => ({ ...item, ...fields(index) })) };
 }

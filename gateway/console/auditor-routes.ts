@@ -12,6 +12,8 @@ import { CONSOLE_AUDIT_ACTIONS, type ConsoleAuditTrail } from './console-audit-t
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
 import type { ReadLogAsLogged } from './console-log-reads.ts';
+import { receiptDownload } from './receipt-download.ts';
+import type { WitnessNamer } from './witness-names.ts';
 import { renderAuditEntryPage } from './views/auditor-entry-page.ts';
 import { renderAuditLogPage, type AuditLogQuery } from './views/auditor-log-page.ts';
 import { renderAuditTrailPage } from './views/auditor-trail-page.ts';
@@ -37,6 +39,8 @@ export interface AuditorRoutesDeps {
   readonly render: RenderPage;
   readonly base: string;
   readonly exportMaxEntries?: number;
+  /** Witnesses as the city calls them, for the receipts' words. Default: their key names. */
+  readonly witnessName?: WitnessNamer;
 }
 
 /** Who reads the log in the console; the reader's view rules decide which rows (a data officer: their bureau's). */
@@ -53,23 +57,33 @@ const AUDITORS: readonly Role[] = ['auditor'];
 export function createAuditorRoutes(deps: AuditorRoutesDeps): Hono<ConsoleEnv> {
   const { readLog, trail, render, base } = deps;
   const exportMax = deps.exportMaxEntries ?? DEFAULT_EXPORT_MAX_ENTRIES;
+  const witnessName = deps.witnessName ?? ((witness: string) => witness);
   const app = new Hono<ConsoleEnv>();
 
   app.get('/audit/log', async (c) => {
     const viewer = signedInAs(c, LOG_READERS);
     const query = queryOf(c);
     const cursor = c.req.query('cursor');
-    const result = await readLog(c, viewer, filtersOf(query), { limit: 50, ...(cursor ? { cursor } : {}) }, 'GET /audit/log');
+    // A data officer answers for their bureau's reads: each row shows its receipt. The auditor checks whole chains instead (verify).
+    const result = await readLog(c, viewer, filtersOf(query), { limit: 50, ...(cursor ? { cursor } : {}) }, 'GET /audit/log', ownBureauOnly(viewer));
     const items = result.view === 'citizen' ? [] : result.items;
     return render(c, c.get('t').t('auditor.log.title'), (page) => renderAuditLogPage(page, query, items, result.nextCursor));
   });
 
   app.get('/audit/log/:id{[0-9a-f-]{36}}', async (c) => {
     const viewer = signedInAs(c, LOG_READERS);
-    const result = await readLog(c, viewer, { entryId: c.req.param('id') }, { limit: 1 }, 'GET /audit/log/:id');
+    const result = await readLog(c, viewer, { entryId: c.req.param('id') }, { limit: 1 }, 'GET /audit/log/:id', true);
     const item = result.view === 'citizen' ? undefined : result.items[0];
     if (!item) throw new ConsoleError('NOT_FOUND', 'no log entry the person can see');
-    return render(c, c.get('t').t('auditor.entry.title'), (page) => renderAuditEntryPage(page, item));
+    const t = c.get('t');
+    return render(c, t.t('auditor.entry.title'), (page) => renderAuditEntryPage(page, item, (witness) => witnessName(witness, t.locale)));
+  });
+
+  app.get('/audit/log/:id{[0-9a-f-]{36}}/receipt', async (c) => {
+    const viewer = signedInAs(c, LOG_READERS);
+    const id = c.req.param('id');
+    const result = await readLog(c, viewer, { entryId: id }, { limit: 1 }, 'GET /audit/log/:id/receipt', true);
+    return receiptDownload(c, id, result.view === 'citizen' ? undefined : result.items[0]);
   });
 
   app.get('/audit/export/:format{csv|jsonl}', async (c) => {
@@ -148,6 +162,11 @@ export function createAuditorRoutes(deps: AuditorRoutesDeps): Hono<ConsoleEnv> {
   });
 
   return app;
+}
+
+/** A data officer (and no broader role): the reader shows them their bureau's rows only. */
+function ownBureauOnly(viewer: Principal): boolean {
+  return viewer.roles.includes('data_officer') && !viewer.roles.includes('auditor') && !viewer.roles.includes('operator');
 }
 
 function badInput(name: string): never {

@@ -5,6 +5,8 @@ import type { AgreementStore } from '../agreements/agreement-store.ts';
 import { signedInAs } from './auditor-routes.ts';
 import type { ConsoleEnv, RenderPage } from './console-env.ts';
 import type { ReadLogAsLogged } from './console-log-reads.ts';
+import { receiptDownload } from './receipt-download.ts';
+import type { WitnessNamer } from './witness-names.ts';
 import { renderCitizenReadsPage, type CitizenRead } from './views/citizen-reads-page.ts';
 
 /** Reads shown per page on a phone: a short list, then "next page". */
@@ -16,21 +18,26 @@ export interface CitizenRoutesDeps {
   readonly agreements: Pick<AgreementStore, 'get'>;
   readonly catalogue: Pick<Catalogue, 'fields'>;
   readonly render: RenderPage;
+  /** Witnesses as the city calls them, for the receipts' words. Default: their key names. */
+  readonly witnessName?: WitnessNamer;
 }
 
 /**
  * The citizen's page: who read their data, when, which fields, why, under
- * which agreement and legal basis. The rows are the reader's citizen view
- * (`readAccessLog`): only entries about the signed-in citizen, none whose
- * disclosure delay has not ended, not their own reads of the log. Looking is
- * itself recorded, as the API records it.
+ * which agreement and legal basis, and each read's receipt — provably in the
+ * city's log, cosigned by the named witness — to download as JSON. The rows
+ * are the reader's citizen view (`readAccessLog`): only entries about the
+ * signed-in citizen, none whose disclosure delay has not ended, not their own
+ * reads of the log. Looking (and downloading) is itself recorded, as the API
+ * records it.
  */
 export function createCitizenRoutes(deps: CitizenRoutesDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
+  const witnessName = deps.witnessName ?? ((witness: string) => witness);
   app.get('/citizen/reads', async (c) => {
     const viewer = signedInAs(c, ['citizen']);
     const cursor = c.req.query('cursor');
-    const result = await deps.readLog(c, viewer, {}, { limit: CITIZEN_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, 'GET /citizen/reads');
+    const result = await deps.readLog(c, viewer, {}, { limit: CITIZEN_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, 'GET /citizen/reads', true);
     const items = result.view === 'citizen' ? result.items : [];
     // The agreements behind the reads, once each: their legal basis is what the citizen is owed.
     const ids = [...new Set(items.flatMap((item) => item.agreementIds))];
@@ -40,7 +47,14 @@ export function createCitizenRoutes(deps: CitizenRoutesDeps): Hono<ConsoleEnv> {
       item,
       agreements: item.agreementIds.map((id) => ({ id, ...(byId.get(id) && { legalBasis: byId.get(id)!.legalBasis }) })),
     }));
-    return deps.render(c, c.get('t').t('citizen.title'), (page) => renderCitizenReadsPage(page, reads, deps.catalogue, result.nextCursor));
+    const t = c.get('t');
+    return deps.render(c, t.t('citizen.title'), (page) => renderCitizenReadsPage(page, reads, deps.catalogue, result.nextCursor, (witness) => witnessName(witness, t.locale)));
+  });
+  app.get('/citizen/reads/:id{[0-9a-f-]{36}}/receipt', async (c) => {
+    const viewer = signedInAs(c, ['citizen']);
+    const id = c.req.param('id');
+    const result = await deps.readLog(c, viewer, { entryId: id }, { limit: 1 }, 'GET /citizen/reads/:id/receipt', true);
+    return receiptDownload(c, id, result.items[0]);
   });
   return app;
 }

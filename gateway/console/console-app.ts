@@ -14,6 +14,7 @@ import type { DevIssuer } from '../auth/dev-issuer.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Kysely } from 'kysely';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
+import type { ReceiptSource } from '../access-log/receipt-source.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -24,6 +25,7 @@ import { createLogReads } from './console-log-reads.ts';
 import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createRequesterRoutes } from './requester-routes.ts';
+import { createWitnessNamer } from './witness-names.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
@@ -77,6 +79,8 @@ export interface ConsoleDeps {
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** What the purposes agreements name mean, in both languages, for people who do not read codes (citizens first). */
   readonly purposeNames?: ReadonlyMap<string, LocalName>;
+  /** What the city calls its log's witnesses (by key name: `audit-office.demo-city` → 市审计局), for the receipts' words. */
+  readonly witnessNames?: ReadonlyMap<string, LocalName>;
   /** Called after every change is stored and before the answer leaves: the gateway refreshes its agreement registry, as for the admin API. */
   readonly onChange?: () => Promise<void>;
   readonly log?: Pick<Logger, 'error' | 'info'>;
@@ -94,9 +98,10 @@ export interface ConsoleDeps {
    * The access log, for the auditor's and the citizen's pages and the
    * console's own audit trail: the store, the writer that records every read
    * of the log (as the access log API does), and the gateway's published
-   * checkpoint keys that verification trusts. Without it those pages are absent.
+   * checkpoint keys that verification trusts, and where entries' receipts come
+   * from (citizens' and data officers' pages). Without it those pages are absent.
    */
-  readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly verifyOptions?: AuditorRoutesDeps['verifyOptions'] };
+  readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly verifyOptions?: AuditorRoutesDeps['verifyOptions']; readonly receipts?: ReceiptSource };
 }
 
 /**
@@ -281,9 +286,10 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   });
 
   app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
-  const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now });
-  if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
-  if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render }));
+  const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
+  const witnessName = createWitnessNamer(deps.witnessNames);
+  if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
+  if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render, witnessName }));
   app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
 
   // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.

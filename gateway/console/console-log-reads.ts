@@ -4,6 +4,7 @@ import { AccessLogBadQueryError, AccessLogForbiddenError, AccessLogUnavailableEr
 import type { AccessLogFilters, AccessLogPageRequest, AccessLogReadResult } from '../access-log/access-log-reader.ts';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
 import { readAccessLogRecorded } from '../access-log/read-access-log-recorded.ts';
+import type { ReceiptSource } from '../access-log/receipt-source.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { ConsoleContext } from './console-env.ts';
@@ -14,13 +15,15 @@ export interface ConsoleLogReadDeps {
   readonly db: Kysely<StoreSchema>;
   readonly writer: Pick<AccessLogWriter, 'append'>;
   readonly now: () => Date;
+  /** Where entries' receipts come from, for the pages that show them. */
+  readonly receipts?: ReceiptSource;
 }
 
 /** Bound on reading one page of the log and committing its `LOG_READ` entry. */
 const READ_TIMEOUT_MS = 10_000;
 
-/** Reads one page of the log for a console page, recorded as the access log API records a read. */
-export type ReadLogAsLogged = (c: ConsoleContext, viewer: Principal, filters: AccessLogFilters, page: AccessLogPageRequest, what: string) => Promise<AccessLogReadResult>;
+/** Reads one page of the log for a console page, recorded as the access log API records a read; `withReceipts` gives each item its receipt. */
+export type ReadLogAsLogged = (c: ConsoleContext, viewer: Principal, filters: AccessLogFilters, page: AccessLogPageRequest, what: string, withReceipts?: boolean) => Promise<AccessLogReadResult>;
 
 /**
  * The console's one way to read the access log: `readAccessLogRecorded`, the
@@ -30,7 +33,7 @@ export type ReadLogAsLogged = (c: ConsoleContext, viewer: Principal, filters: Ac
  * the page in the entry (`console GET /audit/log`).
  */
 export function createLogReads(deps: ConsoleLogReadDeps): ReadLogAsLogged {
-  return async (c, viewer, filters, page, what) => {
+  return async (c, viewer, filters, page, what, withReceipts = false) => {
     const started = performance.now();
     const at = deps.now();
     const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(READ_TIMEOUT_MS)]);
@@ -47,6 +50,7 @@ export function createLogReads(deps: ConsoleLogReadDeps): ReadLogAsLogged {
         query: Object.fromEntries(url.searchParams),
         operationName: `console ${what}`,
         signal,
+        withReceipts,
       });
     } catch (error) {
       if (error instanceof AccessLogForbiddenError) throw new ConsoleError('FORBIDDEN', error.message, { cause: error });

@@ -1,5 +1,6 @@
 import { AUDITOR_EN } from './auditor-messages.en.ts';
 import { CITIZEN_EN } from './citizen-messages.en.ts';
+import { RECEIPT_EN } from './receipt-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
 import { SIGNIN_EN } from './signin-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
@@ -190,5 +191,6 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'error.INTERNAL': 'Something unexpected went wrong; nothing was changed. Quote the request id below when you report it.',
   ...AUDITOR_EN,
   ...CITIZEN_EN,
+  ...RECEIPT_EN,
   ...SIGNIN_EN,
 };

@@ -1,5 +1,6 @@
 import { AUDITOR_ZH } from './auditor-messages.zh-cn.ts';
 import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
+import { RECEIPT_ZH } from './receipt-messages.zh-cn.ts';
 import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
 import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
 
@@ -191,6 +192,7 @@ export const ZH_CN_MESSAGES = {
   'error.INTERNAL': '发生了意外错误，未作任何更改。报告问题时请提供下面的请求编号。',
   ...AUDITOR_ZH,
   ...CITIZEN_ZH,
+  ...RECEIPT_ZH,
   ...SIGNIN_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 

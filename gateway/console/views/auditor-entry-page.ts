@@ -2,9 +2,13 @@ import { html } from 'hono/html';
 import type { AuditedAccessLogItem } from '../../access-log/access-log-reader.ts';
 import type { Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
+import { renderReceiptNotice } from './receipt-notice.ts';
 
-/** One access log entry, all of it, as an auditor (or the bureau's data officer) sees it: who, for whom, what, why, how it ended, and its place in its chain. */
-export function renderAuditEntryPage(ctx: PageContext, item: AuditedAccessLogItem): Markup {
+/**
+ * One access log entry, all of it, as an auditor (or the bureau's data officer) sees it: who, for whom, what, why, how it ended,
+ * its place in its chain, and its receipt (provably in the log, cosigned by the named witnesses; to download).
+ */
+export function renderAuditEntryPage(ctx: PageContext, item: AuditedAccessLogItem, witnessName: (witness: string) => string = (witness) => witness): Markup {
   const { t, base } = ctx;
   const row = (label: string, value: unknown) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`;
   const codes = (values: readonly string[]) => (values.length === 0 ? t.t('auditor.none') : html`${values.map((value) => html`<code>${value}</code> `)}`);
@@ -27,6 +31,7 @@ export function renderAuditEntryPage(ctx: PageContext, item: AuditedAccessLogIte
       ${row(t.t('auditor.entry.request'), html`<code>${item.requestId}</code>`)}
       ${row(t.t('auditor.entry.chain'), html`<code>${item.chainId}</code> #${item.seq}`)}
       ${row(t.t('auditor.entry.id'), html`<code>${item.id}</code>`)}
+      ${item.receipt === undefined ? '' : row(t.t('receipt.label'), renderReceiptNotice(ctx, item, { download: `${base}/audit/log/${item.id}/receipt`, witnessName, detail: true }))}
     </dl>
     <p><a href="${base}/audit/log">${t.t('auditor.entry.back')}</a></p>`;
 }

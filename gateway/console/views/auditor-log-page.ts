@@ -24,6 +24,8 @@ export function auditQueryString(query: AuditLogQuery, extra: Readonly<Record<st
  */
 export function renderAuditLogPage(ctx: PageContext, query: AuditLogQuery, items: readonly AuditedAccessLogItem[], more: string | undefined): Markup {
   const { t, base } = ctx;
+  // Rows carry receipts when the viewer answers for them (a data officer's bureau): one more column, the receipt's state.
+  const receipts = items.some((item) => item.receipt !== undefined);
   const input = (name: keyof AuditLogQuery, type = 'text') =>
     html`<div class="field"><label for="f-${name}">${t.t(`auditor.filter.${name}`)}</label><input id="f-${name}" name="${name}" type="${type}" value="${query[name] ?? ''}"></div>`;
   return html`<h1>${t.t('auditor.log.title')}</h1>
@@ -51,7 +53,7 @@ export function renderAuditLogPage(ctx: PageContext, query: AuditLogQuery, items
       ? html`<p>${t.t('auditor.log.empty')}</p>`
       : html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('auditor.log.title')}"><table class="log">
           <caption class="visually-hidden">${t.t('auditor.log.title')}</caption>
-          <thead><tr><th scope="col">${t.t('auditor.col.time')}</th><th scope="col">${t.t('auditor.col.consumer')}</th><th scope="col">${t.t('auditor.col.providers')}</th><th scope="col">${t.t('auditor.col.outcome')}</th><th scope="col">${t.t('auditor.col.subjects')}</th><th scope="col">${t.t('auditor.col.detail')}</th></tr></thead>
+          <thead><tr><th scope="col">${t.t('auditor.col.time')}</th><th scope="col">${t.t('auditor.col.consumer')}</th><th scope="col">${t.t('auditor.col.providers')}</th><th scope="col">${t.t('auditor.col.outcome')}</th><th scope="col">${t.t('auditor.col.subjects')}</th><th scope="col">${t.t('auditor.col.detail')}</th>${receipts ? html`<th scope="col">${t.t('receipt.label')}</th>` : ''}</tr></thead>
           <tbody>
             ${items.map(
               (item) => html`<tr>
@@ -61,6 +63,11 @@ export function renderAuditLogPage(ctx: PageContext, query: AuditLogQuery, items
                 <td>${t.t(`auditor.outcome.${item.outcome}`)}${item.hidden ? html` <span class="tag">${t.t('auditor.hidden')}</span>` : ''}</td>
                 <td>${t.number(item.subjects.length)}</td>
                 <td><a href="${base}/audit/log/${item.id}">${t.t('auditor.log.open')}</a></td>
+                ${receipts
+                  ? html`<td>${item.receipt
+                      ? html`<a href="${base}/audit/log/${item.id}/receipt" download>${t.t('receipt.short.cosigned')}</a>`
+                      : t.t('receipt.short.pending')}</td>`
+                  : ''}
               </tr>`,
             )}
           </tbody>

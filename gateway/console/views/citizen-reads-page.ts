@@ -3,6 +3,7 @@ import type { Catalogue } from '../../../policies/catalogue.ts';
 import type { CitizenAccessLogItem } from '../../access-log/access-log-reader.ts';
 import type { Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
+import { renderReceiptNotice } from './receipt-notice.ts';
 
 /** One read shown to a citizen, with what its agreements say. */
 export interface CitizenRead {
@@ -30,9 +31,17 @@ export function plainFieldName(catalogue: Pick<Catalogue, 'fields'>, coordinate:
  * "Who read my data": one card per read, newest first, in plain words — the
  * bureau and its service, when, which of the citizen's data, for what
  * purpose, under which agreement and legal basis. Cards, not a table, so a
- * phone's width holds them without sideways scrolling.
+ * phone's width holds them without sideways scrolling. Each card ends with
+ * its receipt: provably in the city's log and cosigned by the named witness,
+ * to download (or when to look again).
  */
-export function renderCitizenReadsPage(ctx: PageContext, reads: readonly CitizenRead[], catalogue: Pick<Catalogue, 'fields'>, more: string | undefined): Markup {
+export function renderCitizenReadsPage(
+  ctx: PageContext,
+  reads: readonly CitizenRead[],
+  catalogue: Pick<Catalogue, 'fields'>,
+  more: string | undefined,
+  witnessName: (witness: string) => string = (witness) => witness,
+): Markup {
   const { t, base } = ctx;
   return html`<h1>${t.t('citizen.title')}</h1>
     <p class="lead">${t.t('citizen.lead')}</p>
@@ -53,6 +62,7 @@ export function renderCitizenReadsPage(ctx: PageContext, reads: readonly Citizen
                   : agreements.map((agreement) => html`<span class="basis">${agreement.legalBasis ?? t.t('citizen.notStated')} <small>${t.t('citizen.agreement', { id: agreement.id })}</small></span>`)}</dd></div>
                 <div><dt>${t.t('citizen.outcome')}</dt><dd>${t.t(`citizen.outcome.${item.outcome}`)}</dd></div>
               </dl>
+              ${renderReceiptNotice(ctx, item, { download: `${base}/citizen/reads/${item.id}/receipt`, witnessName })}
             </li>`;
           })}
         </ol>`}

@@ -58,3 +58,4 @@ export {
   type VerifiedCheckpoint,
 } from './checkpoint.ts';
 export * from './log-proof-error.ts';
+export { verifyReceipt, type LogReceipt, type ReceiptPolicy, type VerifiedReceipt } from './verify-receipt.ts';
