@@ -29,6 +29,8 @@ const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, 
 const PER_KIND = 2;
 /** A bound on one crawl, whatever the console grows to. */
 const MAX_PAGES = 40;
+/** One crawl's bound in time: up to MAX_PAGES pages, each checked by axe at two sizes (about 1 s each on a busy 2-core machine). */
+const CRAWL_TIMEOUT_MS = 180_000;
 
 interface Finding {
   readonly page: string;
@@ -173,7 +175,7 @@ describe('every console page, for every persona, in both languages', () => {
         expect(pages.length).toBeGreaterThan(0);
         expect(findings).toEqual([]);
         expect(visitors.outside).toEqual([]);
-      });
+      }, CRAWL_TIMEOUT_MS);
     }
   }
 
