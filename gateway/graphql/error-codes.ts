@@ -40,7 +40,7 @@ export function toClientError(error: unknown): GraphQLError {
   if (moduleError) return moduleError;
 
   const code = graphqlError.extensions?.code;
-  const http = graphqlError.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
+  const http = graphqlError.extensions?.http as { status?: number; headers?: Record<string, string>; spec?: boolean } | undefined;
   if (typeof code === 'string' && CLIENT_CODES.has(code) && !isUnexpected(graphqlError)) {
     // Already what the client may see (a field's FORBIDDEN, say): the same error, so nothing is copied, and
     // yoga, which reports every error its masking replaced, has nothing to report.
@@ -48,14 +48,16 @@ export function toClientError(error: unknown): GraphQLError {
     // A field-level error (it has a path) rides along a partial result: it sets no status of its own.
     const { http: _ignored, ...extensions } = graphqlError.extensions;
     const status = http?.status ?? (graphqlError.path ? undefined : httpStatusOf(code as GatewayErrorCode));
-    return new GraphQLError(graphqlError.message, { ...at, extensions: { ...extensions, ...(status !== undefined ? { http: httpOf(status, http?.headers) } : {}) } });
+    // Yoga marks every validation error `spec` (a limit rule's too) before this runs, and documentError does: a document refused.
+    const spec = http?.spec === true && !graphqlError.path;
+    return new GraphQLError(graphqlError.message, { ...at, extensions: { ...extensions, ...(status !== undefined ? { http: httpOf(status, http?.headers, spec) } : {}) } });
   }
   const clientMistake = (isErrorCode(code) && answerOf(code).code === 'BAD_USER_INPUT') || (http?.status !== undefined && http.status >= 400 && http.status < 500);
   if (clientMistake || (code === undefined && !isUnexpected(graphqlError))) {
     const status = http?.status ?? (graphqlError.path ? undefined : isErrorCode(code) ? httpStatusOf(code) : 400);
     return new GraphQLError(withoutValues(graphqlError.message), {
       ...at,
-      extensions: { code: 'BAD_USER_INPUT', ...(status ? { http: httpOf(status, http?.headers) } : {}) },
+      extensions: { code: 'BAD_USER_INPUT', ...(status ? { http: httpOf(status, http?.headers, isDocumentFailure(graphqlError, code, http)) } : {}) },
     });
   }
   return internal(at);
@@ -94,12 +96,57 @@ export function withRetryAfter(error: GraphQLError, seconds: number | undefined)
 }
 
 /**
- * The status and headers yoga sends. Yoga's own `spec` flag is left out on
- * purpose: with it, yoga answers `application/json` clients 200 whatever the
- * error, and our contract is 400 for a malformed request.
+ * Like {@link requestError}, for a refusal of the document or its variables
+ * (a depth or alias limit found while validating, an operation the document
+ * does not name, variables that do not coerce): the table's status for a
+ * client that accepts `application/graphql-response+json`, 200 with the
+ * error for an `application/json` one, as GraphQL over HTTP says of a
+ * GraphQL request error (see {@link isDocumentFailure}).
+ *
+ * @example
+ * context.reportError(documentError('LIMIT_EXCEEDED', 'The operation is nested deeper than 8 levels.', { limit: 'depth', max: 8 }));
  */
-function httpOf(status: number, headers: Record<string, string> | undefined): { status: number; headers?: Record<string, string> } {
-  return headers ? { status, headers } : { status };
+export function documentError(code: ErrorCode, message: string, extensions: Readonly<Record<string, unknown>> = {}): GraphQLError {
+  const error = requestError(code, message, extensions);
+  const http = error.extensions.http as { status: number; headers?: Record<string, string> };
+  return new GraphQLError(message, { extensions: { ...error.extensions, http: httpOf(http.status, http.headers, true) } });
+}
+
+/** What yoga needs to answer an error: its status and headers, and `spec` for a {@link isDocumentFailure}. */
+interface HttpAnswer {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  /** Yoga's flag: not this status but 200 when the response is `application/json`. */
+  readonly spec?: true;
+}
+
+/**
+ * The status and headers yoga sends. `spec` is yoga's own flag and set only
+ * here, by the gateway's choice: yoga leaves out the status of an error so
+ * marked when it answers `application/json` (its `getResponseInitByRespectingErrors`,
+ * a check of the media type it has chosen anyway, so no cost per request).
+ * Yoga marks a body that is not JSON the same way, and GraphQL over HTTP
+ * wants 400 for that one, which is why no flag of yoga's passes through
+ * except on validation errors.
+ */
+function httpOf(status: number, headers: Record<string, string> | undefined, spec = false): HttpAnswer {
+  return { status, ...(headers ? { headers } : {}), ...(spec ? { spec: true as const } : {}) };
+}
+
+/**
+ * Whether GraphQL over HTTP answers this request error with 200 for an
+ * `application/json` client (its "SHOULD use 200" cases): a document that
+ * does not parse (yoga's `GRAPHQL_PARSE_FAILED`) or validate, an operation
+ * that cannot be determined, variables that do not coerce (graphql-js's own
+ * errors, without a code or a status). Not a body that is not JSON, nor
+ * parameters of the wrong type (yoga's `BAD_REQUEST`, 400 for every client),
+ * nor anything a plugin raised with a code of the gateway (a malformed
+ * header, a quota, a refusal), whose status holds whatever the media type.
+ */
+function isDocumentFailure(error: GraphQLError, code: unknown, http: { status?: number } | undefined): boolean {
+  if (error.path) return false;
+  if (code === undefined) return http?.status === undefined;
+  return code === 'GRAPHQL_PARSE_FAILED' || code === 'GRAPHQL_VALIDATION_FAILED' || code === 'OPERATION_RESOLUTION_FAILURE';
 }
 
 /** Why the bureau could not serve: `timeout`, `breaker-open`, `failed`, `overloaded`, or `rejected` (it refused the request). */

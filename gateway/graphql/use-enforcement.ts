@@ -5,7 +5,7 @@ import type { UpstreamFailure } from '../../policies/access-record.ts';
 import type { AgreementsInForce, Enforcer, RequestProblem, WithheldField } from '../../policies/enforce.ts';
 import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.ts';
 import type { GatewayContext } from './gateway-context.ts';
-import { requestError } from './error-codes.ts';
+import { documentError, requestError } from './error-codes.ts';
 import { httpStatusOf } from '../errors/error-table.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
@@ -91,8 +91,13 @@ function upstreamFailures(errors: readonly GraphQLError[]): UpstreamFailure[] {
   return [...failures].map(([bureau, reason]) => ({ bureau, reason }));
 }
 
+/**
+ * A problem with the operation itself (one the document does not name, variables that do not coerce) is a
+ * GraphQL request error, answered 200 to an `application/json` client; a malformed purpose or case id header is 400 for every client.
+ */
 function problemError(problem: RequestProblem): GraphQLError {
-  return requestError(problem.code, problem.message, { reason: problem.reason });
+  const raise = problem.field === 'query' || problem.field === 'variables' ? documentError : requestError;
+  return raise(problem.code, problem.message, { reason: problem.reason });
 }
 
 /** A withheld field as a GraphQL error at its path; `status` when it refuses the whole operation. */

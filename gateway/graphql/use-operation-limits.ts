@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { requestError } from './error-codes.ts';
+import { documentError } from './error-codes.ts';
 
 /** Limits on the shape of one operation. */
 export interface OperationLimits {
@@ -13,7 +13,9 @@ export interface OperationLimits {
 /**
  * Refuses operations that are too deep or use too many aliases, before any
  * bureau is called. Runs as validation rules, so yoga's validation cache
- * makes the check free for documents it has seen.
+ * makes the check free for documents it has seen. A refusal is a validation
+ * failure: `LIMIT_EXCEEDED` with 400 for `application/graphql-response+json`,
+ * 200 for `application/json` (see {@link documentError}).
  */
 export function useOperationLimits(limits: OperationLimits): Plugin {
   if (!(limits.maxDepth > 0) || !(limits.maxAliases >= 0)) throw new Error('operation limits must be positive');
@@ -69,5 +71,5 @@ function depthOf(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, 
 }
 
 function limitError(message: string, limit: string, max: number): GraphQLError {
-  return requestError('LIMIT_EXCEEDED', message, { limit, max });
+  return documentError('LIMIT_EXCEEDED', message, { limit, max });
 }

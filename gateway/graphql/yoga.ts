@@ -4,6 +4,7 @@ import type { GatewayPlugin } from './gateway-plugins.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { toClientError } from './error-codes.ts';
+import { useWellFormedParams } from './use-well-formed-params.ts';
 
 /** What the GraphQL endpoint is built from. */
 export interface GatewayYogaOptions {
@@ -73,6 +74,7 @@ export function createGatewayYoga(options: GatewayYogaOptions): GatewayYoga {
         return client;
       },
     },
-    plugins: [...options.plugins],
+    // GraphQL over HTTP first: a request that is not well-formed is refused before the gateway's stages see it.
+    plugins: [useWellFormedParams(), ...options.plugins],
   });
 }
