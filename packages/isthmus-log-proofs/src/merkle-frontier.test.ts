@@ -1,46 +1,8 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createMerkleFrontier, loadMerkleFrontier } from './merkle-frontier.ts';
 import { foldPerfect, frontierRefs, rootFromSubtrees, storedRefsOf, type Subtree, type SubtreeRef } from './subtree.ts';
 import type { LogProofErrorCode } from './log-proof-error.ts';
-
-// The reference: RFC 9162 §2.1.1 MTH read literally over ranges of plain
-// leaves, memoized per range; it shares no code with the frontier beyond SHA-256.
-const sha256 = (...parts: Uint8Array[]) => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
-};
-const largestPowerOfTwoBelow = (n: number) => 2 ** Math.ceil(Math.log2(n) - 1);
-function referenceTree(leaves: readonly Uint8Array[]) {
-  const memo = new Map<string, Uint8Array>();
-  function mth(start: number, end: number): Uint8Array {
-    const key = `${start}:${end}`;
-    let hash = memo.get(key);
-    if (hash !== undefined) return hash;
-    if (end === start) hash = sha256();
-    else if (end - start === 1) hash = sha256(Uint8Array.of(0), leaves[start]!);
-    else {
-      const k = largestPowerOfTwoBelow(end - start);
-      hash = sha256(Uint8Array.of(1), mth(start, start + k), mth(start + k, end));
-    }
-    memo.set(key, hash);
-    return hash;
-  }
-  return { mth, subtree: ({ level, index }: SubtreeRef) => mth(index * 2 ** level, (index + 1) * 2 ** level) };
-}
-
-/** A small seeded PRNG (mulberry32): every run draws the same sizes, and a failure names its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return (below: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * below);
-  };
-}
+import { prng, referenceTree, sha256 } from '../test/reference-tree.ts';
 const leavesOf = (size: number, salt: number) => Array.from({ length: size }, (_, i) => new TextEncoder().encode(`entry ${i} of run ${salt}`));
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const trailingZeros = (n: number) => {
