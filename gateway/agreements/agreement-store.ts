@@ -327,10 +327,8 @@ function fromRow(row: AgreementRow): Agreement {
 }
 
 /**
- * The requester's stable identity (issuer and subject) is not a column: it
- * rides in the event snapshots, every one of which carries it from the
- * request on. The first snapshot is the request as made, so it is read from
- * there (a later snapshot could only repeat it).
+ * The requester's stable identity (issuer and subject) is not a column: it rides in the event
+ * snapshots from the request on, so it is read from the first (a later one could only repeat it).
  */
 function withRequester(agreement: Agreement, events: readonly EventRow[]): Agreement {
   const requester = events[0]?.snapshot.requester;
