@@ -14,6 +14,8 @@ export interface GatewayServerContext {
   readonly log: Logger;
   /** When the request arrived (`performance.now()`), for the access log's duration. */
   readonly startedAt: number;
+  /** Where the request came from (`http/client-address.ts`): the peer, or the first untrusted hop behind a trusted proxy. */
+  readonly clientAddress: string;
 }
 
 /**

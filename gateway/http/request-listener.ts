@@ -1,3 +1,4 @@
+import { clientAddressOf } from './client-address.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
@@ -37,6 +38,8 @@ export interface RequestListenerDeps {
   readonly maxBodyBytesInFlight: number;
   /** Whether yoga serves GraphiQL: the listener then serves yoga's page itself, compressed and cached. */
   readonly graphiql: boolean;
+  /** Addresses of the proxies in front of the gateway, whose `x-forwarded-for` is believed (`client-address.ts`); none by default. */
+  readonly trustedProxies?: ReadonlySet<string>;
 }
 
 /**
@@ -70,6 +73,7 @@ const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/r
  */
 export function createRequestListener(deps: RequestListenerDeps): (request: IncomingMessage, response: ServerResponse) => void {
   // Replacing the global Request/Response (hono's default) would change them under yoga and our fetch calls too.
+  const trustedProxies = deps.trustedProxies ?? new Set<string>();
   const honoListener = getRequestListener(deps.app.fetch, { overrideGlobalObjects: false });
   const { metrics, log, maxBodyBytes, maxBodyBytesInFlight } = deps;
   const source: YogaSource = 'acquire' in deps.yoga ? deps.yoga : { acquire: () => ({ yoga: deps.yoga as GatewayYoga, release: () => {} }) };
@@ -114,7 +118,7 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       return;
     }
     // The gateway's logger itself, not a child per request: a line that needs the request id names it.
-    const context: GatewayServerContext = { requestId, log, startedAt: started };
+    const context: GatewayServerContext = { requestId, log, startedAt: started, clientAddress: clientAddressOf(request, trustedProxies) };
     if (deps.graphiql && asksForGraphiql(request)) return serveGraphiql(request, response, context);
     const refusal = refuse(request, maxBodyBytes);
     if (refusal) return refuseReadably(request, response, refusal, requestId);
