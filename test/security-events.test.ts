@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
@@ -7,6 +7,7 @@ import { startTestCity, type TestCity } from './support/test-city.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { bearer, HRSS } from './support/upstream-calls.ts';
 import { waitFor } from './support/wait-for.ts';
+import { signingKeys as keyPair, type SigningKeys as Keys } from './support/signing-keys.ts';
 
 /**
  * Security events through a running gateway: refused tokens on `/graphql`
@@ -22,16 +23,6 @@ const SSO = 'https://sso.security-events.example/realms/staff';
 const SSO_KID = 'sso-se-2026';
 const AUDIENCE = 'isthmus-gateway';
 const PERSON_NAME = 'query($id: ID!) { person(idNumber: $id) { idNumber name } }';
-
-interface Keys {
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-async function keyPair(kid: string): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
-}
 
 function ssoToken(keys: Keys, times: { issuedAt: number; expiresAt: number }): Promise<string> {
   return new SignJWT({ bureau: 'civil-affairs', azp: 'marriage-registry', preferred_username: 'he.fang@civil-affairs', roles: ['developer'] })

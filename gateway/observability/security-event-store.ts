@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { StoreSchema } from '../store/store-schema.ts';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../store/time-id-cursor.ts';
 
 /** What a security event is about. */
 export type SecurityEventKind = 'TOKEN_REFUSED' | 'OPERATION_REFUSED' | 'QUOTA_REFUSED' | 'THROTTLED' | 'ADMIN_ACTION' | 'ACCESS_REFUSED';
@@ -89,7 +90,7 @@ export function createSecurityEventStore(db: Kysely<StoreSchema>): SecurityEvent
     async list(query) {
       const limit = query.limit ?? DEFAULT_SECURITY_EVENTS_PAGE_SIZE;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SECURITY_EVENTS_PAGE_SIZE) throw new RangeError(`limit must be from 1 to ${MAX_SECURITY_EVENTS_PAGE_SIZE}`);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const after = query.cursor === undefined ? undefined : decodeTimeIdCursor(query.cursor, 'the security events');
       const rows = await db
         .selectFrom('security_events')
         .selectAll()
@@ -123,21 +124,7 @@ export function createSecurityEventStore(db: Kysely<StoreSchema>): SecurityEvent
         }),
       );
       const last = items.at(-1);
-      return rows.length > limit && last ? { items, nextCursor: Buffer.from(JSON.stringify([last.occurredAt.toISOString(), last.id])).toString('base64url') } : { items };
+      return rows.length > limit && last ? { items, nextCursor: encodeTimeIdCursor(last) } : { items };
     },
   };
-}
-
-const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Only what `list` wrote; anything else would reach PostgreSQL as a uuid or timestamp it cannot read. */
-function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const occurredAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && ROW_ID.test(id) && occurredAt.toISOString() === at) return { occurredAt, id };
-  } catch {
-    // fall through to the refusal
-  }
-  throw new RangeError('not a cursor of the security events');
 }
