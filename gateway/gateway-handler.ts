@@ -17,6 +17,8 @@ import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './access-log/access-log-writer.t
 import { createConsole } from './console/console-app.ts';
 import { readAgreementUse } from './access-log/agreement-use.ts';
 import type { ConsolePersona, LocalName } from './console/console-persona.ts';
+import { recordApiEvents } from './http/record-api-events.ts';
+import { createSecurityEventsApi } from './observability/security-events-api.ts';
 
 /** Options of {@link createGatewayHandler}. */
 export interface GatewayHandlerOptions {
@@ -81,10 +83,11 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       const plugins = createGatewayPlugins({
         verifier: auth.verifier,
         limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
-        accessLog: { writer: resources.accessLog, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
+        accessLog: { writer: resources.accessLog, countDecision: resources.countAccessDecision, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
         consumerAssertions: auth.consumerAssertions,
         httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
+        securityEvents: resources.securityEvents,
       });
       yoga = createGatewayYoga({
         schema: generation.schema,
@@ -121,8 +124,13 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     ...(evidence && { evidence }),
     ...auth.wellKnown,
   });
+  // Before every route: refusals and changes on the APIs and the console are security events, recorded at this one edge.
+  const apiEvents = recordApiEvents({ recorder: resources.securityEvents });
+  app.use('/admin/api/*', apiEvents);
+  app.use('/console/*', apiEvents);
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
+  app.route('/admin/api', createSecurityEventsApi({ authenticate, store: resources.securityEventStore, log }));
   app.route(
     '/admin/api',
     createAdminApi({

@@ -12,6 +12,9 @@ import { liveCatalogue } from './catalogue/live-catalogue.ts';
 import { consumerHeadersFor, consumerSettingsFor } from './graphql/use-consumer-identity.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createSecurityEventRecorder, type SecurityEventRecorder } from './observability/security-events.ts';
+import { createSecurityEventStore, type SecurityEventStore } from './observability/security-event-store.ts';
+import { createAccessDecisionCounter, type CountAccessDecision } from './observability/access-decision-metrics.ts';
 import { openStore, type Store } from './store/store.ts';
 import { StoreError, StoreRoleUnsafeError } from './store/store-error.ts';
 import { checkStoreRole, describeStoreRole } from './store/check-store-role.ts';
@@ -80,6 +83,11 @@ export interface GatewayResources extends AsyncDisposable {
   readonly lifecycle: LifecycleSettings;
   /** The in-memory view of the agreements in force that every request reads. */
   readonly agreementRegistry: AgreementRegistry;
+  /** Security events: the table (read by the API and console), and the recorder that writes it in batches off the request's path. */
+  readonly securityEventStore: SecurityEventStore;
+  readonly securityEvents: SecurityEventRecorder;
+  /** Counts each committed access record's decisions (`isthmus_access_decisions_total`). */
+  readonly countAccessDecision: CountAccessDecision;
 }
 
 /** Options of {@link openGatewayResources}. */
@@ -228,6 +236,12 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     });
     opened.defer(() => expiry.close());
 
+    const securityEventStore = createSecurityEventStore(store.db);
+    const securityEvents = createSecurityEventRecorder({ store: securityEventStore, metrics, log });
+    // Deferred after the store: closed before it, so the last batch is written.
+    opened.defer(() => securityEvents.close());
+    const countAccessDecision = createAccessDecisionCounter(metrics);
+
     metrics.trackBreakers(() => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()])));
 
     const owned = opened.move();
@@ -248,6 +262,9 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       agreements,
       lifecycle,
       agreementRegistry,
+      securityEventStore,
+      securityEvents,
+      countAccessDecision,
       [Symbol.asyncDispose]: () => owned.disposeAsync(),
     };
   } catch (error) {

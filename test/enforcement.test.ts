@@ -1,4 +1,5 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
+import { signingKeys as keyPair, type SigningKeys as Keys } from './support/signing-keys.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { sampleResident } from '../examples/demo-city.ts';
@@ -40,16 +41,6 @@ function forbiddenByPath(reply: GraphqlReply): Map<string, Record<string, any>> 
 const SSO = 'https://sso.civil-affairs.example/realms/staff';
 const SSO_KID = 'sso-2026-01';
 const GATEWAY_AUDIENCE = 'isthmus-gateway';
-
-interface Keys {
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-async function keyPair(kid: string): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
-}
 
 /** A token in the shape the gateway's default claim names expect, for the civil-affairs reviewer. */
 function reviewerToken(keys: Keys, overrides: { issuer?: string; audience?: string; expiresAt?: number; issuedAt?: number } = {}): Promise<string> {

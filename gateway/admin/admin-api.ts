@@ -127,10 +127,11 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
   // the access-log API, mounted at the same prefix, serves citizens too.
   const staffOnly: MiddlewareHandler<AdminEnv> = async (c, next) => {
     const principal = await authenticateCaller(authenticate, c.req.raw);
+    // Set before the role check: the security events name who was refused.
+    c.set('principal', principal);
     if (!principal.roles.some((role) => role === 'developer' || role === 'data_officer' || role === 'operator')) {
       throw new ApiError('FORBIDDEN', 'the admin API is for developers, data officers and operators', { rule: 'STAFF_ONLY' });
     }
-    c.set('principal', principal);
     await next();
   };
   const routes = apiRoutes(app, { maxBodyBytes: DEFAULT_ADMIN_MAX_BODY_BYTES, guard: staffOnly, ...(deps.log ? { log: deps.log } : {}) });

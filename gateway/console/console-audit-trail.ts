@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Principal } from '../../policies/principal.ts';
 import { LOG_WRITER_ROLE } from '../access-log/access-log-writer.ts';
 import type { StoreSchema } from '../store/store-schema.ts';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../store/time-id-cursor.ts';
 
 /** What a person can do in the console that the trail records. */
 export type ConsoleAuditAction = 'SIGN_IN' | 'SIGN_OUT' | 'DECISION' | 'EXPORT' | 'VERIFY';
@@ -94,7 +95,7 @@ export function createConsoleAuditTrail(deps: { readonly db: Kysely<StoreSchema>
       signal?.throwIfAborted();
       const limit = page.limit ?? DEFAULT_TRAIL_PAGE_SIZE;
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TRAIL_PAGE_SIZE) throw new RangeError(`limit must be from 1 to ${MAX_TRAIL_PAGE_SIZE}`);
-      const after = page.cursor === undefined ? undefined : decodeTrailCursor(page.cursor);
+      const after = page.cursor === undefined ? undefined : decodeTimeIdCursor(page.cursor, 'the console audit trail');
       const rows = await db
         .selectFrom('console_audit')
         .selectAll()
@@ -119,21 +120,7 @@ export function createConsoleAuditTrail(deps: { readonly db: Kysely<StoreSchema>
         }),
       );
       const last = items.at(-1);
-      return rows.length > limit && last ? { items, nextCursor: Buffer.from(JSON.stringify([last.occurredAt.toISOString(), last.id])).toString('base64url') } : { items };
+      return rows.length > limit && last ? { items, nextCursor: encodeTimeIdCursor(last) } : { items };
     },
   };
-}
-
-const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Only what `list` wrote; anything else would reach PostgreSQL as a uuid or timestamp it cannot read. */
-function decodeTrailCursor(cursor: string): { occurredAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const occurredAt = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && ROW_ID.test(id) && occurredAt.toISOString() === at) return { occurredAt, id };
-  } catch {
-    // fall through to the refusal
-  }
-  throw new RangeError('not a cursor of the console audit trail');
 }

@@ -8,6 +8,9 @@ import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
 import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
 import { useConsumerIdentity } from './use-consumer-identity.ts';
 import { useClientErrors } from './use-client-errors.ts';
+import { useSecurityEvents } from './use-security-events.ts';
+import type { SecurityEventRecorder } from '../observability/security-events.ts';
+import type { Principal } from '../../policies/principal.ts';
 
 /** One plugin of the gateway's yoga: whatever yoga's `plugins` option takes. */
 export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, GatewayContext>['plugins']>[number];
@@ -21,6 +24,8 @@ export interface GatewayPluginDeps {
   readonly consumerAssertions: ConsumerAssertionSigner;
   /** Bureaus whose connectors carry HTTP headers, so their calls carry the signed consumer identity. */
   readonly httpBureaus: ReadonlySet<string>;
+  /** Where whole-request refusals are recorded (`observability/security-events.ts`). */
+  readonly securityEvents: Pick<SecurityEventRecorder, 'record'>;
 }
 
 /** The gateway's plugins by stage: each one `useX` of its own file. */
@@ -31,6 +36,7 @@ export interface GatewayPlugins {
   readonly enforcement: GatewayPlugin;
   readonly consumerIdentity: GatewayPlugin;
   readonly clientErrors: GatewayPlugin;
+  readonly securityEvents: GatewayPlugin;
 }
 
 /**
@@ -44,21 +50,25 @@ export interface GatewayPlugins {
  *    fields, then shape and mask the result and build the access record;
  * 5. consumer identity — sign who is asking for each bureau the allowed part touches,
  *    after enforcement so denied bureaus are not even told;
- * 6. client errors — every error gets its code, status and the request id, last.
+ * 6. client errors — every error gets its code, status and the request id;
+ * 7. security events — after client errors, so a refusal is recorded with the
+ *    code and reason the client receives, whatever raised it.
  * Each fills its part of the one request context (`gateway-context.ts`) through
  * yoga's `extendContext`, for the ones after it.
  */
-const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors'];
+const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors', 'securityEvents'];
 
 /** Builds every plugin of the gateway once, at start-up. */
 export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
+  const principals = new WeakMap<Request, Principal>();
   return {
-    authentication: useAuthentication(deps.verifier),
+    authentication: useAuthentication(deps.verifier, principals),
     limits: useOperationLimits(deps.limits),
     accessLog: useAccessLog(deps.accessLog),
     enforcement: useEnforcement(deps.enforcement),
     consumerIdentity: useConsumerIdentity(deps.consumerAssertions, deps.httpBureaus),
     clientErrors: useClientErrors(),
+    securityEvents: useSecurityEvents(deps.securityEvents, principals),
   };
 }
 

@@ -6,12 +6,15 @@ import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
 import type { EvidenceGate } from '../access-log/evidence-gate.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { requestError } from './error-codes.ts';
+import type { CountAccessDecision } from '../observability/access-decision-metrics.ts';
 
 /** What the access log plugin needs. */
 export interface AccessLogPluginOptions {
   readonly writer: Pick<AccessLogWriter, 'append'>;
   /** Witnesses silent past the grace period: no data is released (absent: no witnesses, always open). */
   readonly evidence?: Pick<EvidenceGate, 'state'>;
+  /** Counts each committed record's decisions (`isthmus_access_decisions_total`). */
+  readonly countDecision?: CountAccessDecision;
 }
 
 /**
@@ -66,6 +69,7 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
           };
           try {
             await options.writer.append(entry, context.request.signal);
+            options.countDecision?.(record);
           } catch (error) {
             context.log.error({ err: error, requestId: context.requestId }, 'access log entry not committed; response withheld');
             setResult({

@@ -18,9 +18,8 @@ import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
  * issuer, bad signature); the token is never echoed. When the issuer's keys
  * cannot be fetched, the answer is 503: the token may well be good.
  */
-export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext> {
-  // Weak: an entry lives as long as its request, whatever becomes of the request.
-  const principals = new WeakMap<Request, Principal>();
+export function useAuthentication(verifier: TokenVerifier, principals: WeakMap<Request, Principal> = new WeakMap()): Plugin<GatewayContext> {
+  // Weak: an entry lives as long as its request, whatever becomes of the request. Shared with the security events, which need to know who was refused.
   return {
     async onRequestParse({ request }) {
       try {
