@@ -48,6 +48,8 @@ export interface QuotaMeterOptions {
   readonly leaseBlock: number;
   /** Told when a background lease fails (the records are then not counted against the day). */
   readonly onError?: (error: unknown) => void;
+  /** Told of every refusal (the refusals counter). */
+  readonly onRefused?: (refusal: QuotaRefusal) => void;
 }
 
 /** A block is at most this fraction of the limit, so that units lost at a window's end stay a small part of it. */
@@ -121,7 +123,9 @@ export function createQuotaMeter(options: QuotaMeterOptions): QuotaMeter {
             continue;
           }
           if (entry.exhausted || !(await ensure(entry, agreement.id, kind, limit, 1, take))) {
-            return { agreementId: agreement.id, kind, limit, retryAfterSeconds: secondsUntilWindowEnds(kind, now) };
+            const refusal = { agreementId: agreement.id, kind, limit, retryAfterSeconds: secondsUntilWindowEnds(kind, now) };
+            options.onRefused?.(refusal);
+            return refusal;
           }
         }
       }
