@@ -11,6 +11,7 @@ import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
+import { readQuotaUse } from './quotas/quota-use.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { createReceiptSource, DEFAULT_RECEIPT_CHECK_AFTER_MS } from './access-log/receipt-source.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './access-log/access-log-writer.ts';
@@ -84,7 +85,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
         verifier: auth.verifier,
         limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
         accessLog: { writer: resources.accessLog, countDecision: resources.countAccessDecision, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
-        enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
+        enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current(), quotas: resources.quotas },
         consumerAssertions: auth.consumerAssertions,
         httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
         securityEvents: resources.securityEvents,
@@ -143,6 +144,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       explain: { enforcer: () => catalogues.current().enforcer, inForce: () => agreementRegistry.current() },
       onChange: () => agreementRegistry.refresh(),
       reloadCatalogue,
+      quotaUse: (agreement, at) => readQuotaUse(resources.quotaStore, agreement, at),
     }),
   );
   // Receipts count a checkpoint once the configured quorum cosigned it (none configured: the log's signature alone, and the receipt says so).

@@ -34,6 +34,9 @@ import { createWitnessPublisher, type WitnessPublisher } from './access-log/witn
 import { readTimestampSettings } from './access-log/timestamp-settings.ts';
 import { createCheckpointStamper } from './access-log/timestamp-stamper.ts';
 import { GATEWAY_VERSION } from './version.ts';
+import { createQuotaStore, type QuotaStore } from './quotas/quota-store.ts';
+import { createQuotaMeter, type QuotaMeter } from './quotas/quota-meter.ts';
+import { registerQuotaMetrics } from './quotas/quota-metrics.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
 export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
@@ -88,6 +91,9 @@ export interface GatewayResources extends AsyncDisposable {
   readonly securityEvents: SecurityEventRecorder;
   /** Counts each committed access record's decisions (`isthmus_access_decisions_total`). */
   readonly countAccessDecision: CountAccessDecision;
+  /** Agreement quotas: the shared counters, and this replica's meter that leases from them. */
+  readonly quotaStore: QuotaStore;
+  readonly quotas: QuotaMeter;
 }
 
 /** Options of {@link openGatewayResources}. */
@@ -241,6 +247,14 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     // Deferred after the store: closed before it, so the last batch is written.
     opened.defer(() => securityEvents.close());
     const countAccessDecision = createAccessDecisionCounter(metrics);
+    const quotaStore = createQuotaStore(store.db);
+    const quotaMetrics = registerQuotaMetrics(metrics.registry, () => agreementRegistry.current().agreements, quotaStore);
+    const quotas = createQuotaMeter({
+      store: quotaStore,
+      leaseBlock: config.quotaLeaseBlock,
+      onError: (error) => log.warn({ err: error }, 'quota lease failed; records of a request not counted'),
+      onRefused: (refusal) => quotaMetrics.refused(refusal.kind),
+    });
 
     metrics.trackBreakers(() => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()])));
 
@@ -265,6 +279,8 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       securityEventStore,
       securityEvents,
       countAccessDecision,
+      quotaStore,
+      quotas,
       [Symbol.asyncDispose]: () => owned.disposeAsync(),
     };
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { Agreement, AgreementStatus, RowScope } from './agreement.ts';
+import type { Agreement, AgreementStatus, RowScope, AgreementQuota } from './agreement.ts';
 import type { Catalogue, MaskKind } from './catalogue.ts';
 import { badInput, conflict, forbidden, type LifecycleRefusal } from './lifecycle-refusal.ts';
 import { checkTerms, checkText } from './agreement-terms.ts';
@@ -81,6 +81,8 @@ export interface AgreementRequestInput {
   readonly validFrom: string;
   readonly validUntil: string;
   readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
+  /** The `quota` term (`agreement-quota.ts`); absent: no quota. */
+  readonly quota?: AgreementQuota;
   /** `true`: submit straight to `PENDING`; otherwise the request is saved as a `DRAFT`. */
   readonly submit?: boolean;
 }
@@ -166,6 +168,7 @@ export function requestAgreement(
     requestedBy: who.user,
     ...(requester ? { requester } : {}),
     ...(input.disclosureDelay ? { disclosureDelay: { days: input.disclosureDelay.days, legalReason: input.disclosureDelay.legalReason?.trim() } } : {}),
+    ...(input.quota === undefined ? {} : { quota: input.quota }),
     createdAt: at,
     updatedAt: at,
   };

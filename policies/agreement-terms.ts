@@ -2,6 +2,7 @@ import type { Agreement } from './agreement.ts';
 import { MASK_KINDS, type Catalogue } from './catalogue.ts';
 import { findUnsafeCharacter } from './display-safe-text.ts';
 import { badInput, type LifecycleRefusal } from './lifecycle-refusal.ts';
+import { checkQuota } from './agreement-quota.ts';
 
 /**
  * The terms an agreement may state, checked as at submission: who reads
@@ -111,7 +112,7 @@ export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue
     const reason = checkText('disclosureDelay.legalReason', delay.legalReason, 'the legal reason the data subject may not be told yet');
     if (reason) return reason;
   }
-  return undefined;
+  return checkQuota(agreement.quota);
 }
 
 /**

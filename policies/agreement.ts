@@ -58,6 +58,17 @@ export interface Agreement {
   readonly revocationReason?: string;
   /** Access log entries made under it stay hidden from the citizen this many days, for this legal reason. */
   readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
+  /**
+   * How much the consumer may use the agreement (`policies/agreement-quota.ts`): requests per
+   * fixed minute, records returned per calendar day in the city. Absent: no quota.
+   */
+  readonly quota?: AgreementQuota;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** An agreement's rate quota; each limit is optional, and at least one is set. */
+export interface AgreementQuota {
+  readonly requestsPerMinute?: number;
+  readonly recordsPerDay?: number;
 }

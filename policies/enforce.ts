@@ -154,6 +154,11 @@ export type Enforcement =
       readonly document: DocumentNode;
       /** `now`: when the read completed, the time the log records. */
       present(executed: ExecutedOperation, now: Date): PresentedOperation;
+      /**
+       * Refused before execution by a rule outside the decision (`reason`, e.g. a quota's `QUOTA_EXCEEDED`): the
+       * log's record, `DENIED`, with each field an agreement would have released denied for that reason.
+       */
+      refuse(reason: string, now: Date): AccessRecord | undefined;
     };
 
 /** Enforcement with its settings; one per gateway, shared by `/graphql` and `explain`. */
@@ -230,6 +235,11 @@ export function createEnforcer(settings: EnforcementSettings): Enforcer {
         const data = decision.masks.length > 0 && shaped ? maskResult(shaped, decision.masks) : shaped;
         const record = accessRecord(about, { refused: false, records, upstreamFailures: executed.upstreamFailures, noData: executed.data == null }, now);
         return { data, withheld, ...(record ? { record } : {}) };
+      },
+      refuse(reason, now) {
+        const record = accessRecord(about, { refused: true, records: NOTHING_READ, upstreamFailures: [], noData: true }, now);
+        const refused = [...decision.fields.values()].filter((field) => field.effect !== 'deny' && field.agreementId !== undefined);
+        return record && { ...record, denied: [...record.denied, ...refused.map((field) => ({ coordinate: field.coordinate, path: field.path.join('.'), reason }))] };
       },
     };
   };

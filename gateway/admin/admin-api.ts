@@ -26,6 +26,7 @@ import { ApiError } from '../errors/api-error.ts';
 import { apiRoutes } from '../http/api-routes.ts';
 import { authenticateCaller } from '../http/authenticate-caller.ts';
 import { AdminApiError } from './admin-error.ts';
+import type { QuotaUse } from '../quotas/quota-use.ts';
 import type { CatalogueReload } from '../catalogue/catalogue-generations.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { UNDERWAY_STATUSES } from '../../policies/requests-underway.ts';
@@ -75,6 +76,8 @@ export interface AdminApiDeps {
    * agreements in force now (the gateway's registry).
    */
   readonly explain?: { readonly enforcer: () => Pick<Enforcer, 'settings' | 'decide'>; readonly inForce: () => AgreementsInForce };
+  /** The current use of an agreement's quota, for `GET /agreements/:id` (`quotaUse`); absent: not shown. */
+  readonly quotaUse?: (agreement: Agreement, now: Date) => Promise<QuotaUse | undefined>;
   /** For `POST /catalogue/reload` (operators): reads the schemas folder again; absent, the route answers 404. */
   readonly reloadCatalogue?: () => Promise<CatalogueReload>;
 }
@@ -149,7 +152,8 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     const found = await agreements.get(c.req.param('id') ?? '');
     if (!found || !canSee(principal, found.agreement)) throw notFound();
     const at = now();
-    return c.json({ agreement: present(found.agreement, at), events: found.events.map(presentEvent) });
+    const quotaUse = await deps.quotaUse?.(found.agreement, at);
+    return c.json({ agreement: present(found.agreement, at), ...(quotaUse && { quotaUse }), events: found.events.map(presentEvent) });
   });
 
   routes.on('POST', '/agreements', async (c) => {

@@ -1,4 +1,5 @@
-import type { AgreementStatus } from '../../policies/agreement.ts';
+import type { AgreementQuota, AgreementStatus } from '../../policies/agreement.ts';
+import { QUOTA_KINDS } from '../../policies/agreement-quota.ts';
 import type { AgreementRequestInput, ReasonInput } from '../../policies/agreement-lifecycle.ts';
 import type { MaskKind } from '../../policies/catalogue.ts';
 import type { AgreementAuditFilter, AgreementListFilter } from '../agreements/agreement-store.ts';
@@ -34,6 +35,7 @@ const REQUEST_KEYS: readonly string[] = [
   'validFrom',
   'validUntil',
   'disclosureDelay',
+  'quota',
   'submit',
 ];
 
@@ -72,8 +74,22 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
     validFrom: isoInstant(body.validFrom, 'validFrom'),
     validUntil: isoInstant(body.validUntil, 'validUntil'),
     ...(delay ? { disclosureDelay: { days: integer(delay.days, 'disclosureDelay.days'), legalReason: text(delay.legalReason, 'disclosureDelay.legalReason') } } : {}),
+    ...parseQuotaInput(body.quota),
     ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
   };
+}
+
+/** `quota: { requestsPerMinute?, recordsPerDay? }`, its numbers as given: the terms (`policies/agreement-quota.ts`) check their range. */
+function parseQuotaInput(value: unknown): { readonly quota?: AgreementQuota } {
+  if (value === undefined) return {};
+  const quota = record(value, 'quota');
+  only(quota, QUOTA_KINDS, { within: 'quota' });
+  return { quota: Object.fromEntries(QUOTA_KINDS.flatMap((kind) => (quota[kind] === undefined ? [] : [[kind, quotaNumber(quota[kind], `quota.${kind}`)]]))) };
+}
+
+function quotaNumber(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(field, `${field} must be a whole number`);
+  return value;
 }
 
 /** The body of `reject` and `revoke`. */

@@ -4,6 +4,7 @@ import { expireAgreement, type AgreementEvent } from '../../policies/agreement-l
 import type { StoreSchema } from '../store/store-schema.ts';
 import type { AgreementEventsTable, AgreementsTable } from './agreement-tables.ts';
 import { AgreementStoreError } from './agreement-store-error.ts';
+import { quotaColumns, quotaOfRow } from './agreement-quota-columns.ts';
 
 /** The channel every change of the agreement set is announced on; the payload is the set's new version. */
 export const AGREEMENTS_CHANNEL = 'isthmus_agreements';
@@ -294,6 +295,7 @@ function toRow(agreement: Agreement): Insertable<AgreementsTable> {
     revocation_reason: agreement.revocationReason ?? null,
     disclosure_delay_days: agreement.disclosureDelay?.days ?? null,
     disclosure_delay_reason: agreement.disclosureDelay?.legalReason ?? null,
+    ...quotaColumns(agreement),
     created_at: agreement.createdAt,
     updated_at: agreement.updatedAt,
   };
@@ -321,6 +323,7 @@ function fromRow(row: AgreementRow): Agreement {
     ...(row.rejection_reason === null ? {} : { rejectionReason: row.rejection_reason }),
     ...(row.revocation_reason === null ? {} : { revocationReason: row.revocation_reason }),
     ...(row.disclosure_delay_days === null ? {} : { disclosureDelay: { days: row.disclosure_delay_days, legalReason: row.disclosure_delay_reason ?? '' } }),
+    ...quotaOfRow(row),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -350,14 +353,9 @@ function fromEventRow(row: EventRow): StoredAgreementEvent {
   };
 }
 
-function iso(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
+const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  return Math.min(Math.max(1, Math.trunc(limit)), MAX_PAGE_SIZE);
-}
+const pageSize = (limit: number | undefined): number => (limit === undefined ? DEFAULT_PAGE_SIZE : Math.min(Math.max(1, Math.trunc(limit)), MAX_PAGE_SIZE));
 
 /** Cursors are opaque to clients: base64url of the last row's sort key. */
 function encodeCursor(key: readonly (string | number)[]): string {

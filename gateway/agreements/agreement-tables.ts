@@ -31,6 +31,9 @@ export interface AgreementsTable {
   revocation_reason: string | null;
   disclosure_delay_days: number | null;
   disclosure_delay_reason: string | null;
+  /** The `quota` term (migration 0011); null: no limit of that kind. */
+  quota_requests_per_minute: number | null;
+  quota_records_per_day: number | null;
   created_at: Instant;
   updated_at: Instant;
 }
@@ -61,9 +64,18 @@ export interface AgreementSetVersionTable {
   version: number;
 }
 
+/** `agreement_quota_use`: units of a quota leased by the replicas, per agreement, kind and window (migration 0011). */
+export interface AgreementQuotaUseTable {
+  agreement_id: string;
+  kind: 'requestsPerMinute' | 'recordsPerDay';
+  window_start: Instant;
+  used: ColumnType<string | number, number, number>;
+}
+
 /** The agreement tables, merged into the store's `StoreSchema`. */
 export interface AgreementTables {
   agreements: AgreementsTable;
+  agreement_quota_use: AgreementQuotaUseTable;
   agreement_events: AgreementEventsTable;
   agreement_set_version: AgreementSetVersionTable;
 }

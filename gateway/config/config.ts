@@ -28,6 +28,13 @@ export const DEFAULT_MAX_ALIASES = 30;
 export const DEFAULT_AGREEMENT_REPLY_WORKING_DAYS = 10;
 /** How long a SIGTERM waits for in-flight requests before it closes what is left. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/**
+ * Most units of a quota a replica leases from the store at once
+ * (`gateway/quotas/quota-meter.ts`): 10 makes a busy agreement cost one
+ * round trip per ten requests, while units lost at a minute's end stay at
+ * most replicas × 10 (a block is also at most a tenth of the limit).
+ */
+export const DEFAULT_QUOTA_LEASE_BLOCK = 10;
 /** How many days of access log months are kept attached before retention detaches them. */
 export const DEFAULT_LOG_RETENTION_DAYS = 180;
 /** Level-3 protection (等保三级) requires six months of access records: shorter retention is a config error. */
@@ -118,6 +125,8 @@ export interface GatewayConfig {
   readonly consoleOidc: ConsoleOidcConfig | undefined;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
+  /** `ISTHMUS_QUOTA_LEASE_BLOCK`: most units of an agreement's quota one replica leases from the store at once (1: exact counting, a round trip per request). */
+  readonly quotaLeaseBlock: number;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -243,6 +252,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     witnessQuorum,
     witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
     logLevel,
+    quotaLeaseBlock: integer('ISTHMUS_QUOTA_LEASE_BLOCK', DEFAULT_QUOTA_LEASE_BLOCK, 1, 1_000),
     env,
   };
   if (problems.length > 0) throw new ConfigError(problems);

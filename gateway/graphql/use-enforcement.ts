@@ -7,6 +7,9 @@ import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.t
 import type { GatewayContext } from './gateway-context.ts';
 import { documentError, requestError } from './error-codes.ts';
 import { httpStatusOf } from '../errors/error-table.ts';
+import type { QuotaMeter } from '../quotas/quota-meter.ts';
+import { quotaExceededError } from '../quotas/quota-error.ts';
+import { agreementsUsed, recordsByAgreement } from '../quotas/agreements-used.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
@@ -18,6 +21,8 @@ export interface EnforcementOptions {
   /** The agreements in force now; read synchronously on every request, refreshed elsewhere. */
   readonly agreements: () => AgreementsInForce;
   readonly now?: () => Date;
+  /** Agreement quotas (`quotas/quota-meter.ts`): admitted before any bureau is called, records spent after. Absent: none enforced. */
+  readonly quotas?: QuotaMeter;
 }
 
 /**
@@ -43,13 +48,14 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         setResultAndStopExecution({ errors: [new GraphQLError('The request has no verified identity.', { extensions: { code: 'FORBIDDEN' } })] });
         return;
       }
+      const agreements = options.agreements();
       const enforced = enforcer.enforce({
         principal,
         stated: { purpose: request.headers.get(PURPOSE_HEADER), caseId: request.headers.get(CASE_ID_HEADER) },
         document: args.document,
         operationName: args.operationName,
         variables: args.variableValues,
-        agreements: options.agreements(),
+        agreements,
         now: now(),
       });
       switch (enforced.kind) {
@@ -63,6 +69,13 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         case 'execute':
           extendContext({ enforcement: enforced.decided });
           setExecuteFn(async (executionArgs: ExecutionArgs) => {
+            const used = agreementsUsed(enforced.decided, agreements);
+            const overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
+            if (overQuota) {
+              const record = enforced.refuse('QUOTA_EXCEEDED', now());
+              if (record) extendContext({ accessRecord: record });
+              return { data: null, errors: [quotaExceededError(overQuota)] };
+            }
             // Yoga's own executor (the one it would have run), on the pruned, subject-keyed document.
             const result = await executeFn({ ...executionArgs, document: enforced.document });
             // Queries never stream; a stream would have no single result to present.
@@ -70,6 +83,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
             const presented = enforced.present({ data: result.data, upstreamFailures: upstreamFailures(result.errors ?? []) }, now());
             // The record is known only now, after execution; the access log's after-hook reads it.
             if (presented.record) extendContext({ accessRecord: presented.record });
+            if (options.quotas && presented.record && used.length > 0) options.quotas.spend(used, recordsByAgreement(used, presented.record), now());
             const errors = [...presented.withheld.map((withheld) => withheldError(withheld)), ...(result.errors ?? [])];
             return { ...result, data: presented.data, ...(errors.length > 0 ? { errors } : {}) };
           });

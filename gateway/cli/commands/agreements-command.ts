@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIo } from '../cli-io.ts';
 import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 import { neutralizeText } from '../../../policies/display-safe-text.ts';
+import { formatQuota } from '../../quotas/format-quota.ts';
 
 /** Where the CLI finds the gateway when neither `--url` nor `ISTHMUS_URL` says. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:4000';
@@ -81,6 +82,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         ['rejected because', a.rejectionReason],
         ['revoked because', a.revocationReason],
         ['disclosure delay', a.disclosureDelay ? `${a.disclosureDelay.days} days: ${a.disclosureDelay.legalReason}` : undefined],
+        ['quota', formatQuota(a.quota, reply.body.quotaUse)],
       ];
       // Each stored value on its own line, neutralized: a line break or an escape sequence in it cannot forge or hide a line.
       io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${shown(value)}\n`).join(''));

@@ -70,6 +70,9 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'terms.approvedBy': 'Approved by',
   'terms.disclosureDelay': 'Disclosure delay',
   'terms.disclosureDelayValue': 'days: {days}; legal reason: {reason}',
+  'terms.quota': 'Quota',
+  'terms.quotaPerMinute': '{limit} requests a minute',
+  'terms.quotaPerDay': '{limit} records a day (Asia/Shanghai)',
   'terms.rejectionReason': 'Reasons for the rejection',
   'terms.revocationReason': 'Reasons for the revocation',
 

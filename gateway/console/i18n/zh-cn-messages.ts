@@ -71,6 +71,9 @@ export const ZH_CN_MESSAGES = {
   'terms.approvedBy': '批准人',
   'terms.disclosureDelay': '延迟告知',
   'terms.disclosureDelayValue': '{days} 天，依据：{reason}',
+  'terms.quota': '用量配额',
+  'terms.quotaPerMinute': '每分钟 {limit} 次请求',
+  'terms.quotaPerDay': '每日 {limit} 条记录（北京时间）',
   'terms.rejectionReason': '驳回理由',
   'terms.revocationReason': '撤销理由',
 
