@@ -5,6 +5,7 @@ import { DEV_ISSUER } from '../auth/dev-issuer.ts';
 import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../access-log/witness-config.ts';
 import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
+import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -118,6 +119,8 @@ export interface GatewayConfig {
   readonly consoleOidc: ConsoleOidcConfig | undefined;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
+  /** `ISTHMUS_OTLP_*` (`observability/tracing-config.ts`): where OpenTelemetry traces go; unset `ISTHMUS_OTLP_TRACES_ENDPOINT` → tracing off. */
+  readonly tracing: TracingConfig | undefined;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -243,6 +246,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     witnessQuorum,
     witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
     logLevel,
+    tracing: readTracingConfig(env, problems),
     env,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,6 +7,8 @@ import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.t
 import type { GatewayContext } from './gateway-context.ts';
 import { documentError, requestError } from './error-codes.ts';
 import { httpStatusOf } from '../errors/error-table.ts';
+import { decisionSpanEnd } from '../observability/decision-span.ts';
+import { startChildSpan } from '../observability/tracing.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
@@ -43,6 +45,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         setResultAndStopExecution({ errors: [new GraphQLError('The request has no verified identity.', { extensions: { code: 'FORBIDDEN' } })] });
         return;
       }
+      const span = startChildSpan(context.trace, 'plan and decide');
       const enforced = enforcer.enforce({
         principal,
         stated: { purpose: request.headers.get(PURPOSE_HEADER), caseId: request.headers.get(CASE_ID_HEADER) },
@@ -52,6 +55,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         agreements: options.agreements(),
         now: now(),
       });
+      if (span) decisionSpanEnd(span, enforced);
       switch (enforced.kind) {
         case 'invalid':
           setResultAndStopExecution({ errors: [problemError(enforced.problem)] });
