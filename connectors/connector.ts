@@ -65,6 +65,34 @@ export interface ConnectorOptions {
    * without a transaction. HTTP connectors ignore it.
    */
   readonly sessionSettings?: (context: unknown) => Readonly<Record<string, string>>;
+  /** Traces each upstream call (the gateway's OpenTelemetry spans); absent when tracing is off, and then costs nothing. */
+  readonly traceCall?: UpstreamCallTracer;
+}
+
+/**
+ * Starts the trace of one upstream call from the execution's context, or
+ * returns nothing (tracing off, or a request not traced). Connectors know
+ * nothing of OpenTelemetry: they send the headers it gives (`traceparent`)
+ * and say how the call ended.
+ */
+export type UpstreamCallTracer = (context: unknown, call: TracedUpstreamCall) => UpstreamCallTrace | undefined;
+
+/** What a trace may say of an upstream call: never keys, parameters or paths, which can name a person. */
+export interface TracedUpstreamCall {
+  /** `POST` / `GET` for HTTP, `SELECT` for a database read. */
+  readonly operation: string;
+  /** The table a database read reads. */
+  readonly table?: string;
+  /** How many keys one batched call asks for. */
+  readonly keys?: number;
+}
+
+/** One traced upstream call. */
+export interface UpstreamCallTrace {
+  /** Headers that carry the trace to an HTTP bureau (`traceparent`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Ends the call's span, with the error the call failed with if it did. */
+  end(outcome: { readonly error?: unknown }): void;
 }
 
 /**

@@ -175,6 +175,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     maxBodyBytes: config.maxBodyBytes,
     maxBodyBytesInFlight: config.maxBodyBytesInFlight,
     graphiql: config.graphiql,
+    tracing: resources.tracing,
   });
   return {
     listener,

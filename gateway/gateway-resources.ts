@@ -37,6 +37,8 @@ import { GATEWAY_VERSION } from './version.ts';
 import { createQuotaStore, type QuotaStore } from './quotas/quota-store.ts';
 import { createQuotaMeter, type QuotaMeter } from './quotas/quota-meter.ts';
 import { registerQuotaMetrics } from './quotas/quota-metrics.ts';
+import { createTracing, type Tracing } from './observability/tracing.ts';
+import { upstreamTracerFor } from './observability/upstream-tracer.ts';
 
 /** File of the key that signs access log checkpoints, under the keys folder. */
 export const ACCESS_LOG_KEY_FILE = 'access-log-signing.json';
@@ -59,6 +61,8 @@ export interface GatewayResources extends AsyncDisposable {
   readonly config: GatewayConfig;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** The gateway's tracing, when `ISTHMUS_OTLP_TRACES_ENDPOINT` is set; shut down (its spans flushed) last. */
+  readonly tracing: Tracing | undefined;
   /** The current generation's catalogue, read afresh on every access (it changes on a reload). */
   readonly catalogue: Catalogue;
   /**
@@ -129,6 +133,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
   const log = createLogger(config.logLevel, options.logDestination);
   const lifecycle = openLifecycleSettings(config, log);
   const metrics = createMetrics();
+  const tracing = config.tracing && createTracing(config.tracing, GATEWAY_VERSION);
   // Read first, so an invalid catalogue stops the start before anything is opened; connectors open here too, and are closed last.
   const catalogues = openCatalogueGenerations({
     dir: config.schemasDir,
@@ -144,12 +149,15 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
         observe: metrics.observeUpstream,
         upstreamHeaders: consumerHeadersFor(bureau.id, CONSUMER_ASSERTION_HEADER),
         sessionSettings: consumerSettingsFor(bureau.id),
+        ...(tracing && { traceCall: upstreamTracerFor(bureau.id, kind) }),
       });
     },
     onCloseError: (error, bureau) => log.warn({ err: error, bureau }, 'a replaced connector did not close cleanly'),
   });
   // Each resource's teardown is registered as it opens: written once, run in reverse, on failure as on close.
   const opened = new AsyncDisposableStack();
+  // Disposed last: the spans of the final requests (and of the log's closing) are flushed after everything else has closed.
+  if (tracing) opened.defer(() => tracing.shutdown().catch((error: unknown) => log.warn({ err: error }, 'traces could not be flushed')));
   opened.use(catalogues);
   try {
     if (config.databaseUrl && config.migrationDatabaseUrl) await migrateAsOwner(config.migrationDatabaseUrl, log);
@@ -263,6 +271,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       config,
       log,
       metrics,
+      tracing,
       catalogue: liveCatalogue(() => catalogues.current().catalogue),
       catalogues,
       store,

@@ -3,6 +3,7 @@ import type { ExecutionRequest, Executor } from '@graphql-tools/utils';
 import type { Connector, ConnectorOptions } from '../connector.ts';
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
+import { tracedCall } from '../shared/traced-call.ts';
 import { createHttpClient } from '../shared/http-client.ts';
 import { errorForStatus, unexpectedShape } from '../shared/http-answer.ts';
 
@@ -23,6 +24,9 @@ function parseResult(body: string): unknown {
     return undefined;
   }
 }
+
+/** What a trace says of every call: the same for all, so made once. */
+const POST_CALL = Object.freeze({ operation: 'POST' });
 
 /**
  * Creates the connector of a bureau that runs its own GraphQL service.
@@ -66,12 +70,14 @@ export function createGraphqlConnector(options: ConnectorOptions): Connector {
       variables: request.variables,
       operationName: request.operationName,
     });
+    const trace = options.traceCall?.(request.context, POST_CALL);
     const headers = {
       ...upstreamHeaders?.(request.context),
+      ...trace?.headers,
       'content-type': 'application/json',
       accept: ACCEPT,
     };
-    return guard.run(async (signal) => {
+    return tracedCall(trace, guard.run(async (signal) => {
       const response = await client.request({ method: 'POST', path: '', headers, body, signal });
       if (response.status >= 500) throw errorForStatus(bureau, response.status);
       const result = parseResult(response.body);
@@ -80,7 +86,7 @@ export function createGraphqlConnector(options: ConnectorOptions): Connector {
       if (isExecutionResult(result)) return result;
       if (response.status >= 200 && response.status < 300) throw unexpectedShape(bureau, 'not a GraphQL response');
       throw errorForStatus(bureau, response.status);
-    }, request.signal ?? request.info?.signal);
+    }, request.signal ?? request.info?.signal));
   }
 
   return {

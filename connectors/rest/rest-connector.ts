@@ -2,6 +2,7 @@ import type { Connector, ConnectorOptions } from '../connector.ts';
 import { ConnectorConfigError } from '../connector-error.ts';
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
+import { tracedCall } from '../shared/traced-call.ts';
 import { errorForStatus, parseJson } from '../shared/http-answer.ts';
 import { createHttpClient } from '../shared/http-client.ts';
 import { buildRestSchema } from './rest-schema.ts';
@@ -18,6 +19,9 @@ export interface RestConnectorOptions extends ConnectorOptions {
   /** Keys per batch request (default {@link DEFAULT_MAX_BATCH}). */
   readonly maxBatch?: number;
 }
+
+/** What a trace says of every call (never the path, which carries a key). */
+const GET_CALL = Object.freeze({ operation: 'GET' });
 
 /**
  * Creates the connector of a bureau that offers a JSON REST API.
@@ -50,13 +54,14 @@ export function createRestConnector(options: RestConnectorOptions): Connector {
     schema: options.schema,
     maxBatch,
     getJson(path, context, signal) {
-      const headers = { ...upstreamHeaders?.(context), accept: 'application/json' };
-      return guard.run(async (callSignal) => {
+      const trace = options.traceCall?.(context, GET_CALL);
+      const headers = { ...upstreamHeaders?.(context), ...trace?.headers, accept: 'application/json' };
+      return tracedCall(trace, guard.run(async (callSignal) => {
         const response = await client.request({ method: 'GET', path, headers, signal: callSignal });
         if (response.status === 404) return null;
         if (response.status < 200 || response.status > 299) throw errorForStatus(bureau, response.status);
         return parseJson(bureau, response.body);
-      }, signal);
+      }, signal));
     },
   });
 

@@ -4,6 +4,7 @@ import type { Connector, ConnectorOptions } from '../connector.ts';
 import { ConnectorConfigError, UpstreamRejectedError, UpstreamUnavailableError } from '../connector-error.ts';
 import { createUpstreamGuard } from '../guard/upstream-guard.ts';
 import { checkConnectorOptions } from '../shared/check-connector-options.ts';
+import { tracedCall } from '../shared/traced-call.ts';
 import { buildSqlSchema, type Row } from './sql-schema.ts';
 import { readWithSessionSettings } from './sql-session-settings.ts';
 
@@ -88,7 +89,9 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
     maxBatch,
     loadRows(query, keys, context, signal) {
       const settings = Object.entries(options.sessionSettings?.(context) ?? {});
-      return guard.run(async (callSignal) => {
+      // The table and how many keys; never the keys, which name people.
+      const trace = options.traceCall?.(context, { operation: 'SELECT', table: query.table, keys: keys.length });
+      return tracedCall(trace, guard.run(async (callSignal) => {
         callSignal.throwIfAborted();
         let connected = false;
         const read = (on: Kysely<any>) => on.selectFrom(query.table).select(query.columns).where(query.key, 'in', keys);
@@ -104,7 +107,7 @@ export function createSqlConnector(options: SqlConnectorOptions): Connector {
           // only a query's own errors can be a refusal.
           throw connected ? classify(bureau, error) : error;
         }
-      }, signal);
+      }, signal));
     },
   });
 

@@ -34,6 +34,8 @@ export interface AppendedEntry {
   readonly chainId: string;
   readonly seq: number;
   readonly hash: string;
+  /** How many entries the group commit this one rode in carried (for the request's trace). */
+  readonly batchSize: number;
 }
 
 /** One transaction of the writer, for metrics and tests: group commit shows as `entries` > 1. */

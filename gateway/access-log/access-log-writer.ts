@@ -199,7 +199,7 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
       await append_(JSON.stringify(records.map(rowJson)), JSON.stringify(nodes), checkpoint);
       tree = { head: prev, frontier, checkpoint: checkpoint ?? last };
       if (!uncheckpointed()) intervalDue = false;
-      records.forEach((record, index) => batch[index]!.settle({ ok: true, value: { id: record.id, chainId, seq: record.seq, hash: record.hash } }));
+      records.forEach((record, index) => batch[index]!.settle({ ok: true, value: { id: record.id, chainId, seq: record.seq, hash: record.hash, batchSize: batch.length } }));
       report({ entries: batch.length, ok: true, durationMs: performance.now() - started, lastSeq: prev.seq, ...(checkpoint && { checkpointSeq: prev.seq }) });
       if (checkpoint) announce(checkpoint);
       return true;

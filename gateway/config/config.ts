@@ -5,6 +5,7 @@ import { DEV_ISSUER } from '../auth/dev-issuer.ts';
 import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../access-log/witness-config.ts';
 import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
+import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -127,6 +128,8 @@ export interface GatewayConfig {
   readonly logLevel: LogLevel;
   /** `ISTHMUS_QUOTA_LEASE_BLOCK`: most units of an agreement's quota one replica leases from the store at once (1: exact counting, a round trip per request). */
   readonly quotaLeaseBlock: number;
+  /** `ISTHMUS_OTLP_*` (`observability/tracing-config.ts`): where OpenTelemetry traces go; unset `ISTHMUS_OTLP_TRACES_ENDPOINT` → tracing off. */
+  readonly tracing: TracingConfig | undefined;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -253,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
     logLevel,
     quotaLeaseBlock: integer('ISTHMUS_QUOTA_LEASE_BLOCK', DEFAULT_QUOTA_LEASE_BLOCK, 1, 1_000),
+    tracing: readTracingConfig(env, problems),
     env,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Principal } from '../../policies/principal.ts';
 import type { DecidedOperation } from '../../policies/enforce.ts';
 import type { AccessRecord } from '../../policies/access-record.ts';
+import type { RequestTrace } from '../observability/tracing.ts';
 
 /** The header that carries a request's id: echoed to the client, and sent to the bureaus with every upstream call. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -16,6 +17,8 @@ export interface GatewayServerContext {
   readonly startedAt: number;
   /** Where the request came from (`http/client-address.ts`): the peer, or the first untrusted hop behind a trusted proxy. */
   readonly clientAddress: string;
+  /** The request's span and trace context (`observability/tracing.ts`); absent when tracing is off, so every stage's check is one read. */
+  readonly trace?: RequestTrace;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { EvidenceGate } from '../access-log/evidence-gate.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { requestError } from './error-codes.ts';
 import type { CountAccessDecision } from '../observability/access-decision-metrics.ts';
+import { failSpan, startChildSpan } from '../observability/tracing.ts';
 
 /** What the access log plugin needs. */
 export interface AccessLogPluginOptions {
@@ -67,10 +68,18 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
             durationMs: Math.round((performance.now() - context.startedAt) * 100) / 100,
             operationHash: operationHash(args.document),
           };
+          // The wait for the group commit this entry rides in, and how many entries that batch carried.
+          const span = startChildSpan(context.trace, 'access log commit');
           try {
-            await options.writer.append(entry, context.request.signal);
+            const appended = await options.writer.append(entry, context.request.signal);
             options.countDecision?.(record);
+            span?.setAttributes({ 'isthmus.access_log.batch_size': appended.batchSize, 'isthmus.access_log.seq': appended.seq });
+            span?.end();
           } catch (error) {
+            if (span) {
+              failSpan(span, error);
+              span.end();
+            }
             context.log.error({ err: error, requestId: context.requestId }, 'access log entry not committed; response withheld');
             setResult({
               data: null,

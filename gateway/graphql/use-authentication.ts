@@ -3,10 +3,11 @@ import { authenticateRequest } from '../auth/authenticate-request.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
 import type { Principal } from '../../policies/principal.ts';
-import type { GatewayContext } from './gateway-context.ts';
+import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { requestError, withRetryAfter } from './error-codes.ts';
 import { answerOf } from '../errors/error-table.ts';
 import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
+import { failSpan, startChildSpan } from '../observability/tracing.ts';
 
 /**
  * Resolves the caller's identity once per request, before the request body
@@ -21,16 +22,24 @@ import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
 export function useAuthentication(verifier: TokenVerifier, principals: WeakMap<Request, Principal> = new WeakMap()): Plugin<GatewayContext> {
   // Weak: an entry lives as long as its request, whatever becomes of the request. Shared with the security events, which need to know who was refused.
   return {
-    async onRequestParse({ request }) {
+    async onRequestParse({ request, serverContext }) {
+      // Yoga types the server context as its own; the gateway's listener hands it a GatewayServerContext (a tool's may lack `trace`).
+      const span = startChildSpan((serverContext as Partial<GatewayServerContext>).trace, 'authenticate');
       try {
-        principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
+        const principal = await authenticateRequest(request.headers, verifier, request.signal);
+        principals.set(request, principal);
+        // Which bureau and app: never the user, the citizen or the token.
+        span?.setAttributes({ 'isthmus.consumer.bureau': principal.bureau, 'isthmus.consumer.app': principal.app });
       } catch (error) {
+        if (span) failSpan(span, error);
         if (!isAuthError(error)) throw error;
         // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away
         // (when the error knows how long — a JWKS cooldown — its own retry-after).
         // A 500 (an issuer whose configuration cannot work) says nothing but its request id; the operator has the log and /readyz.
         const message = answerOf(error.code).status === 500 ? INTERNAL_MESSAGE : error.message;
         throw withRetryAfter(requestError(error.code, message), error.retryAfterSeconds);
+      } finally {
+        span?.end();
       }
     },
     onContextBuilding({ context, extendContext }) {

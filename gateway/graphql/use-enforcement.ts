@@ -10,6 +10,8 @@ import { httpStatusOf } from '../errors/error-table.ts';
 import type { QuotaMeter } from '../quotas/quota-meter.ts';
 import { quotaExceededError } from '../quotas/quota-error.ts';
 import { agreementsUsed, recordsByAgreement } from '../quotas/agreements-used.ts';
+import { decisionSpanEnd } from '../observability/decision-span.ts';
+import { startChildSpan } from '../observability/tracing.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
@@ -49,6 +51,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         return;
       }
       const agreements = options.agreements();
+      const span = startChildSpan(context.trace, 'plan and decide');
       const enforced = enforcer.enforce({
         principal,
         stated: { purpose: request.headers.get(PURPOSE_HEADER), caseId: request.headers.get(CASE_ID_HEADER) },
@@ -58,6 +61,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         agreements,
         now: now(),
       });
+      if (span) decisionSpanEnd(span, enforced);
       switch (enforced.kind) {
         case 'invalid':
           setResultAndStopExecution({ errors: [problemError(enforced.problem)] });

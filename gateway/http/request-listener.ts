@@ -7,6 +7,8 @@ import type { GatewayYoga } from '../graphql/yoga.ts';
 import { REQUEST_ID_HEADER, type GatewayServerContext } from '../graphql/gateway-context.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Tracing } from '../observability/tracing.ts';
+import { endRequestSpan } from '../observability/request-span.ts';
 import { createStaticAsset, type StaticAsset } from './static-asset.ts';
 import { ApiError } from '../errors/api-error.ts';
 import { errorHeaders, errorPayload } from '../errors/error-response.ts';
@@ -40,6 +42,8 @@ export interface RequestListenerDeps {
   readonly graphiql: boolean;
   /** Addresses of the proxies in front of the gateway, whose `x-forwarded-for` is believed (`client-address.ts`); none by default. */
   readonly trustedProxies?: ReadonlySet<string>;
+  /** The gateway's tracing (`observability/tracing.ts`); absent when it is off, and then nothing of it runs. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -117,8 +121,10 @@ export function createRequestListener(deps: RequestListenerDeps): (request: Inco
       void honoListener(request, response);
       return;
     }
+    const trace = deps.tracing?.startRequest(request, GRAPHQL_PATH, requestId);
+    if (trace) response.once('finish', () => endRequestSpan(trace.span, response.statusCode));
     // The gateway's logger itself, not a child per request: a line that needs the request id names it.
-    const context: GatewayServerContext = { requestId, log, startedAt: started, clientAddress: clientAddressOf(request, trustedProxies) };
+    const context: GatewayServerContext = { requestId, log, startedAt: started, clientAddress: clientAddressOf(request, trustedProxies), trace };
     if (deps.graphiql && asksForGraphiql(request)) return serveGraphiql(request, response, context);
     const refusal = refuse(request, maxBodyBytes);
     if (refusal) return refuseReadably(request, response, refusal, requestId);
