@@ -9,6 +9,8 @@ import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlug
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
+import { authThrottleGuard } from './http/auth-throttle-guard.ts';
+import { DEFAULT_LIST_SIZE } from './config/config.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
@@ -81,6 +83,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       const plugins = createGatewayPlugins({
         verifier: auth.verifier,
         limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+        cost: { maxCost: config.maxCost, defaultListSize: DEFAULT_LIST_SIZE, listSizes: generation.catalogue.listSizes ?? new Map() },
+        authThrottle: resources.authThrottle,
         accessLog: { writer: resources.accessLog, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
         consumerAssertions: auth.consumerAssertions,
@@ -121,6 +125,10 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     ...(evidence && { evidence }),
     ...auth.wellKnown,
   });
+  // Before the routes, so a throttled address is refused before any of them reads its credentials.
+  const throttleGuard = authThrottleGuard(resources.authThrottle, config.trustedProxies);
+  app.use('/admin/api/*', throttleGuard);
+  app.use('/console/sign-in/*', throttleGuard);
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
   app.route(
@@ -165,6 +173,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     maxBodyBytes: config.maxBodyBytes,
     maxBodyBytesInFlight: config.maxBodyBytesInFlight,
     graphiql: config.graphiql,
+    trustedProxies: config.trustedProxies,
   });
   return {
     listener,

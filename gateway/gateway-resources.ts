@@ -12,6 +12,7 @@ import { liveCatalogue } from './catalogue/live-catalogue.ts';
 import { consumerHeadersFor, consumerSettingsFor } from './graphql/use-consumer-identity.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createAuthThrottle, type AuthThrottle } from './auth/auth-throttle.ts';
 import { openStore, type Store } from './store/store.ts';
 import { StoreError, StoreRoleUnsafeError } from './store/store-error.ts';
 import { checkStoreRole, describeStoreRole } from './store/check-store-role.ts';
@@ -65,6 +66,8 @@ export interface GatewayResources extends AsyncDisposable {
   /** This process's id: its row in `gateway_instances` and the id of its access log chain. */
   readonly instanceId: string;
   readonly auth: GatewayAuth;
+  /** Failed authentications per client address, for `/graphql` and the hono routes alike (per process). */
+  readonly authThrottle: AuthThrottle;
   /** This process's chain of the access log. */
   readonly accessLog: AccessLogWriter;
   /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
@@ -240,6 +243,13 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       store,
       instanceId,
       auth,
+      authThrottle: createAuthThrottle({
+        threshold: config.authThrottle.failures,
+        windowMs: config.authThrottle.windowSeconds * 1_000,
+        penaltyMs: config.authThrottle.penaltySeconds * 1_000,
+        capacity: config.authThrottle.capacity,
+        registry: metrics.registry,
+      }),
       accessLog,
       accessLogJwks,
       logKeys,

@@ -2,8 +2,10 @@ import type { Plugin } from 'graphql-yoga';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import { isAuthError } from '../auth/auth-error.ts';
 import type { TokenVerifier } from '../auth/verify-token.ts';
+import { THROTTLED_MESSAGE, type AuthThrottle } from '../auth/auth-throttle.ts';
+import { countsAsFailure } from '../auth/throttled-failure.ts';
 import type { Principal } from '../../policies/principal.ts';
-import type { GatewayContext } from './gateway-context.ts';
+import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { requestError, withRetryAfter } from './error-codes.ts';
 import { answerOf } from '../errors/error-table.ts';
 import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
@@ -17,16 +19,24 @@ import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
  * The reason is one a developer can act on (expired, wrong audience, unknown
  * issuer, bad signature); the token is never echoed. When the issuer's keys
  * cannot be fetched, the answer is 503: the token may well be good.
+ *
+ * With a `throttle`, a client address that kept failing is refused (429
+ * `AUTH_THROTTLED` with `retry-after`) before its token is even read, a good
+ * token too; each failure of a presented token counts against its address.
  */
-export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext> {
+export function useAuthentication(verifier: TokenVerifier, throttle?: AuthThrottle): Plugin<GatewayContext> {
   // Weak: an entry lives as long as its request, whatever becomes of the request.
   const principals = new WeakMap<Request, Principal>();
   return {
-    async onRequestParse({ request }) {
+    async onRequestParse({ request, serverContext }) {
+      const address = throttle ? (serverContext as Partial<GatewayServerContext>).clientAddress : undefined;
+      const wait = address !== undefined ? throttle!.refusal(address) : undefined;
+      if (wait !== undefined) throw withRetryAfter(requestError('AUTH_THROTTLED', THROTTLED_MESSAGE), wait);
       try {
         principals.set(request, await authenticateRequest(request.headers, verifier, request.signal));
       } catch (error) {
         if (!isAuthError(error)) throw error;
+        if (address !== undefined && countsAsFailure(error.code)) throttle!.fail(address);
         // The table answers each failure: 401 with a challenge, or 503 with retry-after while the issuer's keys are away
         // (when the error knows how long — a JWKS cooldown — its own retry-after).
         // A 500 (an issuer whose configuration cannot work) says nothing but its request id; the operator has the log and /readyz.
@@ -40,3 +50,4 @@ export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContex
     },
   };
 }
+
