@@ -15,7 +15,7 @@ export function readListSizes(schema: GraphQLSchema, into: Map<string, ListSize>
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      const directive = getDirective(schema, field, 'listSize')?.[0] as { assumedSize?: number; slicingArguments?: string[] } | undefined;
+      const directive = listSizeOf(schema, field);
       if (!directive) continue;
       const at = `${type.name}.${field.name}`;
       if (!isListType(getNullableType(field.type))) {
@@ -35,6 +35,15 @@ export function readListSizes(schema: GraphQLSchema, into: Map<string, ListSize>
       }
       into.set(at, { ...(assumedSize !== undefined ? { assumedSize } : {}), slicingArguments });
     }
+  }
+}
+
+/** The field's `@listSize`; undefined also when another directive of the field is invalid (the `@share` check reports that one). */
+function listSizeOf(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>): { assumedSize?: number; slicingArguments?: string[] } | undefined {
+  try {
+    return getDirective(schema, field, 'listSize')?.[0] as { assumedSize?: number; slicingArguments?: string[] } | undefined;
+  } catch {
+    return undefined;
   }
 }
 
