@@ -50,9 +50,14 @@ export function useOperationCost(options: OperationCostOptions): Plugin {
   if (!(options.maxCost > 0) || !(options.defaultListSize > 0)) throw new RangeError('operation cost limits must be positive');
   return {
     onValidate({ addValidationRule }) {
-      addValidationRule((context: ValidationContext) => costRule(context, options));
+      addValidationRule(operationCostRule(options));
     },
   };
+}
+
+/** The validation rule {@link useOperationCost} adds, for graphql's `validate` directly. */
+export function operationCostRule(options: OperationCostOptions): (context: ValidationContext) => ASTVisitor {
+  return (context) => costRule(context, options);
 }
 
 function costRule(context: ValidationContext, options: OperationCostOptions): ASTVisitor {
