@@ -9,6 +9,8 @@ import { createGatewayPlugins, inLifeOrder, type GatewayPlugin, type GatewayPlug
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
+import { authThrottleGuard } from './http/auth-throttle-guard.ts';
+import { DEFAULT_LIST_SIZE } from './config/config.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { readQuotaUse } from './quotas/quota-use.ts';
@@ -84,6 +86,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       const plugins = createGatewayPlugins({
         verifier: auth.verifier,
         limits: { maxDepth: config.maxDepth, maxAliases: config.maxAliases },
+        cost: { maxCost: config.maxCost, defaultListSize: DEFAULT_LIST_SIZE, listSizes: generation.catalogue.listSizes ?? new Map() },
+        authThrottle: resources.authThrottle,
         accessLog: { writer: resources.accessLog, countDecision: resources.countAccessDecision, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current(), quotas: resources.quotas },
         consumerAssertions: auth.consumerAssertions,
@@ -125,10 +129,15 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     ...(evidence && { evidence }),
     ...auth.wellKnown,
   });
-  // Before every route: refusals and changes on the APIs and the console are security events, recorded at this one edge.
-  const apiEvents = recordApiEvents({ recorder: resources.securityEvents });
+  // Before every route: refusals and changes on the APIs and the console are security events, recorded at this one edge —
+  // outside the throttle guard, so that a throttled address's 429 is recorded too.
+  const apiEvents = recordApiEvents({ recorder: resources.securityEvents, trustedProxies: config.trustedProxies });
   app.use('/admin/api/*', apiEvents);
   app.use('/console/*', apiEvents);
+  // Before the routes, so a throttled address is refused before any of them reads its credentials.
+  const throttleGuard = authThrottleGuard(resources.authThrottle, config.trustedProxies);
+  app.use('/admin/api/*', throttleGuard);
+  app.use('/console/sign-in/*', throttleGuard);
   // Each API owns only its own paths under the prefix, so their order does not matter.
   const authenticate = (request: Request) => authenticateRequest(request.headers, auth.verifier, request.signal);
   app.route('/admin/api', createSecurityEventsApi({ authenticate, store: resources.securityEventStore, log }));
@@ -176,6 +185,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     maxBodyBytesInFlight: config.maxBodyBytesInFlight,
     graphiql: config.graphiql,
     tracing: resources.tracing,
+    trustedProxies: config.trustedProxies,
   });
   return {
     listener,

@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createSecurityEventRecorder, type SecurityEventRecorder } from './observability/security-events.ts';
 import { createSecurityEventStore, type SecurityEventStore } from './observability/security-event-store.ts';
 import { createAccessDecisionCounter, type CountAccessDecision } from './observability/access-decision-metrics.ts';
+import { createAuthThrottle, type AuthThrottle } from './auth/auth-throttle.ts';
 import { openStore, type Store } from './store/store.ts';
 import { StoreError, StoreRoleUnsafeError } from './store/store-error.ts';
 import { checkStoreRole, describeStoreRole } from './store/check-store-role.ts';
@@ -75,6 +76,8 @@ export interface GatewayResources extends AsyncDisposable {
   /** This process's id: its row in `gateway_instances` and the id of its access log chain. */
   readonly instanceId: string;
   readonly auth: GatewayAuth;
+  /** Failed authentications per client address, for `/graphql` and the hono routes alike (per process). */
+  readonly authThrottle: AuthThrottle;
   /** This process's chain of the access log. */
   readonly accessLog: AccessLogWriter;
   /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
@@ -277,6 +280,13 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       store,
       instanceId,
       auth,
+      authThrottle: createAuthThrottle({
+        threshold: config.authThrottle.failures,
+        windowMs: config.authThrottle.windowSeconds * 1_000,
+        penaltyMs: config.authThrottle.penaltySeconds * 1_000,
+        capacity: config.authThrottle.capacity,
+        registry: metrics.registry,
+      }),
       accessLog,
       accessLogJwks,
       logKeys,

@@ -77,4 +77,14 @@ export interface Catalogue {
   readonly entities: ReadonlyMap<string, CatalogueEntity>;
   /** The bureau that serves each root field, by field name. */
   readonly rootFields: ReadonlyMap<string, string>;
+  /** What `@listSize` says of list fields, by coordinate (`Query.persons`, `Person.enterprises`); absent: none says. */
+  readonly listSizes?: ReadonlyMap<string, ListSize>;
+}
+
+/** How large a list field can be, from the bureau's `@listSize` (the operation cost limit reads it). */
+export interface ListSize {
+  /** The list's size when no slicing argument says it. */
+  readonly assumedSize?: number;
+  /** Arguments whose value gives the size: an Int, or a list with one result per item. */
+  readonly slicingArguments: readonly string[];
 }

@@ -19,12 +19,14 @@ import type {
   CatalogueConnector,
   CatalogueEntity,
   CatalogueField,
+  ListSize,
   MaskKind,
   Sensitivity,
   SharingCategory,
 } from '../../policies/catalogue.ts';
 import { buildBureauSchema, validateBureauSdl } from './bureau-schema.ts';
 import { CatalogueError, type CatalogueProblem } from './catalogue-error.ts';
+import { readListSizes } from './list-sizes.ts';
 
 /** What the gateway reads from `schemas/`: the catalogue, and each bureau's schema with its directives for the connectors. */
 export interface LoadedCatalogue {
@@ -218,12 +220,14 @@ function buildCatalogue(sources: readonly BureauSource[], problems: CataloguePro
   const entities = new Map<string, { keyField: string; file: string; resolvers: CatalogueEntity['resolvers'][number][]; owners: string[] }>();
   const rootFields = new Map<string, string>();
   const bureaus = new Map<string, CatalogueBureau>();
+  const listSizes = new Map<string, ListSize>();
 
   for (const source of sources) {
     const { schema, schemaFile: file, id: bureau } = source;
     const problem = (at: string, message: string): void => {
       problems.push({ file, at, message });
     };
+    readListSizes(schema, listSizes, problem);
     const objectTypes = Object.values(schema.getTypeMap()).filter(
       (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__') && !ROOT_TYPES.has(type.name),
     );
@@ -336,6 +340,7 @@ function buildCatalogue(sources: readonly BureauSource[], problems: CataloguePro
     bureaus,
     fields,
     rootFields,
+    listSizes,
     entities: new Map(
       [...entities].map(([typeName, entity]) => [typeName, { typeName, keyField: entity.keyField, resolvers: entity.resolvers }]),
     ),

@@ -6,6 +6,7 @@ import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../acc
 import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
 import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
+import { parseTrustedProxies, TrustedProxiesInvalid } from '../http/trusted-proxies.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -25,6 +26,24 @@ export const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 32 * 1_048_576;
 export const DEFAULT_MAX_DEPTH = 12;
 /** Most aliased fields one operation may request. */
 export const DEFAULT_MAX_ALIASES = 30;
+/**
+ * Highest cost (list sizes × selected fields, see `gateway/graphql/operation-cost.ts`) an operation may have.
+ * The demo's GraphiQL query costs 46; its widest (a batch of 50 persons, every field of the three bureaus, their
+ * enterprises with every field) costs 4 600 at the demo's list sizes (50 × (1 + 6 + 5 + 10 × 8)). Three times that
+ * leaves room for real clients, while nesting unbounded lists (20 × 20 × …) past a few levels is refused.
+ */
+export const DEFAULT_MAX_COST = 15_000;
+/** The size of a list that neither its bureau's `@listSize` nor its arguments bound: a page, as most APIs serve one. */
+export const DEFAULT_LIST_SIZE = 20;
+/** Failed authentications from one address within the window that start its penalty: far above a person mistyping, far below a guessing script. */
+export const DEFAULT_AUTH_THROTTLE_FAILURES = 20;
+/** The window failures are counted in. */
+export const DEFAULT_AUTH_THROTTLE_WINDOW_SECONDS = 60;
+/** How long a failing address is refused: long enough that guessing does not pay, short enough that a misconfigured client recovers on its own. */
+export const DEFAULT_AUTH_THROTTLE_PENALTY_SECONDS = 300;
+/** Addresses the throttle holds in each of its two tables: about 100 bytes each, so 2 MB at most. */
+export const DEFAULT_AUTH_THROTTLE_CAPACITY = 10_000;
+
 /** Working days a providing bureau has to answer an agreement request (a common statutory reply period). */
 export const DEFAULT_AGREEMENT_REPLY_WORKING_DAYS = 10;
 /** How long a SIGTERM waits for in-flight requests before it closes what is left. */
@@ -95,6 +114,16 @@ export interface GatewayConfig {
   readonly maxAliases: number;
   /** `ISTHMUS_SHUTDOWN_TIMEOUT_MS`: bound on a graceful shutdown. */
   readonly shutdownTimeoutMs: number;
+  /** `ISTHMUS_MAX_COST`: operations that cost more (list sizes × selected fields) are refused with `LIMIT_EXCEEDED`, reason `COST_LIMIT`. */
+  readonly maxCost: number;
+  /**
+   * Failed authentications per client address (`ISTHMUS_AUTH_THROTTLE_FAILURES` within `ISTHMUS_AUTH_THROTTLE_WINDOW_SECONDS`)
+   * start a penalty of `ISTHMUS_AUTH_THROTTLE_PENALTY_SECONDS` (429 `AUTH_THROTTLED`, good tokens too); at most
+   * `ISTHMUS_AUTH_THROTTLE_CAPACITY` addresses counted and as many penalized, per process.
+   */
+  readonly authThrottle: { readonly failures: number; readonly windowSeconds: number; readonly penaltySeconds: number; readonly capacity: number };
+  /** `ISTHMUS_TRUSTED_PROXIES`: comma-separated addresses of the proxies whose `x-forwarded-for` names the client; none by default. */
+  readonly trustedProxies: ReadonlySet<string>;
   /** `ISTHMUS_AGREEMENT_REPLY_DAYS`: working days (of the national calendar, see `calendarDir`) a providing bureau has to answer a submitted agreement request. */
   readonly agreementReplyWorkingDays: number;
   /** `ISTHMUS_CALENDAR_DIR`: the national holiday calendar, one `cn-<year>.json` per year; read and checked when the gateway opens. */
@@ -228,6 +257,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     return maxBodyBytes;
   };
 
+  const maxCost = integer('ISTHMUS_MAX_COST', DEFAULT_MAX_COST, 1, 1_000_000_000);
+  const authThrottle = {
+    failures: integer('ISTHMUS_AUTH_THROTTLE_FAILURES', DEFAULT_AUTH_THROTTLE_FAILURES, 1, 100_000),
+    windowSeconds: integer('ISTHMUS_AUTH_THROTTLE_WINDOW_SECONDS', DEFAULT_AUTH_THROTTLE_WINDOW_SECONDS, 1, 86_400),
+    penaltySeconds: integer('ISTHMUS_AUTH_THROTTLE_PENALTY_SECONDS', DEFAULT_AUTH_THROTTLE_PENALTY_SECONDS, 1, 86_400),
+    capacity: integer('ISTHMUS_AUTH_THROTTLE_CAPACITY', DEFAULT_AUTH_THROTTLE_CAPACITY, 1, 10_000_000),
+  };
+  let trustedProxies: ReadonlySet<string> = new Set();
+  try {
+    trustedProxies = parseTrustedProxies(env.ISTHMUS_TRUSTED_PROXIES ?? '');
+  } catch (error) {
+    if (!(error instanceof TrustedProxiesInvalid)) throw error;
+    problems.push(`ISTHMUS_TRUSTED_PROXIES: ${error.message}`);
+  }
+
   const config: GatewayConfig = {
     port: integer('PORT', DEFAULT_PORT, 0, 65_535),
     host: env.HOST || DEFAULT_HOST,
@@ -241,6 +285,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxDepth: integer('ISTHMUS_MAX_DEPTH', DEFAULT_MAX_DEPTH, 2, 100),
     maxAliases: integer('ISTHMUS_MAX_ALIASES', DEFAULT_MAX_ALIASES, 0, 10_000),
     shutdownTimeoutMs: integer('ISTHMUS_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 600_000),
+    maxCost,
+    authThrottle,
+    trustedProxies,
     graphiql: boolean('ISTHMUS_GRAPHIQL', true),
     denyWholeOperation: boolean('ISTHMUS_DENY_WHOLE_OPERATION', false),
     agreementReplyWorkingDays: integer('ISTHMUS_AGREEMENT_REPLY_DAYS', DEFAULT_AGREEMENT_REPLY_WORKING_DAYS, 1, 60),

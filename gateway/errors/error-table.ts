@@ -6,6 +6,7 @@ import type { AgreementStoreErrorCode } from '../agreements/agreement-store-erro
 import type { AuthErrorCode } from '../auth/auth-error.ts';
 import type { CatalogueError } from '../catalogue/catalogue-error.ts';
 import type { StoreErrorCode } from '../store/store-error.ts';
+import type { OperationCostErrorCode } from '../graphql/operation-cost.ts';
 
 /** The codes a GraphQL client sees in `extensions.code`: the contract of DESIGN.md. */
 export type GatewayErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'LIMIT_EXCEEDED' | 'UPSTREAM_UNAVAILABLE' | 'INTERNAL';
@@ -14,7 +15,7 @@ export type GatewayErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT
 export type ClientErrorCode = GatewayErrorCode | 'NOT_FOUND' | 'CONFLICT';
 
 /** Refusals of the HTTP edge, before a route's own logic runs. */
-export type HttpErrorCode = 'ROUTE_NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'LENGTH_REQUIRED' | 'BODY_TOO_LARGE' | 'BODIES_IN_FLIGHT' | 'QUOTA_EXCEEDED';
+export type HttpErrorCode = 'ROUTE_NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'LENGTH_REQUIRED' | 'BODY_TOO_LARGE' | 'BODIES_IN_FLIGHT' | 'QUOTA_EXCEEDED' | 'AUTH_THROTTLED';
 
 /** What graphql-js and graphql-yoga put on a client's own mistakes. */
 export type GraphQLRequestErrorCode = 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED' | 'BAD_REQUEST' | 'PERSISTED_QUERY_NOT_FOUND';
@@ -24,6 +25,7 @@ export type ErrorCode =
   | ClientErrorCode
   | HttpErrorCode
   | GraphQLRequestErrorCode
+  | OperationCostErrorCode
   | AuthErrorCode
   | ConnectorErrorCode
   | AccessLogErrorCode
@@ -51,6 +53,8 @@ const STORE_RETRY_SECONDS = 2;
 const KEYS_RETRY_SECONDS = 5;
 /** How long before retrying when no witness has cosigned the log for too long: a checkpoint interval and a witness round trip. */
 const EVIDENCE_RETRY_SECONDS = 30;
+/** A throttled address's wait when the refusal does not say (it always does: the time left of its penalty). */
+const AUTH_THROTTLE_RETRY_SECONDS = 60;
 /** How long before retrying when bodies in flight fill their bound: requests take milliseconds to finish. */
 const BODIES_RETRY_SECONDS = 1;
 
@@ -85,12 +89,16 @@ const ANSWERS = {
   // The bytes of bodies already admitted fill the bound: the gateway is busy, not the request wrong.
   BODIES_IN_FLIGHT: { code: 'LIMIT_EXCEEDED', status: 503, retryAfterSeconds: BODIES_RETRY_SECONDS },
   QUOTA_EXCEEDED: { code: 'LIMIT_EXCEEDED', status: 429 },
+  // The client's address kept failing to authenticate: refused before its token is read; the refusal says how long is left.
+  AUTH_THROTTLED: { code: 'LIMIT_EXCEEDED', status: 429, retryAfterSeconds: AUTH_THROTTLE_RETRY_SECONDS },
 
   // graphql-js and yoga.
   GRAPHQL_PARSE_FAILED: BAD_USER_INPUT,
   GRAPHQL_VALIDATION_FAILED: BAD_USER_INPUT,
   BAD_REQUEST: BAD_USER_INPUT,
   PERSISTED_QUERY_NOT_FOUND: BAD_USER_INPUT,
+  // gateway/graphql/operation-cost.ts: list sizes × selected fields over ISTHMUS_MAX_COST, refused while validating.
+  COST_LIMIT: { code: 'LIMIT_EXCEEDED', status: 400 },
 
   // gateway/auth: the token's holder can act on each of these; the token may be fine when the keys are away.
   TOKEN_MISSING: UNAUTHENTICATED,

@@ -4,6 +4,8 @@ import type { ConsumerAssertionSigner } from '../auth/consumer-assertion.ts';
 import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { useAuthentication } from './use-authentication.ts';
 import { useOperationLimits, type OperationLimits } from './use-operation-limits.ts';
+import { useOperationCost, type OperationCostOptions } from './operation-cost.ts';
+import type { AuthThrottle } from '../auth/auth-throttle.ts';
 import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
 import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
 import { useConsumerIdentity } from './use-consumer-identity.ts';
@@ -19,6 +21,10 @@ export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, 
 export interface GatewayPluginDeps {
   readonly verifier: TokenVerifier;
   readonly limits: OperationLimits;
+  /** The operation cost limit and the catalogue's list sizes (per catalogue generation). */
+  readonly cost: OperationCostOptions;
+  /** Failed authentications per client address; absent: none counted. */
+  readonly authThrottle?: AuthThrottle;
   readonly accessLog: AccessLogPluginOptions;
   readonly enforcement: EnforcementOptions;
   readonly consumerAssertions: ConsumerAssertionSigner;
@@ -32,6 +38,7 @@ export interface GatewayPluginDeps {
 export interface GatewayPlugins {
   readonly authentication: GatewayPlugin;
   readonly limits: GatewayPlugin;
+  readonly cost: GatewayPlugin;
   readonly accessLog: GatewayPlugin;
   readonly enforcement: GatewayPlugin;
   readonly consumerIdentity: GatewayPlugin;
@@ -43,6 +50,9 @@ export interface GatewayPlugins {
  * The order of a query's life, which is the order the plugins run in:
  * 1. authentication — before the body is parsed, so strangers learn nothing;
  * 2. limits — refuse oversized operations during validation, before any work;
+ *    cost — then their cost (list sizes × selected fields), also while validating, so
+ *    yoga's validation cache keeps both free for documents seen before; after the
+ *    depth limit, which bounds the walk it does;
  * 3. access log — registered before enforcement so that its after-hook sees every
  *    outcome, refusals included; it appends the record enforcement built and holds
  *    the response until the entry is committed;
@@ -56,14 +66,15 @@ export interface GatewayPlugins {
  * Each fills its part of the one request context (`gateway-context.ts`) through
  * yoga's `extendContext`, for the ones after it.
  */
-const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors', 'securityEvents'];
+const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'cost', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors', 'securityEvents'];
 
 /** Builds every plugin of the gateway once, at start-up. */
 export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
   const principals = new WeakMap<Request, Principal>();
   return {
-    authentication: useAuthentication(deps.verifier, principals),
+    authentication: useAuthentication(deps.verifier, principals, deps.authThrottle),
     limits: useOperationLimits(deps.limits),
+    cost: useOperationCost(deps.cost),
     accessLog: useAccessLog(deps.accessLog),
     enforcement: useEnforcement(deps.enforcement),
     consumerIdentity: useConsumerIdentity(deps.consumerAssertions, deps.httpBureaus),
