@@ -81,6 +81,8 @@ export interface AgreementRequestInput {
   readonly validFrom: string;
   readonly validUntil: string;
   readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
+  /** Reads must name a case id, of `format` if given; checked by `checkCaseIdTerm` (agreement-case-id.ts). */
+  readonly caseId?: Agreement['caseId'];
   /** `true`: submit straight to `PENDING`; otherwise the request is saved as a `DRAFT`. */
   readonly submit?: boolean;
 }
@@ -166,6 +168,7 @@ export function requestAgreement(
     requestedBy: who.user,
     ...(requester ? { requester } : {}),
     ...(input.disclosureDelay ? { disclosureDelay: { days: input.disclosureDelay.days, legalReason: input.disclosureDelay.legalReason?.trim() } } : {}),
+    ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
     createdAt: at,
     updatedAt: at,
   };

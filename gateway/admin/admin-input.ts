@@ -34,6 +34,7 @@ const REQUEST_KEYS: readonly string[] = [
   'validFrom',
   'validUntil',
   'disclosureDelay',
+  'caseId',
   'submit',
 ];
 
@@ -73,7 +74,16 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
     validUntil: isoInstant(body.validUntil, 'validUntil'),
     ...(delay ? { disclosureDelay: { days: integer(delay.days, 'disclosureDelay.days'), legalReason: text(delay.legalReason, 'disclosureDelay.legalReason') } } : {}),
     ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
+    ...caseIdTermOf(body.caseId),
   };
+}
+
+/** `caseId: { required: true, format? }`, shape only: the lifecycle checks the term itself (agreement-case-id.ts), naming the field. */
+function caseIdTermOf(value: unknown): Pick<AgreementRequestInput, 'caseId'> {
+  if (value === undefined) return {};
+  const term = record(value, 'caseId');
+  only(term, ['required', 'format'], { within: 'caseId' });
+  return { caseId: { required: flag(term.required, 'caseId.required'), ...(term.format === undefined ? {} : { format: text(term.format, 'caseId.format') }) } as NonNullable<AgreementRequestInput['caseId']> };
 }
 
 /** The body of `reject` and `revoke`. */

@@ -31,6 +31,9 @@ export interface AgreementsTable {
   revocation_reason: string | null;
   disclosure_delay_days: number | null;
   disclosure_delay_reason: string | null;
+  /** 0013: reads must name a case id; `case_id_format` is its pattern, if any. Defaults false for agreements stored before. */
+  case_id_required: Generated<boolean>;
+  case_id_format: string | null;
   created_at: Instant;
   updated_at: Instant;
 }
