@@ -81,6 +81,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         ['rejected because', a.rejectionReason],
         ['revoked because', a.revocationReason],
         ['disclosure delay', a.disclosureDelay ? `${a.disclosureDelay.days} days: ${a.disclosureDelay.legalReason}` : undefined],
+        ['case id', a.caseId ? `required${a.caseId.format === undefined ? '' : `, format ${a.caseId.format}`}` : undefined],
       ];
       // Each stored value on its own line, neutralized: a line break or an escape sequence in it cannot forge or hide a line.
       io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${shown(value)}\n`).join(''));

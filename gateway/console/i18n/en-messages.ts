@@ -70,6 +70,9 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'terms.approvedBy': 'Approved by',
   'terms.disclosureDelay': 'Disclosure delay',
   'terms.disclosureDelayValue': 'days: {days}; legal reason: {reason}',
+  'terms.caseId': 'Case id',
+  'terms.caseIdAny': 'required: every read names the case file it serves',
+  'terms.caseIdFormat': 'required, of the format',
   'terms.rejectionReason': 'Reasons for the rejection',
   'terms.revocationReason': 'Reasons for the revocation',
 

@@ -71,6 +71,9 @@ export const ZH_CN_MESSAGES = {
   'terms.approvedBy': '批准人',
   'terms.disclosureDelay': '延迟告知',
   'terms.disclosureDelayValue': '{days} 天，依据：{reason}',
+  'terms.caseId': '案件编号',
+  'terms.caseIdAny': '必填：每次读取须注明所办理的案件',
+  'terms.caseIdFormat': '必填，格式为',
   'terms.rejectionReason': '驳回理由',
   'terms.revocationReason': '撤销理由',
 
