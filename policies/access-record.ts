@@ -24,6 +24,13 @@ export interface UpstreamFailure {
   readonly reason: string;
 }
 
+/** An agreement an operation used, as the log records it. */
+export interface AgreementUsed {
+  readonly id: string;
+  readonly legalBasis: string;
+  readonly purpose: string;
+}
+
 /** The access log's record of one operation. */
 export interface AccessRecord {
   /** When the read happened (the clock enforcement was given). */
@@ -38,6 +45,13 @@ export interface AccessRecord {
   readonly caseId?: string;
   /** Agreements whose terms released data in this operation. */
   readonly agreementIds: readonly string[];
+  /**
+   * The same agreements with the legal basis and purpose they stated at the
+   * read, in `agreementIds` order: what the auditor and the citizen are told
+   * the read rested on, kept as it was even if the agreement later changes.
+   * Absent on entries written before it was kept, and when no agreement was used.
+   */
+  readonly agreements?: readonly AgreementUsed[];
   /** Bureaus whose data was released or refused: a refused attempt is audited by the bureau it targeted. */
   readonly providerBureaus: readonly string[];
   /** Coordinates (`Person.name`) the operation asked for. */

@@ -83,6 +83,8 @@ export interface AgreementRequestInput {
   readonly disclosureDelay?: { readonly days: number; readonly legalReason: string };
   /** The `quota` term (`agreement-quota.ts`); absent: no quota. */
   readonly quota?: AgreementQuota;
+  /** Reads must name a case id, of `format` if given; checked by `checkCaseIdTerm` (agreement-case-id.ts). */
+  readonly caseId?: Agreement['caseId'];
   /** `true`: submit straight to `PENDING`; otherwise the request is saved as a `DRAFT`. */
   readonly submit?: boolean;
 }
@@ -169,6 +171,7 @@ export function requestAgreement(
     ...(requester ? { requester } : {}),
     ...(input.disclosureDelay ? { disclosureDelay: { days: input.disclosureDelay.days, legalReason: input.disclosureDelay.legalReason?.trim() } } : {}),
     ...(input.quota === undefined ? {} : { quota: input.quota }),
+    ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
     createdAt: at,
     updatedAt: at,
   };

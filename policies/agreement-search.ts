@@ -1,4 +1,5 @@
 import type { Agreement } from './agreement.ts';
+import { caseIdMatches } from './agreement-case-id.ts';
 import { MASK_KINDS, type CatalogueField, type MaskKind } from './catalogue.ts';
 import type { PlannedField } from './field-plan.ts';
 import type { DecideInput, DenyReason, WouldAllow } from './decision.ts';
@@ -17,6 +18,8 @@ export interface Context {
   readonly bureau: string | undefined;
   readonly scopes: ReadonlySet<string>;
   readonly statedPurpose: string | undefined;
+  /** The request's case id (header, else the token's claim), for agreements that require one. */
+  readonly caseId: string | undefined;
   readonly isCitizen: boolean;
   /** The token holds at least one role. */
   readonly hasRole: boolean;
@@ -98,7 +101,7 @@ function onCitizensOwnRecord(context: Context, ancestors: readonly PlannedField[
 }
 
 /** Checks in the order that ranks near-misses; see {@link decideOperation}. */
-const CHECKS = ['app', 'status', 'window', 'scope', 'purpose', 'rows'] as const;
+const CHECKS = ['app', 'status', 'window', 'scope', 'purpose', 'rows', 'case'] as const;
 
 interface Miss {
   readonly rank: number;
@@ -152,7 +155,12 @@ function checkAgreement(
       ...(wouldAllow === 'request' ? { requestFrom: bureau } : { wouldAllow }),
     },
   });
-  const existing: WouldAllow = { agreementId: id, scope: agreement.scope, purpose: agreement.purpose };
+  const existing: WouldAllow = {
+    agreementId: id,
+    scope: agreement.scope,
+    purpose: agreement.purpose,
+    ...(agreement.caseId ? { caseId: agreement.caseId.format === undefined ? {} : { format: agreement.caseId.format } } : {}),
+  };
 
   if (agreement.consumerApp !== context.input.principal.app) {
     return deny(
@@ -207,6 +215,16 @@ function checkAgreement(
       `agreement ${id} covers ${coordinate} only on the signed-in citizen's own record, with a token that names the citizen`,
       existing,
     );
+  }
+  // Last: the agreement would allow the read as it stands, given the case file it serves.
+  const caseTerm = agreement.caseId;
+  if (caseTerm) {
+    if (context.caseId === undefined) {
+      return deny('case', 'CASE_ID_REQUIRED', `agreement ${id} covers ${coordinate} for reads that name their case file; the request names no case id (x-isthmus-case-id), and this agreement would allow it with one`, existing);
+    }
+    if (!caseIdMatches(caseTerm.format, context.caseId)) {
+      return deny('case', 'CASE_ID_FORMAT', `agreement ${id} covers ${coordinate} for case ids of the format ${caseTerm.format}; the request's case id is not of it, and this agreement would allow it with one that is`, existing);
+    }
   }
   return undefined;
 }

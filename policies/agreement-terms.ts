@@ -1,6 +1,7 @@
 import type { Agreement } from './agreement.ts';
 import { MASK_KINDS, type Catalogue } from './catalogue.ts';
 import { findUnsafeCharacter } from './display-safe-text.ts';
+import { checkCaseIdTerm } from './agreement-case-id.ts';
 import { badInput, type LifecycleRefusal } from './lifecycle-refusal.ts';
 import { checkQuota } from './agreement-quota.ts';
 
@@ -112,7 +113,7 @@ export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue
     const reason = checkText('disclosureDelay.legalReason', delay.legalReason, 'the legal reason the data subject may not be told yet');
     if (reason) return reason;
   }
-  return checkQuota(agreement.quota);
+  return checkQuota(agreement.quota) ?? checkCaseIdTerm(agreement.caseId);
 }
 
 /**

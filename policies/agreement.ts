@@ -63,6 +63,13 @@ export interface Agreement {
    * fixed minute, records returned per calendar day in the city. Absent: no quota.
    */
   readonly quota?: AgreementQuota;
+  /**
+   * Reads under it must name the case file they serve (token claim or
+   * `x-isthmus-case-id`), matching `format` when one is set (an anchored
+   * pattern of `agreement-case-id.ts`'s safe grammar, e.g. `^GA-\d{4}-\d{6}$`).
+   * Absent on agreements stored before it, and on those that need no case id.
+   */
+  readonly caseId?: { readonly required: true; readonly format?: string };
   readonly createdAt: string;
   readonly updatedAt: string;
 }

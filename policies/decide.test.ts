@@ -396,6 +396,7 @@ describe('decideOperation', () => {
       }
       record(decide({ query: PERSON_NAME, agreements: [agreement()], principal: { scopes: ['ps.person.basic'] }, purpose: {} }));
       record(decide({ query: PERSON_NAME, agreements: [agreement()], principal: { scopes: ['ps.person.basic'] }, purpose: { purpose: 'x' } }));
+      for (const caseId of [undefined, 'MZ-1']) record(decide({ query: PERSON_NAME, agreements: [agreement({ caseId: { required: true, format: '^GA-\\d{6}$' } })], principal: { scopes: ['ps.person.basic'] }, purpose: { purpose: 'business-licensing', ...(caseId ? { caseId } : {}) } }));
       expect([...seen].sort()).toEqual([...DENY_REASONS].sort());
     });
   });

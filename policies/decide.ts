@@ -108,6 +108,7 @@ function createContext(input: DecideInput): Context {
     bureau: nonEmpty(principal.bureau),
     scopes: new Set(Array.isArray(principal.scopes) ? principal.scopes : []),
     statedPurpose: nonEmpty(input.purpose?.purpose) ?? nonEmpty(principal.purpose),
+    caseId: nonEmpty(input.purpose?.caseId) ?? nonEmpty(principal.caseId),
     isCitizen: roles.includes('citizen') || citizen !== undefined,
     hasRole: roles.length > 0,
     citizen,

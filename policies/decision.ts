@@ -38,6 +38,10 @@ export type DenyReason =
   | 'NOT_YET_VALID'
   /** The agreement that covered it has expired. */
   | 'EXPIRED'
+  /** An agreement covers it for reads that name a case file; the request names none. */
+  | 'CASE_ID_REQUIRED'
+  /** An agreement covers it for case ids of a format; the request's case id is not of it. */
+  | 'CASE_ID_FORMAT'
   /** The field is inside one that was denied, so it is not read either. */
   | 'PARENT_DENIED';
 
@@ -56,6 +60,8 @@ export const DENY_REASONS: readonly DenyReason[] = [
   'PURPOSE_MISMATCH',
   'NOT_YET_VALID',
   'EXPIRED',
+  'CASE_ID_REQUIRED',
+  'CASE_ID_FORMAT',
   'PARENT_DENIED',
 ];
 
@@ -80,7 +86,13 @@ export interface AgreementRequest {
  * approved or in force), or a new agreement to request.
  */
 export type WouldAllow =
-  | { readonly agreementId: string; readonly scope: string; readonly purpose: string }
+  | {
+      readonly agreementId: string;
+      readonly scope: string;
+      readonly purpose: string;
+      /** Set when the agreement requires a case id: the request must name one (of `format`, if set). */
+      readonly caseId?: { readonly format?: string };
+    }
   | { readonly request: AgreementRequest };
 
 interface DecisionBase {

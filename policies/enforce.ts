@@ -298,6 +298,7 @@ function accessRecord(
     ...(purpose.purpose ? { purpose: purpose.purpose } : {}),
     ...(purpose.caseId ? { caseId: purpose.caseId } : {}),
     agreementIds,
+    ...agreementsUsed(agreementIds, agreements.byId),
     providerBureaus: [...new Set([...decision.providerBureaus, ...decision.denied.flatMap((denial) => (denial.bureau ? [denial.bureau] : []))])].sort(),
     fieldsRequested: decision.requested,
     fieldsReturned: delivery.refused ? [] : decision.released.filter((field) => !failed.has(about.catalogue.fields.get(field.coordinate)?.bureau ?? '')),
@@ -308,6 +309,17 @@ function accessRecord(
     ...(plan.operationName ? { operationName: plan.operationName } : {}),
     outcome: accessOutcome(decision.outcome, delivery),
     ...(longest ? { disclosure: { hiddenUntil: new Date(now.getTime() + longest.days * DAY_MS), legalReason: longest.legalReason } } : {}),
+  };
+}
+
+/** Each agreement used with its legal basis and purpose, for the log; nothing when none was used. */
+function agreementsUsed(ids: readonly string[], byId: ReadonlyMap<string, Agreement>): Pick<AccessRecord, 'agreements'> {
+  if (ids.length === 0) return {};
+  return {
+    agreements: ids.map((id) => {
+      const agreement = byId.get(id);
+      return { id, legalBasis: agreement?.legalBasis ?? '', purpose: agreement?.purpose ?? '' };
+    }),
   };
 }
 

@@ -84,6 +84,8 @@ export interface CitizenAccessLogItem extends ReceiptFields {
   readonly purpose?: string;
   /** The agreements the read was made under; the citizen's page shows their legal basis. */
   readonly agreementIds: readonly string[];
+  /** The same agreements with the legal basis recorded at the read; absent on entries written before it was recorded. */
+  readonly agreements?: AccessLogEntryInput['agreements'];
   readonly outcome: AccessOutcome;
 }
 
@@ -204,6 +206,7 @@ export async function readAccessLog(
         fields: entry.fieldsReturned,
         ...(entry.purpose !== undefined && { purpose: entry.purpose }),
         agreementIds: entry.agreementIds,
+        ...(entry.agreements !== undefined && { agreements: entry.agreements }),
         outcome: entry.outcome,
       })),
       ...(nextCursor && { nextCursor }),

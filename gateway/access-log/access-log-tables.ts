@@ -50,6 +50,8 @@ export interface AccessLogTable {
   purpose: ColumnType<string | null, string | null, never>;
   case_id: ColumnType<string | null, string | null, never>;
   agreement_ids: Json<readonly string[]>;
+  /** 0013: `[{ id, legalBasis, purpose }]` of the agreements used; null on entries written before. */
+  agreements_used: ColumnType<readonly { id: string; legalBasis: string; purpose: string }[] | null, string | null, never>;
   provider_bureaus: Json<readonly string[]>;
   fields_requested: Json<readonly string[]>;
   fields_returned: Json<readonly { coordinate: string; mask?: string }[]>;

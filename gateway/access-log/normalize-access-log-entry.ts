@@ -57,6 +57,12 @@ export function normalizeAccessLogEntry(input: AccessLogEntryInput, now: Date): 
     ...optional('purpose', input.purpose),
     ...optional('caseId', input.caseId),
     agreementIds: list('agreementIds', input.agreementIds, (id, at) => text(at, id)),
+    ...(input.agreements != null && {
+      agreements: list('agreements', input.agreements, (used, at) => {
+        record(at, used);
+        return { id: text(`${at}.id`, used.id), legalBasis: text(`${at}.legalBasis`, used.legalBasis), purpose: text(`${at}.purpose`, used.purpose) };
+      }),
+    }),
     providerBureaus: list('providerBureaus', input.providerBureaus, (id, at) => text(at, id)),
     fieldsRequested: list('fieldsRequested', input.fieldsRequested, (coordinate, at) => text(at, coordinate)),
     fieldsReturned: list('fieldsReturned', input.fieldsReturned, (field, at) => {

@@ -36,6 +36,7 @@ const REQUEST_KEYS: readonly string[] = [
   'validUntil',
   'disclosureDelay',
   'quota',
+  'caseId',
   'submit',
 ];
 
@@ -76,6 +77,7 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
     ...(delay ? { disclosureDelay: { days: integer(delay.days, 'disclosureDelay.days'), legalReason: text(delay.legalReason, 'disclosureDelay.legalReason') } } : {}),
     ...parseQuotaInput(body.quota),
     ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
+    ...caseIdTermOf(body.caseId),
   };
 }
 
@@ -90,6 +92,14 @@ function parseQuotaInput(value: unknown): { readonly quota?: AgreementQuota } {
 function quotaNumber(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(field, `${field} must be a whole number`);
   return value;
+}
+
+/** `caseId: { required: true, format? }`, shape only: the lifecycle checks the term itself (agreement-case-id.ts), naming the field. */
+function caseIdTermOf(value: unknown): Pick<AgreementRequestInput, 'caseId'> {
+  if (value === undefined) return {};
+  const term = record(value, 'caseId');
+  only(term, ['required', 'format'], { within: 'caseId' });
+  return { caseId: { required: flag(term.required, 'caseId.required'), ...(term.format === undefined ? {} : { format: text(term.format, 'caseId.format') }) } as NonNullable<AgreementRequestInput['caseId']> };
 }
 
 /** The body of `reject` and `revoke`. */

@@ -5,6 +5,8 @@ import type { StoreSchema } from '../store/store-schema.ts';
 import type { AgreementEventsTable, AgreementsTable } from './agreement-tables.ts';
 import { AgreementStoreError } from './agreement-store-error.ts';
 import { quotaColumns, quotaOfRow } from './agreement-quota-columns.ts';
+import { decodeAuditCursor, decodeListCursor, encodeCursor } from './agreement-cursor.ts';
+import { caseIdColumns, caseIdOf } from './agreement-case-id-columns.ts';
 
 /** The channel every change of the agreement set is announced on; the payload is the set's new version. */
 export const AGREEMENTS_CHANNEL = 'isthmus_agreements';
@@ -296,6 +298,7 @@ function toRow(agreement: Agreement): Insertable<AgreementsTable> {
     disclosure_delay_days: agreement.disclosureDelay?.days ?? null,
     disclosure_delay_reason: agreement.disclosureDelay?.legalReason ?? null,
     ...quotaColumns(agreement),
+    ...caseIdColumns(agreement),
     created_at: agreement.createdAt,
     updated_at: agreement.updatedAt,
   };
@@ -324,6 +327,7 @@ function fromRow(row: AgreementRow): Agreement {
     ...(row.revocation_reason === null ? {} : { revocationReason: row.revocation_reason }),
     ...(row.disclosure_delay_days === null ? {} : { disclosureDelay: { days: row.disclosure_delay_days, legalReason: row.disclosure_delay_reason ?? '' } }),
     ...quotaOfRow(row),
+    ...caseIdOf(row),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -356,40 +360,6 @@ function fromEventRow(row: EventRow): StoredAgreementEvent {
 const iso = (value: Date | string): string => (value instanceof Date ? value : new Date(value)).toISOString();
 
 const pageSize = (limit: number | undefined): number => (limit === undefined ? DEFAULT_PAGE_SIZE : Math.min(Math.max(1, Math.trunc(limit)), MAX_PAGE_SIZE));
-
-/** Cursors are opaque to clients: base64url of the last row's sort key. */
-function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Largest `agreement_events.id` (an `integer` column): a larger cursor would fail in PostgreSQL, not here. */
-const MAX_EVENT_ID = 2 ** 31 - 1;
-
-/** Only what {@link encodeCursor} wrote: an instant as `toISOString` spells it and an id PostgreSQL can hold as text. */
-function decodeListCursor(cursor: string): [Date, string] {
-  const key = decodeCursor(cursor);
-  if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'string') {
-    const [at, id] = key as [string, string];
-    const createdAt = new Date(at);
-    const year = createdAt.getUTCFullYear();
-    if (!Number.isNaN(year) && year >= 1 && year <= 9999 && createdAt.toISOString() === at && id.isWellFormed() && !id.includes('\u0000')) return [createdAt, id];
-  }
-  throw new AgreementStoreError('BAD_CURSOR', 'the cursor is not one this listing handed out');
-}
-
-function decodeAuditCursor(cursor: string): number {
-  const key = decodeCursor(cursor);
-  if (Array.isArray(key) && key.length === 1 && Number.isSafeInteger(key[0]) && key[0] >= 1 && key[0] <= MAX_EVENT_ID) return key[0] as number;
-  throw new AgreementStoreError('BAD_CURSOR', 'the cursor is not one this listing handed out');
-}
 
 /** PostgreSQL's `unique_violation`, as both `pg` and PGlite report it. */
 function isUniqueViolation(error: unknown): boolean {

@@ -34,6 +34,9 @@ export interface AgreementsTable {
   /** The `quota` term (migration 0011); null: no limit of that kind. */
   quota_requests_per_minute: number | null;
   quota_records_per_day: number | null;
+  /** 0013: reads must name a case id; `case_id_format` is its pattern, if any. Defaults false for agreements stored before. */
+  case_id_required: Generated<boolean>;
+  case_id_format: string | null;
   created_at: Instant;
   updated_at: Instant;
 }

@@ -9,6 +9,8 @@ import { neutralizeText } from '../../policies/display-safe-text.ts';
 export const ACCESS_LOG_CSV_COLUMNS = [
   'occurred_at', 'id', 'chain_id', 'seq', 'action', 'outcome', 'consumer_bureau', 'client_app', 'user', 'roles', 'citizen', 'purpose',
   'case_id', 'agreement_ids', 'provider_bureaus', 'fields_returned', 'denied', 'subjects', 'hidden_until', 'hidden_reason', 'request_id', 'duration_ms',
+  // Last, so that scripts reading the columns before it by position still work.
+  'legal_bases',
 ] as const;
 
 /** Cells that a spreadsheet would read as a formula (CSV injection, OWASP): `=`, `+`, `-`, `@`, a tab or a carriage return first. */
@@ -62,5 +64,6 @@ export function accessLogCsvCells(item: AuditedAccessLogItem): readonly string[]
     item.disclosure?.legalReason ?? '',
     item.requestId,
     String(item.durationMs),
+    list((item.agreements ?? []).map((used) => `${used.id}: ${used.legalBasis}`)),
   ];
 }

@@ -39,13 +39,17 @@ export function createCitizenRoutes(deps: CitizenRoutesDeps): Hono<ConsoleEnv> {
     const cursor = c.req.query('cursor');
     const result = await deps.readLog(c, viewer, {}, { limit: CITIZEN_PAGE_SIZE, ...(cursor ? { cursor } : {}) }, 'GET /citizen/reads', true);
     const items = result.view === 'citizen' ? result.items : [];
-    // The agreements behind the reads, once each: their legal basis is what the citizen is owed.
-    const ids = [...new Set(items.flatMap((item) => item.agreementIds))];
+    // The agreements behind the reads, once each: their legal basis is what the citizen is owed. The basis the entry recorded at the read wins; older entries look it up.
+    const recorded = (item: (typeof items)[number], id: string): string | undefined => item.agreements?.find((used) => used.id === id)?.legalBasis;
+    const ids = [...new Set(items.flatMap((item) => item.agreementIds.filter((id) => recorded(item, id) === undefined)))];
     const found = await Promise.all(ids.map(async (id) => [id, (await deps.agreements.get(id))?.agreement] as const));
     const byId = new Map<string, Agreement | undefined>(found);
     const reads: CitizenRead[] = items.map((item) => ({
       item,
-      agreements: item.agreementIds.map((id) => ({ id, ...(byId.get(id) && { legalBasis: byId.get(id)!.legalBasis }) })),
+      agreements: item.agreementIds.map((id) => {
+        const legalBasis = recorded(item, id) ?? byId.get(id)?.legalBasis;
+        return { id, ...(legalBasis !== undefined && { legalBasis }) };
+      }),
     }));
     const t = c.get('t');
     return deps.render(c, t.t('citizen.title'), (page) => renderCitizenReadsPage(page, reads, deps.catalogue, result.nextCursor, (witness) => witnessName(witness, t.locale)));

@@ -18,7 +18,7 @@ import { renderRequestsPage, type RequestsListing } from './views/requester-requ
 
 /** Who files and submits requests: the lifecycle's own `REQUESTER_ROLE` (it refuses anyone else again). */
 const REQUESTERS: readonly Role[] = ['developer', 'data_officer'];
-const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action'];
+const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action', 'caseIdRequired', 'caseIdFormat'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DONE = ['saved', 'filed', 'submitted'] as const;
 
@@ -93,6 +93,7 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
         // "From today" is from now: a window may not start before the request is made (agreement-terms.ts).
         validFrom: values.validFrom === cityDate(at) ? at.toISOString() : instantOf(values.validFrom),
         validUntil: instantOf(values.validUntil),
+        ...(values.caseIdRequired ? { caseId: { required: true, ...(values.caseIdFormat?.trim() ? { format: values.caseIdFormat.trim() } : {}) } } : {}),
         submit,
       },
       at,
@@ -157,7 +158,7 @@ function readRequestForm(form: ConsoleForm): RequestFormValues {
     }
   }
   const text = (name: string) => form.get(name) ?? '';
-  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil') };
+  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil'), caseIdRequired: text('caseIdRequired') === 'on', caseIdFormat: text('caseIdFormat') };
 }
 
 /** A date of the form is midnight in the city; anything else goes to the lifecycle as typed, to be refused in its words. */

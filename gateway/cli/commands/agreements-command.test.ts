@@ -68,6 +68,34 @@ describeEachStore('isthmus agreements against a running server, store on $name',
     await store?.close();
   });
 
+  it('requests an agreement that requires a case id of a format, refuses a format that could backtrack, and shows the term', async () => {
+    const requestWith = (...extra: string[]) =>
+      as(
+        'requester',
+        'request',
+        '--provider', 'public-security',
+        '--app', 'pension-service',
+        '--fields', 'Person.name',
+        '--purpose', 'pension-eligibility-check',
+        '--legal-basis', '《社会保险法》第七十三条',
+        '--row-scope', 'ANY',
+        '--from', '2026-03-06T10:00:00Z',
+        '--until', '2027-03-01T00:00:00Z',
+        ...extra,
+        '--json',
+      );
+    const backtracking = await requestWith('--case-id-required', '--case-id-format', '^(\\d+)+$');
+    expect(backtracking.code).toBe(1);
+    expect(backtracking.stderr).toMatch(/^BAD_USER_INPUT: .*nested quantifiers.* \(field caseId\.format\)\n$/);
+    expect((await requestWith('--case-id-format', '^SB-\\d{6}$')).stderr).toContain('--case-id-format needs --case-id-required');
+    const requested = await requestWith('--case-id-required', '--case-id-format', '^SB-\\d{6}$');
+    expect(requested.code).toBe(0);
+    const { agreement } = JSON.parse(requested.stdout);
+    expect(agreement.caseId).toEqual({ required: true, format: '^SB-\\d{6}$' });
+    const shown = await as('providerOfficer', 'show', agreement.id);
+    expect(shown.stdout).toContain('case id:          required, format ^SB-\\d{6}$\n');
+  });
+
   it('requests, lists, refuses, approves, revokes and shows, with exit codes', async () => {
     const requested = await as(
       'requester',

@@ -83,6 +83,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         ['revoked because', a.revocationReason],
         ['disclosure delay', a.disclosureDelay ? `${a.disclosureDelay.days} days: ${a.disclosureDelay.legalReason}` : undefined],
         ['quota', formatQuota(a.quota, reply.body.quotaUse)],
+        ['case id', a.caseId ? `required${a.caseId.format === undefined ? '' : `, format ${a.caseId.format}`}` : undefined],
       ];
       // Each stored value on its own line, neutralized: a line break or an escape sequence in it cannot forge or hide a line.
       io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${shown(value)}\n`).join(''));
@@ -94,7 +95,8 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   request: {
     usage:
       'request --provider B --app A --fields T.f,T.g --purpose P --legal-basis TEXT --row-scope ANY|SELF --until ISO\n' +
-      '        [--from ISO] [--mask T.f=KIND]… [--scope S] [--disclosure-days N --disclosure-reason TEXT] [--submit]',
+      '        [--from ISO] [--mask T.f=KIND]… [--scope S] [--disclosure-days N --disclosure-reason TEXT]\n' +
+      '        [--case-id-required [--case-id-format PATTERN]] [--submit]',
     summary: 'request an agreement for your bureau (a draft, or --submit it for decision)',
     positionals: [],
     options: {
@@ -110,6 +112,8 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
       scope: { type: 'string' },
       'disclosure-days': { type: 'string' },
       'disclosure-reason': { type: 'string' },
+      'case-id-required': { type: 'boolean' },
+      'case-id-format': { type: 'string' },
       submit: { type: 'boolean' },
     },
     async run(call, values, _positionals, io) {
@@ -125,6 +129,8 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
       const days = values['disclosure-days'];
       const reason = values['disclosure-reason'];
       if ((days === undefined) !== (reason === undefined)) throw new CliUsageError('--disclosure-days and --disclosure-reason go together');
+      const caseFormat = values['case-id-format'];
+      if (caseFormat !== undefined && !values['case-id-required']) throw new CliUsageError('--case-id-format needs --case-id-required');
       const body = {
         consumerApp: values.app,
         providerBureau: values.provider,
@@ -140,6 +146,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         validUntil: values.until,
         ...(values.scope === undefined ? {} : { scope: values.scope }),
         ...(days === undefined ? {} : { disclosureDelay: { days: wholeNumber(String(days), '--disclosure-days'), legalReason: reason } }),
+        ...(values['case-id-required'] ? { caseId: { required: true, ...(caseFormat === undefined ? {} : { format: caseFormat }) } } : {}),
         ...(values.submit ? { submit: true } : {}),
       };
       const reply = await call('POST', '/agreements', body);

@@ -48,6 +48,7 @@ export const AUDITOR_EN: Readonly<Record<keyof typeof AUDITOR_ZH, string>> = {
   'auditor.entry.roles': 'Roles',
   'auditor.entry.case': 'Case number',
   'auditor.entry.agreements': 'Agreements',
+  'auditor.entry.legalBases': 'Legal basis at the time of the read',
   'auditor.entry.fields': 'Fields returned',
   'auditor.entry.denied': 'Fields denied',
   'auditor.entry.disclosure': 'Disclosure to the data subject',

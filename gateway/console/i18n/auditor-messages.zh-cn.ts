@@ -46,6 +46,7 @@ export const AUDITOR_ZH = {
   'auditor.entry.roles': '角色',
   'auditor.entry.case': '案件编号',
   'auditor.entry.agreements': '所依据的协议',
+  'auditor.entry.legalBases': '读取时的法律依据',
   'auditor.entry.fields': '返回的字段',
   'auditor.entry.denied': '被拒绝的字段',
   'auditor.entry.disclosure': '告知本人',

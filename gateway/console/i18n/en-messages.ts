@@ -73,6 +73,9 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'terms.quota': 'Quota',
   'terms.quotaPerMinute': '{limit} requests a minute',
   'terms.quotaPerDay': '{limit} records a day (Asia/Shanghai)',
+  'terms.caseId': 'Case id',
+  'terms.caseIdAny': 'required: every read names the case file it serves',
+  'terms.caseIdFormat': 'required, of the format',
   'terms.rejectionReason': 'Reasons for the rejection',
   'terms.revocationReason': 'Reasons for the revocation',
 

@@ -74,6 +74,9 @@ export const ZH_CN_MESSAGES = {
   'terms.quota': '用量配额',
   'terms.quotaPerMinute': '每分钟 {limit} 次请求',
   'terms.quotaPerDay': '每日 {limit} 条记录（北京时间）',
+  'terms.caseId': '案件编号',
+  'terms.caseIdAny': '必填：每次读取须注明所办理的案件',
+  'terms.caseIdFormat': '必填，格式为',
   'terms.rejectionReason': '驳回理由',
   'terms.revocationReason': '撤销理由',
 

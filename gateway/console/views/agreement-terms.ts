@@ -45,6 +45,7 @@ export function renderTerms(ctx: PageContext, agreement: Agreement, now: Date): 
     ${agreement.approvedBy ? row(t.t('terms.approvedBy'), agreement.approvedBy) : ''}
     ${agreement.disclosureDelay ? row(t.t('terms.disclosureDelay'), t.t('terms.disclosureDelayValue', { days: agreement.disclosureDelay.days, reason: agreement.disclosureDelay.legalReason })) : ''}
     ${agreement.quota ? row(t.t('terms.quota'), [agreement.quota.requestsPerMinute === undefined ? '' : t.t('terms.quotaPerMinute', { limit: agreement.quota.requestsPerMinute }), agreement.quota.recordsPerDay === undefined ? '' : t.t('terms.quotaPerDay', { limit: agreement.quota.recordsPerDay })].filter(Boolean).join('; ')) : ''}
+    ${agreement.caseId ? row(t.t('terms.caseId'), agreement.caseId.format === undefined ? t.t('terms.caseIdAny') : html`${t.t('terms.caseIdFormat')} <code>${agreement.caseId.format}</code>`) : ''}
     ${agreement.rejectionReason ? row(t.t('terms.rejectionReason'), agreement.rejectionReason) : ''}
     ${agreement.revocationReason ? row(t.t('terms.revocationReason'), agreement.revocationReason) : ''}
   </dl>`;

@@ -24,6 +24,7 @@ export function renderAuditEntryPage(ctx: PageContext, item: AuditedAccessLogIte
       ${row(t.t('terms.purpose'), item.purpose ? html`<code>${item.purpose}</code>` : t.t('auditor.none'))}
       ${row(t.t('auditor.entry.case'), item.caseId ?? t.t('auditor.none'))}
       ${row(t.t('auditor.entry.agreements'), item.agreementIds.length === 0 ? t.t('auditor.none') : html`${item.agreementIds.map((id) => html`<a href="${base}/audit/log?agreement=${encodeURIComponent(id)}"><code>${id}</code></a> `)}`)}
+      ${row(t.t('auditor.entry.legalBases'), item.agreements?.length ? html`${item.agreements.map((used) => html`<div><code>${used.id}</code> ${used.legalBasis}</div>`)}` : t.t('auditor.none'))}
       ${row(t.t('auditor.entry.fields'), codes(item.fieldsReturned.map((field) => (field.mask ? `${field.coordinate} (${field.mask})` : field.coordinate))))}
       ${row(t.t('auditor.entry.denied'), codes(item.denied.map((denial) => denial.coordinate)))}
       ${row(t.t('auditor.col.subjects'), codes(item.subjects.map((subject) => `${subject.kind}:${subject.id}`)))}

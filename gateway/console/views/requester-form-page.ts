@@ -17,6 +17,9 @@ export interface RequestFormValues {
   /** `YYYY-MM-DD` */
   readonly validFrom: string;
   readonly validUntil: string;
+  /** The `caseId` term: reads must name a case id, of `caseIdFormat` when it is not empty. */
+  readonly caseIdRequired?: boolean;
+  readonly caseIdFormat?: string;
 }
 
 /**
@@ -66,6 +69,10 @@ export function renderRequestFormPage(
       <label for="legalBasis">${t.t('requester.form.legalBasis')}</label>
       <p id="legalBasis-hint" class="hint">${t.t('requester.form.legalBasisHint', { min: MIN_REASON_LENGTH })}</p>
       <textarea id="legalBasis" name="legalBasis" rows="3" required maxlength="2000" aria-describedby="legalBasis-hint"${invalid('legalBasis')}>${values.legalBasis}</textarea>
+      <label class="choice"><input type="checkbox" id="caseIdRequired" name="caseIdRequired"${values.caseIdRequired ? ' checked' : ''}> ${t.t('requester.form.caseIdRequired')}</label>
+      <label for="caseIdFormat">${t.t('requester.form.caseIdFormat')}</label>
+      <p id="caseIdFormat-hint" class="hint">${t.t('requester.form.caseIdFormatHint')}</p>
+      <input id="caseIdFormat" name="caseIdFormat" value="${values.caseIdFormat ?? ''}" maxlength="128" aria-describedby="caseIdFormat-hint"${invalid('caseId.format')}>
       <fieldset${invalid('rowScope')}>
         <legend>${t.t('requester.form.rowScope')}</legend>
         ${(['ANY', 'SELF'] as const).map(

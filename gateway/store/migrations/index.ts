@@ -10,6 +10,7 @@ import * as accessLogTimestamps from './0008-access-log-timestamps.ts';
 import * as accessLogDetachmentFrontier from './0009-access-log-detachment-frontier.ts';
 import * as agreementQuotas from './0011-agreement-quotas.ts';
 import * as securityEvents from './0012-security-events.ts';
+import * as caseBasis from './0013-case-basis.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-access-log-detachment-frontier': accessLogDetachmentFrontier,
   '0011-agreement-quotas': agreementQuotas,
   '0012-security-events': securityEvents,
+  '0013-case-basis': caseBasis,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
