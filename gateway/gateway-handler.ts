@@ -84,6 +84,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
         accessLog: { writer: resources.accessLog, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current() },
         consumerAssertions: auth.consumerAssertions,
+        operations: resources.operations.registry,
         httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
       });
       yoga = createGatewayYoga({

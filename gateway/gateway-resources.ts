@@ -21,6 +21,8 @@ import { openSigningKey } from './auth/signing-key.ts';
 import { recordPublicKeyHistory } from './auth/public-key-history.ts';
 import { createAgreementStore, type AgreementStore } from './agreements/agreement-store.ts';
 import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
+import { createOperationRegistry, type OperationRegistry } from './operations/operation-registry.ts';
+import { createOperationManifestStore, type OperationManifestStore } from './operations/operation-manifest-store.ts';
 import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
@@ -80,6 +82,8 @@ export interface GatewayResources extends AsyncDisposable {
   readonly lifecycle: LifecycleSettings;
   /** The in-memory view of the agreements in force that every request reads. */
   readonly agreementRegistry: AgreementRegistry;
+  /** Registered operations per app (admin API changes) and the in-memory view `/graphql` reads. */
+  readonly operations: { readonly store: OperationManifestStore; readonly registry: OperationRegistry };
 }
 
 /** Options of {@link openGatewayResources}. */
@@ -228,6 +232,15 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     });
     opened.defer(() => expiry.close());
 
+    const operationStore = createOperationManifestStore(store.db);
+    const operationRegistry = await createOperationRegistry({
+      settings: config.operations,
+      store: operationStore,
+      listen: store.listen,
+      onError: (error) => log.warn({ err: error }, 'registered operations refresh failed; keeping the last view'),
+    });
+    opened.defer(() => operationRegistry.close());
+
     metrics.trackBreakers(() => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()])));
 
     const owned = opened.move();
@@ -248,6 +261,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       agreements,
       lifecycle,
       agreementRegistry,
+      operations: { store: operationStore, registry: operationRegistry },
       [Symbol.asyncDispose]: () => owned.disposeAsync(),
     };
   } catch (error) {

@@ -5,6 +5,7 @@ import { DEV_ISSUER } from '../auth/dev-issuer.ts';
 import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../access-log/witness-config.ts';
 import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
+import { readOperationsSettings, type OperationsSettings } from '../operations/operations-settings.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -116,6 +117,8 @@ export interface GatewayConfig {
   readonly witnessGraceSeconds: number;
   /** The console's OpenID Connect sign-in (`ISTHMUS_CONSOLE_OIDC_*`); undefined when `ISTHMUS_CONSOLE_OIDC_ISSUER` is unset. */
   readonly consoleOidc: ConsoleOidcConfig | undefined;
+  /** Trusted operations (`ISTHMUS_OPERATIONS_DIR`, `ISTHMUS_OPERATIONS_MODE`, `ISTHMUS_OPERATIONS_APP_MODES`; see `operations/operations-settings.ts`). */
+  readonly operations: OperationsSettings;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
   /** Everything else in the environment, for `${NAME}` in bureau manifests. */
@@ -242,6 +245,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     witnesses,
     witnessQuorum,
     witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
+    operations: readOperationsSettings(env, problems),
     logLevel,
     env,
   };

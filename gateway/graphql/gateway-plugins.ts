@@ -8,6 +8,8 @@ import { useAccessLog, type AccessLogPluginOptions } from './use-access-log.ts';
 import { useEnforcement, type EnforcementOptions } from './use-enforcement.ts';
 import { useConsumerIdentity } from './use-consumer-identity.ts';
 import { useClientErrors } from './use-client-errors.ts';
+import { useTrustedOperations } from './use-trusted-operations.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
 
 /** One plugin of the gateway's yoga: whatever yoga's `plugins` option takes. */
 export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, GatewayContext>['plugins']>[number];
@@ -21,11 +23,14 @@ export interface GatewayPluginDeps {
   readonly consumerAssertions: ConsumerAssertionSigner;
   /** Bureaus whose connectors carry HTTP headers, so their calls carry the signed consumer identity. */
   readonly httpBureaus: ReadonlySet<string>;
+  /** Registered operations per app (`operations/operation-registry.ts`). */
+  readonly operations: OperationRegistry;
 }
 
 /** The gateway's plugins by stage: each one `useX` of its own file. */
 export interface GatewayPlugins {
   readonly authentication: GatewayPlugin;
+  readonly trustedOperations: GatewayPlugin;
   readonly limits: GatewayPlugin;
   readonly accessLog: GatewayPlugin;
   readonly enforcement: GatewayPlugin;
@@ -36,6 +41,8 @@ export interface GatewayPlugins {
 /**
  * The order of a query's life, which is the order the plugins run in:
  * 1. authentication — before the body is parsed, so strangers learn nothing;
+ *    then trusted operations — once the app is known, before the document is parsed: a hash-only
+ *    request gets its registered document, and in mode `require` an unregistered one is refused;
  * 2. limits — refuse oversized operations during validation, before any work;
  * 3. access log — registered before enforcement so that its after-hook sees every
  *    outcome, refusals included; it appends the record enforcement built and holds
@@ -48,12 +55,13 @@ export interface GatewayPlugins {
  * Each fills its part of the one request context (`gateway-context.ts`) through
  * yoga's `extendContext`, for the ones after it.
  */
-const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors'];
+const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'trustedOperations', 'limits', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors'];
 
 /** Builds every plugin of the gateway once, at start-up. */
 export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
   return {
     authentication: useAuthentication(deps.verifier),
+    trustedOperations: useTrustedOperations(deps.operations),
     limits: useOperationLimits(deps.limits),
     accessLog: useAccessLog(deps.accessLog),
     enforcement: useEnforcement(deps.enforcement),

@@ -8,6 +8,18 @@ import { requestError, withRetryAfter } from './error-codes.ts';
 import { answerOf } from '../errors/error-table.ts';
 import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
 
+// Weak: an entry lives as long as its request, whatever becomes of the request.
+const principals = new WeakMap<Request, Principal>();
+
+/**
+ * The principal {@link useAuthentication} resolved for `request`, for the
+ * stages that run before yoga builds the context (the trusted operations'
+ * `onParams`, which must know the app before the document is parsed).
+ */
+export function principalOfRequest(request: Request): Principal | undefined {
+  return principals.get(request);
+}
+
 /**
  * Resolves the caller's identity once per request, before the request body
  * is even parsed: an unauthenticated caller gets a 401 and learns nothing
@@ -19,8 +31,6 @@ import { INTERNAL_MESSAGE } from '../errors/to-api-error.ts';
  * cannot be fetched, the answer is 503: the token may well be good.
  */
 export function useAuthentication(verifier: TokenVerifier): Plugin<GatewayContext> {
-  // Weak: an entry lives as long as its request, whatever becomes of the request.
-  const principals = new WeakMap<Request, Principal>();
   return {
     async onRequestParse({ request }) {
       try {

@@ -8,6 +8,7 @@ import * as gatewayRole from './0006-gateway-role.ts';
 import * as accessLogTree from './0007-access-log-tree.ts';
 import * as accessLogTimestamps from './0008-access-log-timestamps.ts';
 import * as accessLogDetachmentFrontier from './0009-access-log-detachment-frontier.ts';
+import * as trustedOps from './0010-trusted-ops.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-access-log-tree': accessLogTree,
   '0008-access-log-timestamps': accessLogTimestamps,
   '0009-access-log-detachment-frontier': accessLogDetachmentFrontier,
+  '0010-trusted-ops': trustedOps,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
