@@ -11,6 +11,7 @@ import { createApp } from './http/app.ts';
 import { createRequestListener } from './http/request-listener.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
+import { createOperationsApi } from './operations/operations-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { createReceiptSource, DEFAULT_RECEIPT_CHECK_AFTER_MS } from './access-log/receipt-source.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './access-log/access-log-writer.ts';
@@ -103,6 +104,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     const result = await catalogues.reload((candidate) => void yogaOf(candidate));
     if (result.ok) log.info({ ...result }, 'catalogue reloaded');
     else log.warn({ generation: result.generation, problems: result.problems }, 'catalogue reload refused; the running catalogue stays');
+    // The manifest folder (ISTHMUS_OPERATIONS_DIR) is read again with the schemas: one SIGHUP for the operator's files.
+    await resources.operations.registry.reload().catch((error: unknown) => log.warn({ problems: (error as { problems?: unknown }).problems ?? String(error) }, 'registered operations reload refused; the running manifests stay'));
     return result;
   };
 
@@ -138,6 +141,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       reloadCatalogue,
     }),
   );
+  app.route('/admin/api', createOperationsApi({ authenticate, store: resources.operations.store, registry: resources.operations.registry, log }));
   // Receipts count a checkpoint once the configured quorum cosigned it (none configured: the log's signature alone, and the receipt says so).
   // Without witnesses the writer checkpoints only every minute: a pending receipt is worth looking for again after that.
   const receipts = createReceiptSource({

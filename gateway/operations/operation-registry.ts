@@ -34,6 +34,8 @@ export interface OperationRegistry {
   forApp(bureau: string, app: string): AppOperations;
   /** The document of a hash any app registered, for showing a pinned operation to the data officer. */
   documentOf(hash: OperationHash): string | undefined;
+  /** Reads the store again (after a change through the admin API). */
+  refresh(): Promise<void>;
   /** Reads the folder and the store again; a folder that no longer checks out is refused and the running view stays. */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +129,7 @@ export async function createOperationRegistry(options: OperationRegistryOptions)
       return apps.get(key) ?? { mode: settings.appModes.get(key) ?? settings.defaultMode, documents: EMPTY };
     },
     documentOf: (hash) => byHash.get(hash),
+    refresh: rebuild,
     async reload() {
       if (settings.dir) files = readManifestDir(settings.dir);
       await rebuild();
