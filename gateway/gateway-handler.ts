@@ -14,6 +14,7 @@ import { DEFAULT_LIST_SIZE } from './config/config.ts';
 import { authenticateRequest } from './auth/authenticate-request.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { readQuotaUse } from './quotas/quota-use.ts';
+import { createOperationsApi } from './operations/operations-api.ts';
 import { createAccessLogApi } from './access-log/access-log-api.ts';
 import { createReceiptSource, DEFAULT_RECEIPT_CHECK_AFTER_MS } from './access-log/receipt-source.ts';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './access-log/access-log-writer.ts';
@@ -91,6 +92,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
         accessLog: { writer: resources.accessLog, countDecision: resources.countAccessDecision, ...(resources.witnessPublisher && { evidence: resources.evidenceGate }) },
         enforcement: { enforcer: generation.enforcer, agreements: () => agreementRegistry.current(), quotas: resources.quotas },
         consumerAssertions: auth.consumerAssertions,
+        operations: resources.operations.registry,
         httpBureaus: new Set([...generation.connectors.values()].filter((connector) => connector.carriesHeaders).map((connector) => connector.bureau)),
         securityEvents: resources.securityEvents,
       });
@@ -110,6 +112,8 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     const result = await catalogues.reload((candidate) => void yogaOf(candidate));
     if (result.ok) log.info({ ...result }, 'catalogue reloaded');
     else log.warn({ generation: result.generation, problems: result.problems }, 'catalogue reload refused; the running catalogue stays');
+    // The manifest folder (ISTHMUS_OPERATIONS_DIR) is read again with the schemas: one SIGHUP for the operator's files.
+    await resources.operations.registry.reload().catch((error: unknown) => log.warn({ problems: (error as { problems?: unknown }).problems ?? String(error) }, 'registered operations reload refused; the running manifests stay'));
     return result;
   };
 
@@ -156,6 +160,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       quotaUse: (agreement, at) => readQuotaUse(resources.quotaStore, agreement, at),
     }),
   );
+  app.route('/admin/api', createOperationsApi({ authenticate, store: resources.operations.store, registry: resources.operations.registry, log }));
   // Receipts count a checkpoint once the configured quorum cosigned it (none configured: the log's signature alone, and the receipt says so).
   // Without witnesses the writer checkpoints only every minute: a pending receipt is worth looking for again after that.
   const receipts = createReceiptSource({

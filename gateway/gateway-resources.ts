@@ -25,6 +25,8 @@ import { openSigningKey } from './auth/signing-key.ts';
 import { recordPublicKeyHistory } from './auth/public-key-history.ts';
 import { createAgreementStore, type AgreementStore } from './agreements/agreement-store.ts';
 import { createAgreementRegistry, type AgreementRegistry } from './agreements/agreement-registry.ts';
+import { createOperationRegistry, type OperationRegistry } from './operations/operation-registry.ts';
+import { createOperationManifestStore, type OperationManifestStore } from './operations/operation-manifest-store.ts';
 import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
@@ -101,6 +103,8 @@ export interface GatewayResources extends AsyncDisposable {
   /** Agreement quotas: the shared counters, and this replica's meter that leases from them. */
   readonly quotaStore: QuotaStore;
   readonly quotas: QuotaMeter;
+  /** Registered operations per app (admin API changes) and the in-memory view `/graphql` reads. */
+  readonly operations: { readonly store: OperationManifestStore; readonly registry: OperationRegistry };
 }
 
 /** Options of {@link openGatewayResources}. */
@@ -266,6 +270,14 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       onError: (error) => log.warn({ err: error }, 'quota lease failed; records of a request not counted'),
       onRefused: (refusal) => quotaMetrics.refused(refusal.kind),
     });
+    const operationStore = createOperationManifestStore(store.db);
+    const operationRegistry = await createOperationRegistry({
+      settings: config.operations,
+      store: operationStore,
+      listen: store.listen,
+      onError: (error) => log.warn({ err: error }, 'registered operations refresh failed; keeping the last view'),
+    });
+    opened.defer(() => operationRegistry.close());
 
     metrics.trackBreakers(() => new Map([...catalogues.current().connectors].map(([id, connector]) => [id, connector.breakerState()])));
 
@@ -300,6 +312,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       countAccessDecision,
       quotaStore,
       quotas,
+      operations: { store: operationStore, registry: operationRegistry },
       [Symbol.asyncDispose]: () => owned.disposeAsync(),
     };
   } catch (error) {

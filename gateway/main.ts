@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from './config/config.ts';
 import { CatalogueError } from './catalogue/catalogue-error.ts';
+import { OperationsManifestInvalid } from './operations/operation-registry.ts';
 import { StoreLockedError, StoreRoleUnsafeError } from './store/store-error.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 
@@ -44,7 +45,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
  * every process that starts a gateway (`isthmus start`, the demo city).
  */
 export function startRefusal(error: unknown): { readonly message: string; readonly exitCode: number } | undefined {
-  if (error instanceof ConfigError || error instanceof CatalogueError || error instanceof StoreRoleUnsafeError) return { message: error.message, exitCode: EXIT_CONFIG };
+  if (error instanceof ConfigError || error instanceof CatalogueError || error instanceof StoreRoleUnsafeError || error instanceof OperationsManifestInvalid) return { message: error.message, exitCode: EXIT_CONFIG };
   if (error instanceof StoreLockedError) {
     return {
       message:

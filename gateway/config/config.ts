@@ -7,6 +7,7 @@ import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
 import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
 import { parseTrustedProxies, TrustedProxiesInvalid } from '../http/trusted-proxies.ts';
+import { readOperationsSettings, type OperationsSettings } from '../operations/operations-settings.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -153,6 +154,8 @@ export interface GatewayConfig {
   readonly witnessGraceSeconds: number;
   /** The console's OpenID Connect sign-in (`ISTHMUS_CONSOLE_OIDC_*`); undefined when `ISTHMUS_CONSOLE_OIDC_ISSUER` is unset. */
   readonly consoleOidc: ConsoleOidcConfig | undefined;
+  /** Trusted operations (`ISTHMUS_OPERATIONS_DIR`, `ISTHMUS_OPERATIONS_MODE`, `ISTHMUS_OPERATIONS_APP_MODES`; see `operations/operations-settings.ts`). */
+  readonly operations: OperationsSettings;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   readonly logLevel: LogLevel;
   /** `ISTHMUS_QUOTA_LEASE_BLOCK`: most units of an agreement's quota one replica leases from the store at once (1: exact counting, a round trip per request). */
@@ -301,6 +304,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     witnesses,
     witnessQuorum,
     witnessGraceSeconds: integer('ISTHMUS_WITNESS_GRACE_SECONDS', DEFAULT_WITNESS_GRACE_SECONDS, 1, 30 * 86_400),
+    operations: readOperationsSettings(env, problems),
     logLevel,
     quotaLeaseBlock: integer('ISTHMUS_QUOTA_LEASE_BLOCK', DEFAULT_QUOTA_LEASE_BLOCK, 1, 1_000),
     tracing: readTracingConfig(env, problems),

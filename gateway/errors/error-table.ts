@@ -7,6 +7,7 @@ import type { AuthErrorCode } from '../auth/auth-error.ts';
 import type { CatalogueError } from '../catalogue/catalogue-error.ts';
 import type { StoreErrorCode } from '../store/store-error.ts';
 import type { OperationCostErrorCode } from '../graphql/operation-cost.ts';
+import type { TrustedOperationsErrorCode } from '../operations/operation-manifest.ts';
 
 /** The codes a GraphQL client sees in `extensions.code`: the contract of DESIGN.md. */
 export type GatewayErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'LIMIT_EXCEEDED' | 'UPSTREAM_UNAVAILABLE' | 'INTERNAL';
@@ -33,7 +34,8 @@ export type ErrorCode =
   | StoreErrorCode
   | AgreementStoreErrorCode
   | LifecycleErrorCode
-  | CatalogueError['code'];
+  | CatalogueError['code']
+  | TrustedOperationsErrorCode;
 
 /** How a client is told about a failure with a given code. */
 export interface ErrorAnswer {
@@ -144,6 +146,10 @@ const ANSWERS = {
 
   // gateway/catalogue: raised at start-up only.
   CATALOGUE_INVALID: INTERNAL,
+
+  // gateway/operations: in mode `require` an app runs only what it registered; a bad manifest folder stops start-up.
+  OPERATION_NOT_REGISTERED: { code: 'FORBIDDEN', status: 403 },
+  OPERATIONS_MANIFEST_INVALID: INTERNAL,
 } as const satisfies Readonly<Record<ErrorCode, ErrorAnswer>>;
 
 /** True for a code of {@link ErrorCode}; anything else (a driver's `23505`, a Node `ECONNRESET`) is unexpected. */

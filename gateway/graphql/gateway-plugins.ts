@@ -13,6 +13,8 @@ import { useClientErrors } from './use-client-errors.ts';
 import { useSecurityEvents } from './use-security-events.ts';
 import type { SecurityEventRecorder } from '../observability/security-events.ts';
 import type { Principal } from '../../policies/principal.ts';
+import { useTrustedOperations } from './use-trusted-operations.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
 
 /** One plugin of the gateway's yoga: whatever yoga's `plugins` option takes. */
 export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, GatewayContext>['plugins']>[number];
@@ -32,11 +34,14 @@ export interface GatewayPluginDeps {
   readonly httpBureaus: ReadonlySet<string>;
   /** Where whole-request refusals are recorded (`observability/security-events.ts`). */
   readonly securityEvents: Pick<SecurityEventRecorder, 'record'>;
+  /** Registered operations per app (`operations/operation-registry.ts`). */
+  readonly operations: OperationRegistry;
 }
 
 /** The gateway's plugins by stage: each one `useX` of its own file. */
 export interface GatewayPlugins {
   readonly authentication: GatewayPlugin;
+  readonly trustedOperations: GatewayPlugin;
   readonly limits: GatewayPlugin;
   readonly cost: GatewayPlugin;
   readonly accessLog: GatewayPlugin;
@@ -49,6 +54,8 @@ export interface GatewayPlugins {
 /**
  * The order of a query's life, which is the order the plugins run in:
  * 1. authentication — before the body is parsed, so strangers learn nothing;
+ *    then trusted operations — once the app is known, before the document is parsed: a hash-only
+ *    request gets its registered document, and in mode `require` an unregistered one is refused;
  * 2. limits — refuse oversized operations during validation, before any work;
  *    cost — then their cost (list sizes × selected fields), also while validating, so
  *    yoga's validation cache keeps both free for documents seen before; after the
@@ -66,13 +73,14 @@ export interface GatewayPlugins {
  * Each fills its part of the one request context (`gateway-context.ts`) through
  * yoga's `extendContext`, for the ones after it.
  */
-const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'limits', 'cost', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors', 'securityEvents'];
+const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'trustedOperations', 'limits', 'cost', 'accessLog', 'enforcement', 'consumerIdentity', 'clientErrors', 'securityEvents'];
 
 /** Builds every plugin of the gateway once, at start-up. */
 export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
   const principals = new WeakMap<Request, Principal>();
   return {
     authentication: useAuthentication(deps.verifier, principals, deps.authThrottle),
+    trustedOperations: useTrustedOperations(deps.operations, principals),
     limits: useOperationLimits(deps.limits),
     cost: useOperationCost(deps.cost),
     accessLog: useAccessLog(deps.accessLog),

@@ -26,7 +26,8 @@ import { failSpan, startChildSpan } from '../observability/tracing.ts';
  * token too; each failure of a presented token counts against its address.
  */
 export function useAuthentication(verifier: TokenVerifier, principals: WeakMap<Request, Principal> = new WeakMap(), throttle?: AuthThrottle): Plugin<GatewayContext> {
-  // Weak: an entry lives as long as its request, whatever becomes of the request. Shared with the security events, which need to know who was refused.
+  // Weak: an entry lives as long as its request, whatever becomes of the request. Shared with the security events, which need to know
+  // who was refused, and with trusted operations, which run before yoga builds the context.
   return {
     async onRequestParse({ request, serverContext }) {
       const address = throttle ? (serverContext as Partial<GatewayServerContext>).clientAddress : undefined;

@@ -7,8 +7,8 @@ import { toApiError } from '../errors/to-api-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { checkWellFormedInput } from './check-well-formed-input.ts';
 
-/** The methods the JSON APIs serve; `HEAD` comes with every `GET`. */
-export type ApiMethod = 'GET' | 'POST';
+/** The methods the JSON APIs serve; `HEAD` comes with every `GET`. `PUT` replaces a whole document (an app's registered operations). */
+export type ApiMethod = 'GET' | 'POST' | 'PUT';
 
 /** How a JSON API's routes are guarded. */
 export interface ApiRoutesOptions<E extends Env> {
@@ -66,15 +66,16 @@ export function apiRoutes<E extends Env>(app: Hono<E>, options: ApiRoutesOptions
         throw new ApiError('METHOD_NOT_ALLOWED', `this path takes ${allow.join(', ')}`, { allow });
       }
       // Without a length the body could only be bounded by reading it; every HTTP client sends one for JSON.
-      if (c.req.method === 'POST' && c.req.header('content-length') === undefined && c.req.header('transfer-encoding') !== undefined) {
-        throw new ApiError('LENGTH_REQUIRED', 'a POST here needs a Content-Length header');
+      const hasBody = c.req.method === 'POST' || c.req.method === 'PUT';
+      if (hasBody && c.req.header('content-length') === undefined && c.req.header('transfer-encoding') !== undefined) {
+        throw new ApiError('LENGTH_REQUIRED', `a ${c.req.method} here needs a Content-Length header`);
       }
       for (const [name, values] of Object.entries(c.req.queries())) {
         checkWellFormedInput(name, 'query');
         for (const value of values) checkWellFormedInput(value, name);
       }
       for (const [name, value] of Object.entries(c.req.param() as Record<string, string>)) checkWellFormedInput(value, name);
-      return c.req.method === 'POST' ? limit(c, next) : next();
+      return hasBody ? limit(c, next) : next();
     };
 
   return {

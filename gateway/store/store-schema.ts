@@ -3,6 +3,7 @@ import type { AgreementTables } from '../agreements/agreement-tables.ts';
 import type { AccessLogTables } from '../access-log/access-log-tables.ts';
 import type { ConsoleAuditTables } from '../console/console-audit-tables.ts';
 import type { SecurityEventTables } from '../observability/security-event-tables.ts';
+import type { OperationTables } from '../operations/operation-tables.ts';
 
 /** A gateway process that has run against this store; later chains and checkpoints hang off it. */
 export interface GatewayInstancesTable {
@@ -16,6 +17,6 @@ export interface GatewayInstancesTable {
 }
 
 /** The gateway's own tables, as kysely sees them. */
-export interface StoreSchema extends AgreementTables, AccessLogTables, ConsoleAuditTables, SecurityEventTables {
+export interface StoreSchema extends AgreementTables, AccessLogTables, ConsoleAuditTables, SecurityEventTables, OperationTables {
   gateway_instances: GatewayInstancesTable;
 }

@@ -8,6 +8,7 @@ import * as gatewayRole from './0006-gateway-role.ts';
 import * as accessLogTree from './0007-access-log-tree.ts';
 import * as accessLogTimestamps from './0008-access-log-timestamps.ts';
 import * as accessLogDetachmentFrontier from './0009-access-log-detachment-frontier.ts';
+import * as trustedOps from './0010-trusted-ops.ts';
 import * as agreementQuotas from './0011-agreement-quotas.ts';
 import * as securityEvents from './0012-security-events.ts';
 import * as caseBasis from './0013-case-basis.ts';
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-access-log-tree': accessLogTree,
   '0008-access-log-timestamps': accessLogTimestamps,
   '0009-access-log-detachment-frontier': accessLogDetachmentFrontier,
+  '0010-trusted-ops': trustedOps,
   '0011-agreement-quotas': agreementQuotas,
   '0012-security-events': securityEvents,
   '0013-case-basis': caseBasis,
