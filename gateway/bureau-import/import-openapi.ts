@@ -1,3 +1,4 @@
+import { listSizeOfBatch } from './list-size-of-batch.ts';
 import { dereference, MissingPointerError } from '@readme/openapi-parser';
 import { BureauImportError } from './bureau-import-error.ts';
 import type { ImportedBureau, ImportedField, ImportedRootField, ImportedType, Unmapped } from './imported-bureau.ts';
@@ -190,7 +191,7 @@ function fromDocument(document: Schema, file: string, url: string): ImportedBure
         args: `${plural(key.name)}: [ID!]!`,
         type: `[${itemType}]!`,
         description: `${operation.summary ?? `${itemType} by ${key.name}`} (batch: ${at}?${batchParameter.name}=a,b,…)`,
-        directives: ['@merge', `@http(get: ${JSON.stringify(path)}, batchParam: ${JSON.stringify(batchParameter.name)}, batchBy: ${JSON.stringify(key.name)})`],
+        directives: ['@merge', `@http(get: ${JSON.stringify(path)}, batchParam: ${JSON.stringify(batchParameter.name)}, batchBy: ${JSON.stringify(key.name)})`, listSizeOfBatch(plural(key.name))],
       });
       batched.add(itemType);
       for (const other of parameters.filter((parameter) => parameter !== batchParameter && parameter.in === 'query')) {

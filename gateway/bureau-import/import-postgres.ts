@@ -1,3 +1,4 @@
+import { listSizeOfBatch } from './list-size-of-batch.ts';
 import pg from 'pg';
 import { SQL_IDENTIFIER, snakeCase } from '../../connectors/sql/sql-identifier.ts';
 import { BureauImportError } from './bureau-import-error.ts';
@@ -188,7 +189,7 @@ function fromCatalogue(schemaName: string, only: readonly string[] | undefined, 
         args: `${plural(key)}: [ID!]!`,
         type: `[${name}]!`,
         description: `${name} rows by ${pk[0]}, in the order asked; null where there is none (one query per batch: where ${pk[0]} in (…)).`,
-        directives: ['@merge', `@sql(table: ${JSON.stringify(qualified(table))}, key: ${JSON.stringify(pk[0])})`],
+        directives: ['@merge', `@sql(table: ${JSON.stringify(qualified(table))}, key: ${JSON.stringify(pk[0])})`, listSizeOfBatch(plural(key))],
       });
     }
   }

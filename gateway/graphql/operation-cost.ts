@@ -141,12 +141,7 @@ class CostWalk {
 
   #sizeOf(node: FieldNode, coordinate: string): number {
     const listSize = this.#options.listSizes.get(coordinate);
-    if (!listSize) {
-      // No @listSize (a bureau imported from its database, say): a batch lookup by a literal list of keys answers at most one
-      // record per key, so the longest literal list argument bounds it; anything else takes the default.
-      const keys = (node.arguments ?? []).flatMap((argument) => (argument.value.kind === Kind.LIST ? [argument.value.values.length] : []));
-      return keys.length > 0 ? Math.max(...keys) : this.#options.defaultListSize;
-    }
+    if (!listSize) return this.#options.defaultListSize;
     let sliced: number | undefined;
     for (const argument of node.arguments ?? []) {
       if (!listSize.slicingArguments.includes(argument.name.value)) continue;
