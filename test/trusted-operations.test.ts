@@ -85,3 +85,38 @@ describe('trusted operations, mode require, through real HTTP', () => {
     expect(shown.changes).toHaveLength(1);
   });
 });
+
+describe('trusted operations, mode log-unknown: what require would refuse, before it does', () => {
+  let city: TestCity;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isthmus-operations-'));
+    mkdirSync(join(dir, 'civil-affairs'));
+    writeFileSync(join(dir, 'civil-affairs', 'allowance-review.json'), JSON.stringify({ [operationHashOf(REGISTERED)]: REGISTERED }));
+    city = await startTestCity({ ISTHMUS_OPERATIONS_DIR: dir, ISTHMUS_OPERATIONS_APP_MODES: 'civil-affairs/allowance-review=log-unknown' });
+  });
+  afterAll(async () => {
+    await city?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const unregisteredWarnings = () => city.logs.filter((line) => line.msg === 'operation not registered for this app');
+
+  it('runs an unregistered document and logs its hash, app and request id — never the document', async () => {
+    const reply = await city.graphql(UNREGISTERED);
+    expect(reply.status).toBe(200);
+    expect(reply.body.data.person.name).toBe(sampleResident().name);
+    const warnings = unregisteredWarnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ bureau: 'civil-affairs', app: 'allowance-review', operationHash: operationHashOf(UNREGISTERED), requestId: reply.headers.get('x-request-id') });
+    expect(JSON.stringify(warnings[0])).not.toContain(sampleResident().idNumber);
+  });
+
+  it('says nothing of a registered document, and nothing of an app left in mode off', async () => {
+    expect((await city.graphql(REGISTERED)).status).toBe(200);
+    const other = { authorization: `Bearer ${await city.token({ bureau: 'civil-affairs', app: 'other-desk', user: 'wu.fang@civil-affairs', roles: ['developer'], ttl: '1h' })}` };
+    await city.graphql(UNREGISTERED, {}, other);
+    expect(unregisteredWarnings()).toHaveLength(1);
+  });
+});
