@@ -108,6 +108,13 @@ describeEachStore('case ids and legal bases on a running gateway, store on $name
     expect(other).toMatchObject({ code: 'FORBIDDEN', reason: 'CASE_ID_FORMAT' });
     expect(JSON.stringify(await refusal({ 'x-isthmus-case-id': 'MZ-2026-00123' }))).not.toContain('MZ-2026-00123');
 
+    // Explain says what the read lacks, before it is run, and that a matching case id mends it.
+    const explained = await admin('POST', '/explain', reader, { query: QUERY, variables: { id: me.idNumber } });
+    expect(explained.status).toBe(200);
+    expect(explained.body.explain.caseIdNeeded).toEqual([{ agreementId: id, status: 'ACTIVE', providerBureau: HRSS, purpose: housingFund.purpose, scope: SCOPE, fields: ['Person.socialInsurance', 'SocialInsurance.insuredStatus'], caseId: { format } }]);
+    const explainedWith = await admin('POST', '/explain', { ...reader, 'x-isthmus-case-id': 'GJJ-2026-000042' }, { query: QUERY, variables: { id: me.idNumber } });
+    expect(explainedWith.body.explain).toMatchObject({ outcome: 'ALLOWED', caseIdNeeded: [] });
+
     const served = await testCity.graphql(QUERY, { id: me.idNumber }, { ...reader, 'x-isthmus-case-id': 'GJJ-2026-000042' });
     expect(served.status).toBe(200);
     expect(served.body.errors).toBeUndefined();
