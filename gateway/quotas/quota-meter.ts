@@ -139,13 +139,11 @@ export function createQuotaMeter(options: QuotaMeterOptions): QuotaMeter {
         const entry = heldFor(agreement.id, 'recordsPerDay', now);
         entry.remaining -= count;
         if (entry.remaining >= 0) continue;
-        // Take the deficit from the store; what it cannot give marks the day as used up on this replica.
+        // Take the deficit from the store; only the store granting less than asked marks the day as used up
+        // (`ensure` sets `exhausted`). A deficit left here may be a later spend's, whose own lease is queued.
         ensure(entry, agreement.id, 'recordsPerDay', limit, 0, 0).then(
           () => {
-            if (entry.remaining < 0) {
-              entry.remaining = 0;
-              entry.exhausted = true;
-            }
+            if (entry.exhausted && entry.remaining < 0) entry.remaining = 0;
           },
           (error: unknown) => options.onError?.(error),
         );
