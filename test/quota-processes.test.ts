@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
-import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
 import { createAgreementStore } from '../gateway/agreements/agreement-store.ts';
-import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { createQuotaStore } from '../gateway/quotas/quota-store.ts';
 import { readQuotaUse } from '../gateway/quotas/quota-use.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
 import { quotaWindow } from '../policies/quota-window.ts';
 import { people, requestBody, storeActive } from './support/agreement-fixtures.ts';
 import { awaitWindowRoom } from './support/quota-window-room.ts';
-import { spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
+import { openGatewayProcesses, type GatewayProcesses } from './support/gateway-processes.ts';
+import { spawnGateway, stopGateway } from './support/spawn-gateway.ts';
 import { createScratchDatabase } from './support/test-stores.ts';
 
 /**
@@ -50,24 +46,15 @@ interface Answer {
 }
 
 describe('agreement quotas across gateway processes', () => {
-  let bureaus: DemoBureaus;
-  let keysDir: string;
+  let processes: GatewayProcesses;
   let token: string;
-  const spawned: SpawnedGateway[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
-    bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
-    keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
-    const devIssuer = await openDevIssuer({ keysDir });
-    token = await devIssuer.signDevToken({ bureau: people.requester.bureau, app: requestBody().consumerApp, user: 'reader@pension-service', roles: ['developer'], scopes: [SCOPE], ttl: '1h' });
+    processes = await openGatewayProcesses(serverUrl);
+    token = await processes.devIssuer.signDevToken({ bureau: people.requester.bureau, app: requestBody().consumerApp, user: 'reader@pension-service', roles: ['developer'], scopes: [SCOPE], ttl: '1h' });
   }, 120_000);
   afterAll(async () => {
-    for (const gateway of spawned) gateway.child.kill('SIGKILL');
-    await Promise.allSettled(spawned.map((gateway) => gateway.exited));
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await bureaus?.close();
-    if (keysDir) rmSync(keysDir, { recursive: true, force: true });
+    await processes?.close();
   });
 
   const read = async (url: string, query: string, index: number): Promise<Response> =>
@@ -80,15 +67,15 @@ describe('agreement quotas across gateway processes', () => {
 
   it.skipIf(!serverUrl)(`two processes on one database admit at most ${LIMIT} of ${REQUESTS} requests in a minute between them (PostgreSQL)`, { timeout: 240_000 }, async () => {
     const scratch = await createScratchDatabase(serverUrl!, 'isthmus_quota_replicas');
-    cleanups.push(() => scratch.drop());
+    processes.cleanups.push(() => scratch.drop());
     const store: Store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
-    cleanups.push(() => store.close());
+    processes.cleanups.push(() => store.close());
     await store.migrate();
     const agreement = await storeActive(createAgreementStore(store.db), `agr-quota-${Date.now().toString(16)}`, new Date(), { fields: ['Person.name'], masks: {}, scope: SCOPE, quota: { requestsPerMinute: LIMIT } });
 
-    const env = { PORT: '0', ISTHMUS_KEYS_DIR: keysDir, ISTHMUS_DEV_ISSUER: 'true', ISTHMUS_GRAPHIQL: 'false', ISTHMUS_QUOTA_LEASE_BLOCK: String(LEASE_BLOCK), DATABASE_URL: scratch.url, ...bureaus.env };
+    const env = processes.gatewayEnv({ DATABASE_URL: scratch.url, ISTHMUS_QUOTA_LEASE_BLOCK: String(LEASE_BLOCK) });
     const gateways = await Promise.all([spawnGateway(env), spawnGateway(env)]);
-    spawned.push(...gateways);
+    processes.spawned.push(...gateways);
     for (const [index, gateway] of gateways.entries()) expect((await read(gateway.url, WARM_UP, index)).status).toBe(200);
 
     // The burst takes a few seconds; 25 s of the minute left keeps it in one window.
