@@ -3,6 +3,7 @@ import { demoCity } from '../examples/data/generate-city.ts';
 import { sampleResident } from '../examples/demo-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
+import { adminRequest } from './support/admin-request.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { bearer, HRSS } from './support/upstream-calls.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -30,15 +31,7 @@ describeEachStore('case ids and legal bases on a running gateway, store on $name
   let officer: Record<string, string>;
   let reader: Record<string, string>;
 
-  async function admin(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${testCity.gateway.url}/admin/api${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: await response.json() };
-  }
+  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminRequest(testCity.gateway.url, method, path, headers, body);
 
   function request(caseId: unknown): Record<string, unknown> {
     const now = Date.now();
