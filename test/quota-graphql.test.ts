@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
@@ -185,5 +186,29 @@ describeEachStore('agreement quotas on /graphql, store on $name', (target) => {
     const shown = await admin('GET', `/agreements/${id}`, officer);
     // Six records were returned; the store's counter shows at most the limit.
     expect(shown.body.quotaUse).toEqual({ recordsPerDay: { used: LIMIT, limit: LIMIT, windowStart: day.start.toISOString(), windowEnd: day.end.toISOString() } });
+  });
+
+  it('a quota the store cannot check: 503 with retry-after and nothing read, then served again once the store answers', async () => {
+    // A limit of 5 leases one unit at a time: every request asks the store.
+    const { reader } = await activeWithQuota('quota-store-desk', { requestsPerMinute: 5 });
+    await awaitWindowRoom('requestsPerMinute', 20_000);
+    await firstServed(NAME, { id: city.persons[0]!.idNumber }, reader);
+    const db = testCity.gateway.store.db;
+    // The counters' table out of reach, as when the store is failing over.
+    await sql`alter table agreement_quota_use rename to agreement_quota_use_away`.execute(db);
+    try {
+      const { result: failed, calls } = await countingCalls(testCity, () => testCity.graphql(NAME, { id: city.persons[1]!.idNumber }, reader));
+      expect(failed.status).toBe(503);
+      expect(failed.headers.get('retry-after')).toBe('2');
+      expect(failed.body.errors?.[0]?.extensions).toMatchObject({ code: 'INTERNAL', reason: 'STORE_UNAVAILABLE' });
+      expect(failed.body.data ?? null).toBeNull();
+      expect(JSON.stringify(failed.body)).not.toContain('agreement_quota_use');
+      expect(calls).toEqual(NO_CALLS);
+    } finally {
+      await sql`alter table agreement_quota_use_away rename to agreement_quota_use`.execute(db);
+    }
+    const served = await testCity.graphql(NAME, { id: city.persons[2]!.idNumber }, reader);
+    expect(served.status).toBe(200);
+    expect(served.body.data.person.name).toEqual(expect.any(String));
   });
 });
