@@ -122,6 +122,8 @@ describe.skipIf(!postgres.available)('the migration Job, then the gateway\'s pod
     );
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
+    // Its login passed the role check (production mode would have refused to start), and the witness cosigned checkpoint #0.
+    expect(await ready.json()).toMatchObject({ status: 'ready', store: 'ok', evidence: { witnessed: true, witnesses: [{ name: 'audit-office.deploy-test', cosignedSize: 0 }] } });
     // Nothing was written beside the keys: a read-only Secret folder is all the pod needs.
     expect(readdirSync(keysDir).sort()).toEqual(['access-log-jwks.json', 'access-log-note-keys.json', 'access-log-note.key', 'access-log-signing.json', 'gateway-signing.json']);
     rmSync(join(keysDir, '..', `${login}-witness`), { recursive: true, force: true });
