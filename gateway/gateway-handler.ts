@@ -158,6 +158,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       onChange: () => agreementRegistry.refresh(),
       reloadCatalogue,
       quotaUse: (agreement, at) => readQuotaUse(resources.quotaStore, agreement, at),
+      operations: resources.operations.registry,
     }),
   );
   app.route('/admin/api', createOperationsApi({ authenticate, store: resources.operations.store, registry: resources.operations.registry, log }));
