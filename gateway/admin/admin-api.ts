@@ -162,7 +162,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     if (!found || !canSee(principal, found.agreement)) throw notFound();
     const at = now();
     const quotaUse = await deps.quotaUse?.(found.agreement, at);
-    const pinnedOperations = found.agreement.operations && deps.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
+    const pinnedOperations = found.agreement.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
     return c.json({ agreement: present(found.agreement, at), ...(quotaUse && { quotaUse }), ...(pinnedOperations && { pinnedOperations }), events: found.events.map(presentEvent) });
   });
 

@@ -25,6 +25,8 @@ import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSi
 import { renderHomePage } from './views/home-page.ts';
 import { renderInboxPage } from './views/inbox-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { describePinnedOperations } from '../operations/pinned-operations.ts';
 
 /** An agreement in force that ends within this many days is listed under "expiring soon". */
 export const DEFAULT_EXPIRING_SOON_DAYS = 30;
@@ -50,6 +52,8 @@ export interface AgreementRoutesDeps {
   readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
   /** Reads per day and consumer app under an agreement (the access log's `readAgreementUse`); the page charts them when given. */
   readonly use?: AgreementUseReader;
+  /** Registered operations: the documents an agreement pins are shown from here. */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf'>;
 }
 
 /** Bound on reading an agreement's use for its page. */
@@ -97,7 +101,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
     const at = now();
     const use = deps.use && !['DRAFT', 'PENDING', 'REJECTED'].includes(found.agreement.status) ? await recentUse(deps.use, found.agreement.id, at) : undefined;
-    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}) };
+    const pinned = found.agreement.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
+    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}), ...(pinned ? { pinned } : {}) };
     c.set('here', `${base}/agreements/${encodeURIComponent(found.agreement.id)}`);
     return render(c, c.get('t').t('agreement.title', { id: found.agreement.id }), (page) => renderAgreementPage(page, data, at, catalogue), status);
   };

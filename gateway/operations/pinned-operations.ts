@@ -56,13 +56,13 @@ export function checkPinnedRegistered(agreement: Agreement, registry: Pick<Opera
   return undefined;
 }
 
-/** Each pinned operation with its names and document: the consumer app's registration first, else any app's, else none. */
-export function describePinnedOperations(agreement: Agreement, registry: Pick<OperationRegistry, 'forApp' | 'documentOf'>): readonly PinnedOperation[] {
+/** Each pinned operation with its names and document: the consumer app's registration first, else any app's, else none (no registry: none). */
+export function describePinnedOperations(agreement: Agreement, registry: Pick<OperationRegistry, 'forApp' | 'documentOf'> | undefined): readonly PinnedOperation[] {
   const pinned = agreement.operations;
   if (pinned === undefined) return [];
-  const { documents } = registry.forApp(agreement.consumerBureau, agreement.consumerApp);
+  const documents = registry?.forApp(agreement.consumerBureau, agreement.consumerApp).documents;
   return pinned.map((hash) => {
-    const document = documents.get(hash) ?? registry.documentOf(hash);
+    const document = documents?.get(hash) ?? registry?.documentOf(hash);
     return document === undefined ? { hash, names: [] } : { hash, names: operationNamesOf(document), document };
   });
 }

@@ -5,6 +5,8 @@ import { MASK_KINDS, type Catalogue, type CatalogueField, type MaskKind } from '
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
+import { renderPinChoices } from './pinned-operations.ts';
+import type { RegisteredOperation } from '../../operations/pinned-operations.ts';
 
 /** What the person typed (or the defaults of a new form). */
 export interface RequestFormValues {
@@ -20,6 +22,8 @@ export interface RequestFormValues {
   /** The `caseId` term: reads must name a case id, of `caseIdFormat` when it is not empty. */
   readonly caseIdRequired?: boolean;
   readonly caseIdFormat?: string;
+  /** The `operations` term: the hashes of the registered documents ticked. */
+  readonly operations?: readonly string[];
 }
 
 /**
@@ -34,6 +38,8 @@ export function renderRequestFormPage(
   catalogue: Pick<Catalogue, 'fields' | 'bureaus'>,
   values: RequestFormValues,
   problem: { readonly refusal: ShownRefusal; readonly agreement: Agreement } | undefined,
+  /** The registered documents of the bureau's apps, to pin (`pinned-operations.ts`); none: the choice says so. */
+  registered: readonly RegisteredOperation[] = [],
 ): Markup {
   const { t, base } = ctx;
   const own = ctx.session!.principal.bureau;
@@ -73,6 +79,7 @@ export function renderRequestFormPage(
       <label for="caseIdFormat">${t.t('requester.form.caseIdFormat')}</label>
       <p id="caseIdFormat-hint" class="hint">${t.t('requester.form.caseIdFormatHint')}</p>
       <input id="caseIdFormat" name="caseIdFormat" value="${values.caseIdFormat ?? ''}" maxlength="128" aria-describedby="caseIdFormat-hint"${invalid('caseId.format')}>
+      ${renderPinChoices(ctx, registered, values.operations ?? [], invalid('operations') !== '')}
       <fieldset${invalid('rowScope')}>
         <legend>${t.t('requester.form.rowScope')}</legend>
         ${(['ANY', 'SELF'] as const).map(
