@@ -11,6 +11,8 @@ import { describeEachStore } from './support/describe-each-store.ts';
 import { bearer, countingCalls, HRSS } from './support/upstream-calls.ts';
 import { runCliCaptured } from './support/run-cli-captured.ts';
 import { waitFor } from './support/wait-for.ts';
+import { adminCall } from './support/admin-call.ts';
+import { housingFundPeople, insuredStatusRequest } from './support/housing-fund-requests.ts';
 
 /**
  * Agreement-pinned operations end to end, on a running gateway with a
@@ -42,15 +44,7 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
   let reader: Record<string, string>;
   let agreementId: string;
 
-  async function admin(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${testCity.gateway.url}/admin/api${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: await response.json() };
-  }
+  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminCall(testCity.gateway.url, method, path, headers, body);
 
   /** A console visitor signed in through the persona picker as `persona`: fetches a page with its cookies. */
   async function consoleAs(persona: string): Promise<(path: string, init?: RequestInit) => Promise<{ status: number; html: string }>> {
@@ -73,22 +67,7 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     return page;
   }
 
-  function request(operations: unknown): Record<string, unknown> {
-    const now = Date.now();
-    return {
-      consumerApp: housingFund.app,
-      providerBureau: HRSS,
-      fields: ['Person.socialInsurance', 'SocialInsurance.insuredStatus'],
-      purpose: housingFund.purpose,
-      legalBasis: '《住房公积金管理条例》第二十六条',
-      rowScope: 'ANY',
-      scope: SCOPE,
-      validFrom: new Date(now - 60_000).toISOString(),
-      validUntil: new Date(now + 100 * 86_400_000).toISOString(),
-      operations,
-      submit: true,
-    };
-  }
+  const request = (operations: unknown) => insuredStatusRequest(SCOPE, '《住房公积金管理条例》第二十六条', { operations });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'isthmus-pinned-'));
@@ -96,12 +75,7 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     const manifest = new Map([PINNED, OTHER, STEERING].map((document) => [operationHashOf(document), document] as const));
     writeFileSync(join(dir, housingFund.bureau, `${housingFund.app}.json`), JSON.stringify(manifestToJson(manifest)));
     testCity = await startTestCity({ ISTHMUS_OPERATIONS_DIR: dir }, { store: target });
-    developer = bearer(await testCity.token({ bureau: housingFund.bureau, app: housingFund.app, user: 'zhao.qiang@housing-fund', roles: ['developer'], ttl: '1h' }));
-    officerToken = await testCity.token({ bureau: HRSS, app: 'isthmus-console', user: 'li.na@hrss', roles: ['data_officer'], ttl: '1h' });
-    reader = {
-      ...bearer(await testCity.token({ bureau: housingFund.bureau, app: housingFund.app, user: 'qian.li@housing-fund', roles: ['developer'], scopes: [SCOPE], ttl: '1h' })),
-      'x-isthmus-purpose': housingFund.purpose,
-    };
+    ({ developer, officerToken, reader } = await housingFundPeople(testCity, SCOPE));
   }, 120_000);
   afterAll(async () => {
     await testCity?.close();
