@@ -230,4 +230,20 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     const explained = await admin('POST', '/explain', reader, { query: OTHER, variables: { id: me.idNumber } });
     expect(explained.body.explain.fields).toEqual(expect.arrayContaining([expect.objectContaining({ coordinate: 'Person.socialInsurance', decision: 'deny', reason: 'OPERATION_NOT_PINNED' })]));
   });
+
+  it('shows a pinned document no app registers any more as such, in the admin API, the CLI and the console', async () => {
+    const operator = bearer(await testCity.token({ bureau: 'big-data-bureau', app: 'ops', user: 'ops.lin@big-data-bureau', roles: ['operator'], ttl: '1h' }));
+    const manifest = manifestToJson(new Map([PINNED, OTHER].map((document) => [operationHashOf(document), document] as const)));
+    const replaced = await fetch(`${testCity.gateway.url}/admin/api/operations/${housingFund.bureau}/${housingFund.app}`, { method: 'PUT', headers: { ...operator, 'content-type': 'application/json' }, body: JSON.stringify({ manifest }) });
+    expect(replaced.status).toBe(200);
+
+    const seen = await admin('GET', `/agreements/${agreementId}`, bearer(officerToken));
+    expect(seen.body.pinnedOperations[1]).toEqual({ hash: operationHashOf(STEERING), names: [] });
+    const shown = await runCliCaptured(['agreements', 'show', agreementId, '--url', testCity.gateway.url], { ISTHMUS_TOKEN: officerToken });
+    expect(shown.stdout).toContain(`  ${operationHashOf(STEERING)}  (not registered any more)\n`);
+    const view = await (await consoleAs('hrss-officer'))(`/console/agreements/${agreementId}`);
+    expect(view.html).toContain('已不再登记：网关中没有此哈希的查询文档。');
+    // The pinned document still registered still reads.
+    expect((await testCity.graphql(PINNED, { id: me.idNumber }, reader)).body.errors).toBeUndefined();
+  });
 });
