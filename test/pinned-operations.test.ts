@@ -151,11 +151,11 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     expect(view.html).toContain('限定的查询（2 个）');
     expect(view.html).toContain('<strong>InsuredStatus</strong>');
     expect(view.html).toContain(`<code>${operationHashOf(PINNED)}</code>`);
-    expect(view.html).toContain('<pre aria-label="查询文档"><code>query InsuredStatus($id: ID!) {\n  person(idNumber: $id) { socialInsurance { insuredStatus } }\n}</code></pre>');
+    expect(view.html).toContain('aria-label="查询文档"><pre><code>query InsuredStatus($id: ID!) {\n  person(idNumber: $id) { socialInsurance { insuredStatus } }\n}</code></pre>');
     expect(view.html).not.toContain('\u001b');
     const english = await page(`/console/agreements/${agreementId}`, { headers: { 'accept-language': 'en' } });
     expect(english.html).toContain('Pinned operations (2)');
-    expect(english.html).toContain('<pre aria-label="Document">');
+    expect(english.html).toContain('role="region" tabindex="0" aria-label="Document"><pre>');
   });
 
   it("offers the requester the app's registered operations to tick, by name and first line, and refuses a tick the app has not registered", async () => {

@@ -23,7 +23,8 @@ export function renderPinnedOperations(ctx: PageContext, pinned: readonly Pinned
             <span class="hint">${t.t('pinned.hash')} <code>${operation.hash}</code></span></p>
           ${operation.document === undefined
             ? html`<p class="notice">${t.t('pinned.notRegistered')}</p>`
-            : html`<pre aria-label="${t.t('pinned.document')}"><code>${operation.document}</code></pre>`}
+            : // A long line scrolls in its own box, which the keyboard can focus and scroll too (as the fields table).
+              html`<div class="table-scroll" role="region" tabindex="0" aria-label="${t.t('pinned.document')}"><pre><code>${operation.document}</code></pre></div>`}
         </li>`,
       )}
     </ol>
