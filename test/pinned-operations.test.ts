@@ -231,7 +231,9 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     expect(explained.body.explain.fields).toEqual(expect.arrayContaining([expect.objectContaining({ coordinate: 'Person.socialInsurance', decision: 'deny', reason: 'OPERATION_NOT_PINNED' })]));
   });
 
-  it('shows a pinned document no app registers any more as such, in the admin API, the CLI and the console', async () => {
+  it('shows a pinned document no app registers any more as such, in the admin API, the CLI and the console, and refuses to approve it', async () => {
+    const pending = await admin('POST', '/agreements', developer, insuredStatusRequest('hf.pinned-later', '《住房公积金管理条例》第二十六条', { operations: [operationHashOf(STEERING)] }));
+    expect(pending.status).toBe(201);
     const operator = bearer(await testCity.token({ bureau: 'big-data-bureau', app: 'ops', user: 'ops.lin@big-data-bureau', roles: ['operator'], ttl: '1h' }));
     const manifest = manifestToJson(new Map([PINNED, OTHER].map((document) => [operationHashOf(document), document] as const)));
     const replaced = await fetch(`${testCity.gateway.url}/admin/api/operations/${housingFund.bureau}/${housingFund.app}`, { method: 'PUT', headers: { ...operator, 'content-type': 'application/json' }, body: JSON.stringify({ manifest }) });
@@ -243,6 +245,9 @@ describeEachStore('agreement-pinned operations on a running gateway, store on $n
     expect(shown.stdout).toContain(`  ${operationHashOf(STEERING)}  (not registered any more)\n`);
     const view = await (await consoleAs('hrss-officer'))(`/console/agreements/${agreementId}`);
     expect(view.html).toContain('已不再登记：网关中没有此哈希的查询文档。');
+    const approval = await admin('POST', `/agreements/${pending.body.agreement.id}/approve`, bearer(officerToken), {});
+    expect(approval.status).toBe(409);
+    expect(approval.body.errors[0].message).toContain(`operations[0] (${operationHashOf(STEERING)}) is not registered`);
     // The pinned document still registered still reads.
     expect((await testCity.graphql(PINNED, { id: me.idNumber }, reader)).body.errors).toBeUndefined();
   });

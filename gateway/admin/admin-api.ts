@@ -32,7 +32,7 @@ import { requestIdOf } from '../errors/request-id.ts';
 import { UNDERWAY_STATUSES } from '../../policies/requests-underway.ts';
 import { MAX_PAGE_SIZE } from '../agreements/agreement-store.ts';
 import type { OperationRegistry } from '../operations/operation-registry.ts';
-import { checkPinnedRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
+import { approvalOfRegistered, checkPinnedRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
 import {
   parseAgreementRequest,
   parseAuditQuery,
@@ -209,7 +209,7 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       return (result.ok && checkPinnedRegistered(result.agreement, deps.operations)) || result;
     }),
   );
-  routes.on('POST', '/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approveAgreement(agreement, principal, input, at, catalogue)));
+  routes.on('POST', '/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approvalOfRegistered(approveAgreement(agreement, principal, input, at, catalogue), deps.operations)));
   routes.on('POST', '/agreements/:id/reject', transition(parseReason, rejectAgreement));
   routes.on('POST', '/agreements/:id/revoke', transition(parseReason, revokeAgreement));
 

@@ -26,7 +26,7 @@ import { renderHomePage } from './views/home-page.ts';
 import { renderInboxPage } from './views/inbox-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
 import type { OperationRegistry } from '../operations/operation-registry.ts';
-import { describePinnedOperations } from '../operations/pinned-operations.ts';
+import { approvalOfRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
 
 /** An agreement in force that ends within this many days is listed under "expiring soon". */
 export const DEFAULT_EXPIRING_SOON_DAYS = 30;
@@ -52,7 +52,7 @@ export interface AgreementRoutesDeps {
   readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
   /** Reads per day and consumer app under an agreement (the access log's `readAgreementUse`); the page charts them when given. */
   readonly use?: AgreementUseReader;
-  /** Registered operations: the documents an agreement pins are shown from here. */
+  /** Registered operations: the documents an agreement pins are shown from here, and must still be registered to be approved. */
   readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf'>;
 }
 
@@ -77,7 +77,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
   const decide = (decision: Decision, agreement: Agreement, principal: Principal, reason: string, at: Date): LifecycleResult => {
     switch (decision) {
       case 'approve':
-        return approveAgreement(agreement, principal, {}, at, catalogue);
+        // A pinned document must still be registered: the officer approves text the page can show.
+        return approvalOfRegistered(approveAgreement(agreement, principal, {}, at, catalogue), deps.operations);
       case 'reject':
         return rejectAgreement(agreement, principal, { reason }, at);
       case 'revoke':

@@ -1,5 +1,6 @@
 import type { Agreement } from '../../policies/agreement.ts';
-import { badInput, type LifecycleRefusal } from '../../policies/lifecycle-refusal.ts';
+import { badInput, conflict, type LifecycleRefusal } from '../../policies/lifecycle-refusal.ts';
+import type { LifecycleResult } from '../../policies/agreement-lifecycle.ts';
 import { operationNamesOf, type OperationHash } from './operation-manifest.ts';
 import type { OperationRegistry } from './operation-registry.ts';
 
@@ -54,6 +55,17 @@ export function checkPinnedRegistered(agreement: Agreement, registry: Pick<Opera
     }
   }
   return undefined;
+}
+
+/**
+ * An approval, refused (`CONFLICT`) when a document the agreement pins is no
+ * longer registered for its app: the officer would approve text the gateway
+ * cannot show. Any other result is returned as it is.
+ */
+export function approvalOfRegistered(result: LifecycleResult, registry: Pick<OperationRegistry, 'forApp'> | undefined): LifecycleResult {
+  if (!result.ok) return result;
+  const unregistered = checkPinnedRegistered(result.agreement, registry);
+  return unregistered ? conflict(`the request can no longer be approved as it stands (${unregistered.message}); reject it with your reasons`) : result;
 }
 
 /** Each pinned operation with its names and document: the consumer app's registration first, else any app's, else none (no registry: none). */
