@@ -5,7 +5,7 @@ import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { runCli } from '../gateway/cli/run-cli.ts';
 import type { AgreementQuota } from '../policies/agreement.ts';
 import { quotaWindow, secondsUntilWindowEnds } from '../policies/quota-window.ts';
-import { adminRequest } from './support/admin-request.ts';
+import { adminCall } from './support/admin-call.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { awaitWindowRoom } from './support/quota-window-room.ts';
 import { startTestCity, type GraphqlReply, type TestCity } from './support/test-city.ts';
@@ -46,7 +46,7 @@ describeEachStore('agreement quotas on /graphql, store on $name', (target) => {
   let officer: Record<string, string>;
   let officerToken: string;
 
-  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminRequest(testCity.gateway.url, method, path, headers, body);
+  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminCall(testCity.gateway.url, method, path, headers, body);
 
   /** Requests and approves an agreement of the housing fund's app `app` for people's names, with `quota`; its id and a reader's headers. */
   async function activeWithQuota(app: string, quota: AgreementQuota): Promise<{ id: string; reader: Record<string, string> }> {

@@ -26,6 +26,8 @@ import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSi
 import { renderHomePage } from './views/home-page.ts';
 import { renderInboxPage } from './views/inbox-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { approvalOfRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
 
 /** An agreement in force that ends within this many days is listed under "expiring soon". */
 export const DEFAULT_EXPIRING_SOON_DAYS = 30;
@@ -53,6 +55,8 @@ export interface AgreementRoutesDeps {
   readonly use?: AgreementUseReader;
   /** The current use of an agreement's quota (`quotas/quota-use.ts`, as the admin API's `quotaUse`); the page shows it beside each limit when given. */
   readonly quotaUse?: (agreement: Agreement, now: Date) => Promise<QuotaUse | undefined>;
+  /** Registered operations: the documents an agreement pins are shown from here, and must still be registered to be approved. */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf'>;
 }
 
 /** Bound on reading an agreement's use for its page. */
@@ -76,7 +80,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
   const decide = (decision: Decision, agreement: Agreement, principal: Principal, reason: string, at: Date): LifecycleResult => {
     switch (decision) {
       case 'approve':
-        return approveAgreement(agreement, principal, {}, at, catalogue);
+        // A pinned document must still be registered: the officer approves text the page can show.
+        return approvalOfRegistered(approveAgreement(agreement, principal, {}, at, catalogue), deps.operations);
       case 'reject':
         return rejectAgreement(agreement, principal, { reason }, at);
       case 'revoke':
@@ -102,7 +107,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     const use = deps.use && !['DRAFT', 'PENDING', 'REJECTED'].includes(found.agreement.status) ? await recentUse(deps.use, found.agreement.id, at) : undefined;
     // Only an agreement in force is metered: for any other the counters say nothing the reader could act on.
     const quotaUse = deps.quotaUse && found.agreement.quota && isInForce(found.agreement, at) ? await deps.quotaUse(found.agreement, at) : undefined;
-    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}), ...(quotaUse ? { quotaUse } : {}) };
+    const pinned = found.agreement.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
+    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}), ...(quotaUse ? { quotaUse } : {}), ...(pinned ? { pinned } : {}) };
     c.set('here', `${base}/agreements/${encodeURIComponent(found.agreement.id)}`);
     return render(c, c.get('t').t('agreement.title', { id: found.agreement.id }), (page) => renderAgreementPage(page, data, at, catalogue), status);
   };

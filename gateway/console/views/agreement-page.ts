@@ -10,6 +10,8 @@ import { renderUsageChart } from './usage-chart.ts';
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
+import { renderPinnedOperations } from './pinned-operations.ts';
+import type { PinnedOperation } from '../../operations/pinned-operations.ts';
 
 /** The decisions a data officer takes on an agreement. */
 export type Decision = 'approve' | 'reject' | 'revoke';
@@ -29,11 +31,13 @@ export interface AgreementPageData {
   readonly use?: { readonly rows: readonly AgreementUseDay[]; readonly lastDay: string; readonly days: number };
   /** The quota's use in its current windows (`quotas/quota-use.ts`), shown beside each limit. */
   readonly quotaUse?: QuotaUse;
+  /** The operations the agreement pins, with their documents from the registry. */
+  readonly pinned?: readonly PinnedOperation[];
 }
 
 /**
  * One agreement: its status, its terms, the fields with their catalogue
- * facts, the decisions open to the reader (or the rule that closes each to
+ * facts, the operations it pins with their documents, the decisions open to the reader (or the rule that closes each to
  * them, in the rule's own words) and its whole history.
  */
 export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, now: Date, catalogue: Pick<Catalogue, 'fields'>): Markup {
@@ -44,6 +48,7 @@ export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, n
     ${data.done ? html`<p class="notice done" role="status">${t.t(`agreement.done.${data.done}`)}</p>` : ''}
     ${renderTerms(ctx, agreement, now, data.quotaUse)}
     ${renderFields(ctx, agreement, catalogue)}
+    ${renderPinnedOperations(ctx, data.pinned)}
     ${data.use ? renderUsageChart(ctx, data.use.rows, data.use.lastDay, data.use.days) : ''}
     ${data.offers.length > 0 ? renderDecisions(ctx, data) : ''}
     ${renderHistory(ctx, data.events)}`;

@@ -5,16 +5,18 @@ export interface AdminReply {
 }
 
 /**
- * Calls the admin API of the gateway at `gatewayUrl` (`/admin/api` + `path`)
- * with `headers` (a bearer token) and, when given, `body` as JSON; bounded
- * at 10 s.
+ * Calls a running gateway's admin API (`/admin/api<path>`) with `headers`
+ * (a bearer token), sending `body` as JSON when given.
+ *
+ * @example
+ * const created = await adminCall(testCity.gateway.url, 'POST', '/agreements', developer, request);
  */
-export async function adminRequest(gatewayUrl: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<AdminReply> {
+export async function adminCall(gatewayUrl: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown, timeoutMs = 10_000): Promise<AdminReply> {
   const response = await fetch(`${gatewayUrl}/admin/api${path}`, {
     method,
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   return { status: response.status, body: await response.json() };
 }
