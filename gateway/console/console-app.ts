@@ -25,6 +25,8 @@ import { createLogReads } from './console-log-reads.ts';
 import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createRequesterRoutes } from './requester-routes.ts';
+import { createSecurityEventsRoutes } from './security-events-routes.ts';
+import type { SecurityEventStore } from '../observability/security-event-store.ts';
 import { createWitnessNamer } from './witness-names.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
@@ -101,6 +103,8 @@ export interface ConsoleDeps {
    * checkpoint keys that verification trusts, and where entries' receipts come
    * from (citizens' and data officers' pages). Without it those pages are absent.
    */
+  /** The security events (`security-event-store.ts`), for their page; it needs `accessLog` too (its reads go to the console's trail). */
+  readonly securityEvents?: Pick<SecurityEventStore, 'list'>;
   readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly verifyOptions?: AuditorRoutesDeps['verifyOptions']; readonly receipts?: ReceiptSource };
 }
 
@@ -289,6 +293,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
   const witnessName = createWitnessNamer(deps.witnessNames);
   if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
+  if (trail && deps.securityEvents) app.route('/', createSecurityEventsRoutes({ store: deps.securityEvents, trail, render }));
   if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render, witnessName }));
   app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
 

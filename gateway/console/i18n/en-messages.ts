@@ -3,6 +3,7 @@ import { CITIZEN_EN } from './citizen-messages.en.ts';
 import { RECEIPT_EN } from './receipt-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
 import { SIGNIN_EN } from './signin-messages.en.ts';
+import { SECEVENTS_EN } from './secevents-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -199,4 +200,5 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   ...CITIZEN_EN,
   ...RECEIPT_EN,
   ...SIGNIN_EN,
+  ...SECEVENTS_EN,
 };
