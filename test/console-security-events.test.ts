@@ -106,6 +106,14 @@ describeEachStore('the security events page through a running gateway, store on 
     expect(tokens).not.toContain('not.a.token');
   });
 
+  it('the admin API filters by client address too', async () => {
+    const headers = { authorization: `Bearer ${await city.token({ bureau: 'audit-office', app: 'isthmus-console', user: 'sun.yue@audit', roles: ['auditor'], ttl: '1h' })}` };
+    const read = async (query: string) => (await fetch(`${city.gateway.url}/admin/api/security-events${query}`, { headers })).json() as Promise<any>;
+    expect((await read('?kind=OPERATION_REFUSED&clientAddress=127.0.0.1')).items.map((event: any) => event.requestId)).toContain(deepRequestId);
+    expect((await read('?clientAddress=192.0.2.1')).items).toEqual([]);
+    expect((await read('?clientAddress=not%20an%20address')).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'clientAddress' });
+  });
+
   it('filters by reason, address and time, pages with the cursor, and refuses what the form could not send', async () => {
     const auditor = visitor(city.gateway.url, 'zh-CN');
     await auditor.signIn('auditor');

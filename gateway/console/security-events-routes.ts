@@ -6,7 +6,7 @@ import { requestIdOf } from '../errors/request-id.ts';
 import { CLIENT_ADDRESS_FORMAT, SECURITY_EVENT_REASON_FORMAT } from '../observability/security-events-api.ts';
 import { MAX_SECURITY_EVENTS_PAGE_SIZE, SECURITY_EVENT_KINDS, type SecurityEventQuery, type SecurityEventStore } from '../observability/security-event-store.ts';
 import { csvLine } from './access-log-csv.ts';
-import { DEFAULT_EXPORT_MAX_ENTRIES, signedInAs } from './auditor-routes.ts';
+import { DEFAULT_EXPORT_MAX_ENTRIES, filterValues, signedInAs } from './auditor-routes.ts';
 import type { ConsoleAuditTrail } from './console-audit-trail.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
@@ -100,14 +100,9 @@ async function listPage(store: Pick<SecurityEventStore, 'list'>, query: Security
   }
 }
 
-/** The filters as sent (empty ones dropped), for the form to show again and the links to carry. */
+/** The filters as sent, for the form to show again and the links to carry. */
 function queryOf(c: ConsoleContext): SecurityEventsQuery {
-  const query: Record<string, string> = {};
-  for (const name of FILTER_NAMES) {
-    const value = c.req.query(name)?.trim();
-    if (value) query[name] = value.slice(0, 200);
-  }
-  return query;
+  return filterValues(c, FILTER_NAMES);
 }
 
 /** The trail keeps the filters' hash, not the filters: an address is close to personal data. */
