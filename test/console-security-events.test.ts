@@ -172,6 +172,29 @@ describeEachStore('the security events page through a running gateway, store on 
     expect(Number(exports.rows[0]!.count)).toBeGreaterThanOrEqual(1);
   });
 
+  it('shows and exports a stored event’s text inert: no control or bidirectional character reaches the reader', async () => {
+    const route = `POST /admin/api/agreements/:id/approve`;
+    await createSecurityEventStore(city.gateway.store.db).insert([
+      {
+        at: new Date(),
+        event: { kind: 'ADMIN_ACTION', reason: 'AGREEMENTS_APPROVE', outcome: 'REFUSED', route, status: 403, bureau: 'public-security', app: 'ops\u202eexe', user: 'wang\u001b[8m\nfields: forged', clientAddress: '198.51.100.9', detail: { target: 'agr-1\u2066\r\n=HYPERLINK("x")' } },
+      },
+    ]);
+    const auditor = visitor(city.gateway.url, 'zh-CN');
+    await auditor.signIn('auditor');
+    const page = await auditor.get('/console/security-events?clientAddress=198.51.100.9');
+    const rows = rowsOf(page.body);
+    expect(rows).toContain('通过接口批准共享协议');
+    expect(rows).toContain('ops\\u202eexe');
+    expect(rows).toContain('\\u001b[8m\\u000afields: forged');
+    expect(page.body).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
+    const csv = await auditor.get('/console/security-events/export.csv?clientAddress=198.51.100.9');
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('agr-1\\u2066\\r\\n=HYPERLINK');
+    expect(csv.body).not.toMatch(/[\u001b\u202e\u2066]/u);
+  });
+
   it('an operator sees the page too (en), linked from home and the navigation', async () => {
     const operator = visitor(city.gateway.url, 'en');
     await operator.signIn('operator');
