@@ -149,6 +149,9 @@ describeEachStore('the security events page through a running gateway, store on 
     let actions = '';
     await waitFor(async () => (actions = rowsOf((await auditor.get('/console/security-events?kind=ADMIN_ACTION')).body)).includes('以演示身份登录控制台'), { what: 'the sign-in shown' });
     expect(actions).not.toContain('未收录的原因代码');
+    // Who signed in, not "unauthenticated": the session the sign-in made.
+    const signIns = actions.split('<tr>').filter((row) => row.includes('以演示身份登录控制台'));
+    expect(signIns.some((row) => row.includes('xu.ping@audit-office') && !row.includes('未通过身份验证'))).toBe(true);
     const trail = await sql<{ action: string; user_id: string; detail: { filterHash?: string } }>`
       select action, user_id, detail from console_audit where action = 'SECURITY_EVENTS_VIEW' and user_id = 'xu.ping@audit-office'`.execute(city.gateway.store.db);
     expect(trail.rows.length).toBeGreaterThanOrEqual(1);

@@ -246,6 +246,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const previous = cookies.session(c);
     if (previous) sessions.end(previous);
     const session = sessions.create(principal, 'persona');
+    // The request's session from now on: the security event of this sign-in (recordApiEvents) names who signed in.
+    c.set('session', session);
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
