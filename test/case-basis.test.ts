@@ -3,6 +3,7 @@ import { demoCity } from '../examples/data/generate-city.ts';
 import { sampleResident } from '../examples/demo-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
+import { adminRequest } from './support/admin-request.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
 import { bearer, HRSS } from './support/upstream-calls.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -30,15 +31,7 @@ describeEachStore('case ids and legal bases on a running gateway, store on $name
   let officer: Record<string, string>;
   let reader: Record<string, string>;
 
-  async function admin(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${testCity.gateway.url}/admin/api${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: await response.json() };
-  }
+  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminRequest(testCity.gateway.url, method, path, headers, body);
 
   function request(caseId: unknown): Record<string, unknown> {
     const now = Date.now();
@@ -107,6 +100,13 @@ describeEachStore('case ids and legal bases on a running gateway, store on $name
     const other = await forbiddenReason({ 'x-isthmus-case-id': 'MZ-2026-00123' });
     expect(other).toMatchObject({ code: 'FORBIDDEN', reason: 'CASE_ID_FORMAT' });
     expect(JSON.stringify(await refusal({ 'x-isthmus-case-id': 'MZ-2026-00123' }))).not.toContain('MZ-2026-00123');
+
+    // Explain says what the read lacks, before it is run, and that a matching case id mends it.
+    const explained = await admin('POST', '/explain', reader, { query: QUERY, variables: { id: me.idNumber } });
+    expect(explained.status).toBe(200);
+    expect(explained.body.explain.caseIdNeeded).toEqual([{ agreementId: id, status: 'ACTIVE', providerBureau: HRSS, purpose: housingFund.purpose, scope: SCOPE, fields: ['Person.socialInsurance', 'SocialInsurance.insuredStatus'], caseId: { format } }]);
+    const explainedWith = await admin('POST', '/explain', { ...reader, 'x-isthmus-case-id': 'GJJ-2026-000042' }, { query: QUERY, variables: { id: me.idNumber } });
+    expect(explainedWith.body.explain).toMatchObject({ outcome: 'ALLOWED', caseIdNeeded: [] });
 
     const served = await testCity.graphql(QUERY, { id: me.idNumber }, { ...reader, 'x-isthmus-case-id': 'GJJ-2026-000042' });
     expect(served.status).toBe(200);

@@ -1,6 +1,7 @@
 import type { AgreementStore } from '../../gateway/agreements/agreement-store.ts';
 import { approveAgreement, requestAgreement, type LifecycleResult } from '../../policies/agreement-lifecycle.ts';
 import type { Catalogue, MaskKind } from '../../policies/catalogue.ts';
+import type { AgreementQuota } from '../../policies/agreement.ts';
 import type { Principal } from '../../policies/principal.ts';
 
 /** Who the benchmark's load speaks for, and the purpose each states (the `x-isthmus-purpose` header). */
@@ -22,6 +23,11 @@ const REVIEWER_MASKS: Readonly<Record<string, MaskKind>> = { 'Person.address': '
 const CITIZEN_FIELDS = ['Person.name', 'Person.address'];
 const CITIZEN_MASKS: Readonly<Record<string, MaskKind>> = { 'Person.name': 'NAME' };
 
+/** Terms every bench agreement gets on top of its fields: the `isthmus-hardened` system meters a quota. */
+export interface BenchAgreementTerms {
+  readonly quota?: AgreementQuota;
+}
+
 const VALID_DAYS = 30;
 const DAY_MS = 86_400_000;
 
@@ -36,7 +42,7 @@ const DAY_MS = 86_400_000;
  *
  * @throws Error when the lifecycle refuses a term (naming the agreement).
  */
-export async function seedBenchAgreements(agreements: AgreementStore, catalogue: Catalogue, now: Date = new Date()): Promise<readonly string[]> {
+export async function seedBenchAgreements(agreements: AgreementStore, catalogue: Catalogue, now: Date = new Date(), extra: BenchAgreementTerms = {}): Promise<readonly string[]> {
   const created: string[] = [];
   const { reviewer, citizenApp } = BENCH_CONSUMERS;
   const terms = [
@@ -67,6 +73,7 @@ export async function seedBenchAgreements(agreements: AgreementStore, catalogue:
             legalBasis: 'Isthmus benchmark (bench/): generated data only',
             rowScope: term.rowScope,
             scope: term.consumer.scope,
+            ...(extra.quota ? { quota: extra.quota } : {}),
             // Not back-dated: a window starts no earlier than its request (agreement-terms.ts).
             validFrom: now.toISOString(),
             validUntil: new Date(now.getTime() + VALID_DAYS * DAY_MS).toISOString(),

@@ -8,7 +8,10 @@ import { createScratchDatabase } from '../../test/support/test-stores.ts';
 import { catalogueSettings } from './catalogue-settings.ts';
 import { BENCH_CONSUMERS, seedBenchAgreements } from './seed-bench-agreements.ts';
 import type { RunningSystem, SystemUpstreams } from './running-system.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { MAX_QUOTA } from '../../policies/agreement-quota.ts';
+import { operationHashOf } from '../../gateway/operations/operation-manifest.ts';
+import { CITIZEN_SELF_DOCUMENT, DENIED_DOCUMENT, LIST_DOCUMENT, SINGLE_DOCUMENT } from '../scenarios/scenario-documents.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LOG_NAME, openLogNoteKey } from '../../gateway/access-log/log-tree-note-key.ts';
@@ -22,14 +25,27 @@ export interface StartIsthmusOptions {
    * Stages switched off to see what each costs (`startGateway`'s
    * `plugins` option): the `isthmus-no-*` systems. Everything is on by default.
    */
-  readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
+  readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean; readonly hardening?: boolean };
   /**
    * A witness (`isthmus-witness`, its own process) cosigns the log's
    * checkpoints, every 10 s or 1,000 entries as in production: the
    * `isthmus-witnessed` system. Off by default.
    */
   readonly witness?: boolean;
+  /**
+   * Every check of issue 13 that a production city would turn on, beyond the
+   * defaults (cost limit, failed-authentication throttling, security events):
+   * trusted operations in mode `require` over a manifest of the bench's
+   * documents (one sha256 per request), and a quota on every agreement,
+   * metered through the store (a lease of `ISTHMUS_QUOTA_LEASE_BLOCK`
+   * requests per round trip), set high enough never to refuse: the
+   * `isthmus-hardened` system. Off by default.
+   */
+  readonly hardened?: boolean;
 }
+
+/** The hardened system's quota: the highest the terms allow, so it meters every request and refuses none. */
+const HARDENED_QUOTA = { requestsPerMinute: MAX_QUOTA.requestsPerMinute, recordsPerDay: MAX_QUOTA.recordsPerDay };
 
 /** Long enough for any run; tokens are minted per start and never leave the machine. */
 const BENCH_TOKEN_TTL = '12h';
@@ -65,9 +81,11 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
   const store = upstreams.databaseServerUrl ? await createScratchDatabase(upstreams.databaseServerUrl, 'isthmus_bench') : undefined;
   let keysDir: string | undefined;
   let witness: BenchWitness | undefined;
+  let operationsDir: string | undefined;
   const closeWitness = async () => {
     await witness?.close();
     if (keysDir) await rm(keysDir, { recursive: true, force: true });
+    if (operationsDir) await rm(operationsDir, { recursive: true, force: true });
   };
   try {
     if (options.witness) {
@@ -76,6 +94,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
       const { signer } = await openLogNoteKey({ dir: keysDir, logName: DEFAULT_LOG_NAME });
       witness = await startBenchWitness({ logKey: signer.verifierKey, originPrefix: DEFAULT_LOG_NAME });
     }
+    if (options.hardened) operationsDir = await writeBenchManifests();
     const gateway = await startGateway(
       loadConfig({
         PORT: '0',
@@ -87,6 +106,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
         ...(store ? { DATABASE_URL: store.url } : {}),
         ...(options.quiet ? { LOG_LEVEL: 'silent' } : {}),
         ...(witness && keysDir ? { ISTHMUS_KEYS_DIR: keysDir, ISTHMUS_WITNESSES: `${witness.verifierKey}@${witness.url}` } : {}),
+        ...(operationsDir ? { ISTHMUS_OPERATIONS_DIR: operationsDir, ISTHMUS_OPERATIONS_MODE: 'require' } : {}),
         ...settings.env,
       }),
       options.stages ? { plugins: withStages(options.stages) } : {},
@@ -94,7 +114,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
     // The catalogue is read once, at start: a temporary schemas copy can go.
     settings.dispose();
     try {
-      await seedBenchAgreements(gateway.agreements, gateway.catalogue);
+      await seedBenchAgreements(gateway.agreements, gateway.catalogue, new Date(), options.hardened ? { quota: HARDENED_QUOTA } : {});
       await gateway.agreementRegistry.refresh();
       const { reviewer: civilAffairs, citizenApp } = BENCH_CONSUMERS;
       const sign = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
@@ -122,15 +142,28 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
   }
 }
 
+/** The bench's documents as each consumer app's manifest (`<dir>/<bureau>/<app>.json`), in a folder of this run. */
+async function writeBenchManifests(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'isthmus-bench-operations-'));
+  const documents = [SINGLE_DOCUMENT, LIST_DOCUMENT, DENIED_DOCUMENT, CITIZEN_SELF_DOCUMENT];
+  const manifest = JSON.stringify(Object.fromEntries(documents.map((document) => [operationHashOf(document), document])));
+  for (const { bureau, app } of Object.values(BENCH_CONSUMERS)) {
+    await mkdir(join(dir, bureau), { recursive: true });
+    await writeFile(join(dir, bureau, `${app}.json`), manifest);
+  }
+  return dir;
+}
+
 /**
  * The gateway's plugins with the stages switched off left out. Without
  * enforcement there is no consumer identity to sign and no record to log.
  */
 function withStages(stages: NonNullable<StartIsthmusOptions['stages']>): NonNullable<StartGatewayOptions['plugins']> {
-  return ({ accessLog, enforcement, consumerIdentity, ...always }) =>
+  return ({ accessLog, enforcement, consumerIdentity, trustedOperations, cost, securityEvents, ...always }) =>
     inLifeOrder({
       ...always,
       ...(stages.accessLog !== false ? { accessLog } : {}),
       ...(stages.enforcement !== false ? { enforcement, consumerIdentity } : {}),
+      ...(stages.hardening !== false ? { trustedOperations, cost, securityEvents } : {}),
     });
 }

@@ -47,6 +47,12 @@ export interface ExplainReport {
   readonly underway: readonly ExistingAgreement[];
   /** Agreements in force that would release denied fields, but the token lacks their scope. */
   readonly scopeMissing: readonly ExistingAgreement[];
+  /**
+   * Agreements in force that would release denied fields for a read that
+   * names its case file (`x-isthmus-case-id` or the token's claim): the
+   * request names none, or one not of the agreement's `format`.
+   */
+  readonly caseIdNeeded: readonly (ExistingAgreement & { readonly caseId: { readonly format?: string } })[];
 }
 
 /** An agreement that already exists for some of the denied fields, and what it needs. */
@@ -152,20 +158,24 @@ export function explainOperation(input: ExplainInput): ExplainReport {
     fields,
     agreementsUsed: decision.agreementIds,
     missing: missingAgreements(decision.denied.flatMap((denial) => (denial.wouldAllow && 'request' in denial.wouldAllow ? [denial.wouldAllow.request] : []))),
-    underway: existingAgreements(decision.denied, 'AGREEMENT_NOT_ACTIVE', known),
-    scopeMissing: existingAgreements(decision.denied, 'SCOPE_MISSING', known),
+    underway: existingAgreements(decision.denied, ['AGREEMENT_NOT_ACTIVE'], known),
+    scopeMissing: existingAgreements(decision.denied, ['SCOPE_MISSING'], known),
+    caseIdNeeded: existingAgreements(decision.denied, ['CASE_ID_REQUIRED', 'CASE_ID_FORMAT'], known).map((existing) => {
+      const format = known.get(existing.agreementId)?.caseId?.format;
+      return { ...existing, caseId: format === undefined ? {} : { format } };
+    }),
   };
 }
 
-/** The agreements the decision named for fields denied with `reason`, each with the coordinates it covers. */
+/** The agreements the decision named for fields denied with one of `reasons`, each with the coordinates it covers. */
 function existingAgreements(
   denied: readonly { readonly coordinate: string; readonly reason: DenyReason; readonly wouldAllow?: WouldAllow }[],
-  reason: DenyReason,
+  reasons: readonly DenyReason[],
   known: ReadonlyMap<string, Agreement>,
 ): readonly ExistingAgreement[] {
   const fields = new Map<string, Set<string>>();
   for (const denial of denied) {
-    if (denial.reason !== reason || !denial.wouldAllow || !('agreementId' in denial.wouldAllow)) continue;
+    if (!reasons.includes(denial.reason) || !denial.wouldAllow || !('agreementId' in denial.wouldAllow)) continue;
     const id = denial.wouldAllow.agreementId;
     fields.set(id, (fields.get(id) ?? new Set()).add(denial.coordinate));
   }

@@ -20,6 +20,7 @@ import type { ConsoleAuditTrail } from './console-audit-trail.ts';
 import { DEFAULT_USE_DAYS, type AgreementUseDay } from '../access-log/agreement-use.ts';
 import { cityDate } from '../../policies/working-calendar.ts';
 import { ConsoleError } from './console-error.ts';
+import type { QuotaUse } from '../quotas/quota-use.ts';
 import { renderAgreementPage, type AgreementPageData, type Decision, type DecisionOffer } from './views/agreement-page.ts';
 import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSide, type AgreementTab } from './views/agreements-page.ts';
 import { renderHomePage } from './views/home-page.ts';
@@ -50,6 +51,8 @@ export interface AgreementRoutesDeps {
   readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
   /** Reads per day and consumer app under an agreement (the access log's `readAgreementUse`); the page charts them when given. */
   readonly use?: AgreementUseReader;
+  /** The current use of an agreement's quota (`quotas/quota-use.ts`, as the admin API's `quotaUse`); the page shows it beside each limit when given. */
+  readonly quotaUse?: (agreement: Agreement, now: Date) => Promise<QuotaUse | undefined>;
 }
 
 /** Bound on reading an agreement's use for its page. */
@@ -97,7 +100,9 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
     const at = now();
     const use = deps.use && !['DRAFT', 'PENDING', 'REJECTED'].includes(found.agreement.status) ? await recentUse(deps.use, found.agreement.id, at) : undefined;
-    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}) };
+    // Only an agreement in force is metered: for any other the counters say nothing the reader could act on.
+    const quotaUse = deps.quotaUse && found.agreement.quota && isInForce(found.agreement, at) ? await deps.quotaUse(found.agreement, at) : undefined;
+    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}), ...(quotaUse ? { quotaUse } : {}) };
     c.set('here', `${base}/agreements/${encodeURIComponent(found.agreement.id)}`);
     return render(c, c.get('t').t('agreement.title', { id: found.agreement.id }), (page) => renderAgreementPage(page, data, at, catalogue), status);
   };

@@ -22,7 +22,7 @@ import { createAuditorRoutes, type AuditorRoutesDeps } from './auditor-routes.ts
 import { createCitizenRoutes } from './citizen-routes.ts';
 import { createConsoleAuditTrail, type ConsoleAuditTrail } from './console-audit-trail.ts';
 import { createLogReads } from './console-log-reads.ts';
-import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
+import { createAgreementRoutes, type AgreementRoutesDeps, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createRequesterRoutes } from './requester-routes.ts';
 import { createSecurityEventsRoutes } from './security-events-routes.ts';
@@ -75,6 +75,8 @@ export interface ConsoleDeps {
   readonly lifecycle?: LifecycleSettings;
   /** An agreement's reads per day and consumer app (the access log's `readAgreementUse` over the gateway's store), charted on its page. */
   readonly agreementUse?: AgreementUseReader;
+  /** The current use of an agreement's quota, shown beside its limits on the agreement's page (as the admin API's `quotaUse`). */
+  readonly quotaUse?: AgreementRoutesDeps['quotaUse'];
   /** Sign-in through the city's identity provider (OpenID Connect code flow with PKCE); its issuer must be one the verifier trusts. */
   readonly oidc?: ConsoleOidcConfig;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
@@ -291,7 +293,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
-  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}), ...(deps.quotaUse ? { quotaUse: deps.quotaUse } : {}) }));
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
   const witnessName = createWitnessNamer(deps.witnessNames);
   if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));

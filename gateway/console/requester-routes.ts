@@ -11,6 +11,7 @@ import { notFound, refusalStatus, signedIn, staleVersion, storeTransition } from
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
 import type { ConsoleForm } from './console-form.ts';
+import { quotaOfForm } from './quota-form.ts';
 import { renderCataloguePage } from './views/catalogue-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
 import { renderRequestFormPage, type RequestFormValues } from './views/requester-form-page.ts';
@@ -18,7 +19,7 @@ import { renderRequestsPage, type RequestsListing } from './views/requester-requ
 
 /** Who files and submits requests: the lifecycle's own `REQUESTER_ROLE` (it refuses anyone else again). */
 const REQUESTERS: readonly Role[] = ['developer', 'data_officer'];
-const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action', 'caseIdRequired', 'caseIdFormat'];
+const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action', 'caseIdRequired', 'caseIdFormat', 'quotaPerMinute', 'quotaPerDay'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DONE = ['saved', 'filed', 'submitted'] as const;
 
@@ -94,6 +95,7 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
         validFrom: values.validFrom === cityDate(at) ? at.toISOString() : instantOf(values.validFrom),
         validUntil: instantOf(values.validUntil),
         ...(values.caseIdRequired ? { caseId: { required: true, ...(values.caseIdFormat?.trim() ? { format: values.caseIdFormat.trim() } : {}) } } : {}),
+        ...quotaOfForm(values),
         submit,
       },
       at,
@@ -158,7 +160,7 @@ function readRequestForm(form: ConsoleForm): RequestFormValues {
     }
   }
   const text = (name: string) => form.get(name) ?? '';
-  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil'), caseIdRequired: text('caseIdRequired') === 'on', caseIdFormat: text('caseIdFormat') };
+  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil'), caseIdRequired: text('caseIdRequired') === 'on', caseIdFormat: text('caseIdFormat'), quotaPerMinute: text('quotaPerMinute'), quotaPerDay: text('quotaPerDay') };
 }
 
 /** A date of the form is midnight in the city; anything else goes to the lifecycle as typed, to be refused in its words. */

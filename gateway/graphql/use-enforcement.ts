@@ -74,7 +74,14 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
           extendContext({ enforcement: enforced.decided });
           setExecuteFn(async (executionArgs: ExecutionArgs) => {
             const used = agreementsUsed(enforced.decided, agreements);
-            const overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
+            let overQuota;
+            try {
+              overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
+            } catch (error) {
+              // The shared counters are the gateway's store: when it cannot answer, nothing is read (as when the log cannot be written).
+              context.log.error({ err: error, requestId: context.requestId }, 'quota check failed: the store did not answer; nothing read');
+              return { data: null, errors: [requestError('STORE_UNAVAILABLE', 'The quotas of the agreements this read uses could not be checked, so nothing is read. Try again shortly.')] };
+            }
             if (overQuota) {
               const record = enforced.refuse('QUOTA_EXCEEDED', now());
               if (record) extendContext({ accessRecord: record });

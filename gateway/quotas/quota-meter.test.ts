@@ -65,4 +65,44 @@ describeEachStore('agreement quotas on $name', (target) => {
     expect((await readQuotaUse(quotaStore, agreement, now))?.recordsPerDay?.used).toBe(25);
     expect(await meter.admit([agreement], new Date('2030-06-01T16:00:00Z'))).toBeUndefined();
   });
+
+  it('records per day under concurrency: spends that overlap their leases never make a day look used up (regression: 90 requests used up 10,000,000)', async () => {
+    const now = new Date('2030-06-02T03:00:00Z');
+    const agreement = await active(`agr-q-${Date.now().toString(16)}e`, { recordsPerDay: 1_000_000 }, new Date());
+    const quotaStore = createQuotaStore(store.db);
+    const meter = createQuotaMeter({ store: quotaStore, leaseBlock: 10 });
+    // 64 clients at once, each admitted and then spending 3 records, four times over: 768 records of a million.
+    for (let round = 0; round < 4; round += 1) {
+      const answers = await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          const refusal = await meter.admit([agreement], now);
+          if (!refusal) meter.spend([agreement], new Map([[agreement.id, 3]]), now);
+          return refusal;
+        }),
+      );
+      expect(answers.filter(Boolean)).toEqual([]);
+    }
+    await expect.poll(async () => (await readQuotaUse(quotaStore, agreement, now))?.recordsPerDay?.used).toBeGreaterThanOrEqual(768);
+    expect(await meter.admit([agreement], now)).toBeUndefined();
+    // Leased in blocks, never far past what was spent.
+    expect((await readQuotaUse(quotaStore, agreement, now))?.recordsPerDay?.used).toBeLessThan(768 + 64 * 10);
+  });
+
+  it('records per day under concurrency: records spent while a lease is on its way never refuse a request the store has units for', async () => {
+    const now = new Date('2030-06-03T03:00:00Z');
+    const agreement = await active(`agr-q-${Date.now().toString(16)}f`, { recordsPerDay: 1_000_000 }, new Date());
+    const meter = createQuotaMeter({ store: createQuotaStore(store.db), leaseBlock: 10 });
+    // 32 clients, each admitted and spending 40 records 20 times in a row, as a loaded gateway's list requests do.
+    const refusals = await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        let refused = 0;
+        for (let index = 0; index < 20; index += 1) {
+          if (await meter.admit([agreement], now)) refused += 1;
+          else meter.spend([agreement], new Map([[agreement.id, 40]]), now);
+        }
+        return refused;
+      }),
+    );
+    expect(refusals.reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
 });

@@ -88,7 +88,8 @@ export function createQuotaMeter(options: QuotaMeterOptions): QuotaMeter {
    */
   const ensure = (entry: Held, agreementId: string, kind: QuotaKind, limit: number, needed: number, take: number): Promise<boolean> => {
     const run = entry.queue.then(async () => {
-      if (entry.remaining < needed && !entry.exhausted) {
+      // Again while records spent during the round trip (other requests' `spend`) ate what it brought.
+      while (entry.remaining < needed && !entry.exhausted) {
         const block = Math.max(1, Math.min(options.leaseBlock, Math.floor(limit / BLOCK_FRACTION_OF_LIMIT)));
         const ask = Math.max(block, needed - entry.remaining);
         const granted = await options.store.lease(agreementId, kind, new Date(entry.windowStart), ask, limit);
@@ -139,13 +140,11 @@ export function createQuotaMeter(options: QuotaMeterOptions): QuotaMeter {
         const entry = heldFor(agreement.id, 'recordsPerDay', now);
         entry.remaining -= count;
         if (entry.remaining >= 0) continue;
-        // Take the deficit from the store; what it cannot give marks the day as used up on this replica.
+        // Take the deficit from the store; only the store granting less than asked marks the day as used up
+        // (`ensure` sets `exhausted`). A deficit left here may be a later spend's, whose own lease is queued.
         ensure(entry, agreement.id, 'recordsPerDay', limit, 0, 0).then(
           () => {
-            if (entry.remaining < 0) {
-              entry.remaining = 0;
-              entry.exhausted = true;
-            }
+            if (entry.exhausted && entry.remaining < 0) entry.remaining = 0;
           },
           (error: unknown) => options.onError?.(error),
         );

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { CliCommand, CliIo } from '../cli-io.ts';
 import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 import { connectAdmin, DEFAULT_GATEWAY_URL, printJson, table } from './agreements-command.ts';
+import { neutralizeText } from '../../../policies/display-safe-text.ts';
 
 /** Where the schemas are when neither `--dir` nor `ISTHMUS_SCHEMAS_DIR` says: the repository's own, as the gateway's config defaults. */
 const DEFAULT_SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
@@ -146,6 +147,10 @@ async function explain(argv: readonly string[], io: CliIo): Promise<number> {
   io.stdout.write(table(['PATH', 'BUREAU', 'CATEGORY', 'DECISION', 'AGREEMENT / REASON'], rows));
   for (const existing of report.scopeMissing as any[]) {
     io.stdout.write(`in force, but your token lacks its scope "${existing.scope}": ${existing.agreementId} (${existing.providerBureau}: ${existing.fields.join(', ')})\n`);
+  }
+  for (const existing of (report.caseIdNeeded as any[] | undefined) ?? []) {
+    const format = existing.caseId.format ? ` of the format ${neutralizeText(existing.caseId.format)}` : '';
+    io.stdout.write(`in force, for reads that name their case file: ${existing.agreementId} (${existing.providerBureau}: ${existing.fields.join(', ')}) — send x-isthmus-case-id${format}\n`);
   }
   for (const existing of report.underway as any[]) {
     io.stdout.write(`already requested, ${existing.status}: ${existing.agreementId} (${existing.providerBureau}: ${existing.fields.join(', ')}) — not filed again\n`);

@@ -1,5 +1,6 @@
 import { AUDITOR_EN } from './auditor-messages.en.ts';
 import { CITIZEN_EN } from './citizen-messages.en.ts';
+import { QUOTA_EN } from './quota-messages.en.ts';
 import { RECEIPT_EN } from './receipt-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
 import { SIGNIN_EN } from './signin-messages.en.ts';
@@ -200,5 +201,6 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   ...CITIZEN_EN,
   ...RECEIPT_EN,
   ...SIGNIN_EN,
+  ...QUOTA_EN,
   ...SECEVENTS_EN,
 };

@@ -1,5 +1,6 @@
 import { AUDITOR_ZH } from './auditor-messages.zh-cn.ts';
 import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
+import { QUOTA_ZH } from './quota-messages.zh-cn.ts';
 import { RECEIPT_ZH } from './receipt-messages.zh-cn.ts';
 import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
 import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
@@ -201,6 +202,7 @@ export const ZH_CN_MESSAGES = {
   ...CITIZEN_ZH,
   ...RECEIPT_ZH,
   ...SIGNIN_ZH,
+  ...QUOTA_ZH,
   ...SECEVENTS_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 

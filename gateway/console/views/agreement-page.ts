@@ -3,6 +3,7 @@ import type { Agreement } from '../../../policies/agreement.ts';
 import { MAX_TEXT_LENGTH, MIN_REASON_LENGTH } from '../../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../../policies/catalogue.ts';
 import type { StoredAgreementEvent } from '../../agreements/agreement-store.ts';
+import type { QuotaUse } from '../../quotas/quota-use.ts';
 import { renderFields, renderStatus, renderTerms } from './agreement-terms.ts';
 import type { AgreementUseDay } from '../../access-log/agreement-use.ts';
 import { renderUsageChart } from './usage-chart.ts';
@@ -26,6 +27,8 @@ export interface AgreementPageData {
   readonly problem?: { readonly decision: Decision; readonly refusal: ShownRefusal; readonly reason?: string };
   /** Reads per day and consumer app over the last `days` days up to `lastDay`, from the access log. */
   readonly use?: { readonly rows: readonly AgreementUseDay[]; readonly lastDay: string; readonly days: number };
+  /** The quota's use in its current windows (`quotas/quota-use.ts`), shown beside each limit. */
+  readonly quotaUse?: QuotaUse;
 }
 
 /**
@@ -39,7 +42,7 @@ export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, n
   return html`<p class="crumbs"><a href="${ctx.base}/agreements">${t.t('nav.agreements')}</a></p>
     <h1>${t.t('agreement.title', { id: agreement.id })} ${renderStatus(ctx, agreement, now)}</h1>
     ${data.done ? html`<p class="notice done" role="status">${t.t(`agreement.done.${data.done}`)}</p>` : ''}
-    ${renderTerms(ctx, agreement, now)}
+    ${renderTerms(ctx, agreement, now, data.quotaUse)}
     ${renderFields(ctx, agreement, catalogue)}
     ${data.use ? renderUsageChart(ctx, data.use.rows, data.use.lastDay, data.use.days) : ''}
     ${data.offers.length > 0 ? renderDecisions(ctx, data) : ''}

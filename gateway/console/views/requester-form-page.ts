@@ -4,10 +4,11 @@ import { MIN_REASON_LENGTH } from '../../../policies/agreement-lifecycle.ts';
 import { MASK_KINDS, type Catalogue, type CatalogueField, type MaskKind } from '../../../policies/catalogue.ts';
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
+import { renderQuotaFields, type QuotaFormValues } from './quota-terms.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
 
-/** What the person typed (or the defaults of a new form). */
-export interface RequestFormValues {
+/** What the person typed (or the defaults of a new form); the quota boxes as typed. */
+export interface RequestFormValues extends QuotaFormValues {
   readonly consumerApp: string;
   readonly fields: readonly string[];
   readonly masks: Readonly<Record<string, MaskKind>>;
@@ -73,6 +74,7 @@ export function renderRequestFormPage(
       <label for="caseIdFormat">${t.t('requester.form.caseIdFormat')}</label>
       <p id="caseIdFormat-hint" class="hint">${t.t('requester.form.caseIdFormatHint')}</p>
       <input id="caseIdFormat" name="caseIdFormat" value="${values.caseIdFormat ?? ''}" maxlength="128" aria-describedby="caseIdFormat-hint"${invalid('caseId.format')}>
+      ${renderQuotaFields(ctx, values, problem?.refusal)}
       <fieldset${invalid('rowScope')}>
         <legend>${t.t('requester.form.rowScope')}</legend>
         ${(['ANY', 'SELF'] as const).map(
