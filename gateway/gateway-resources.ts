@@ -30,6 +30,7 @@ import { createOperationManifestStore, type OperationManifestStore } from './ope
 import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
+import { createSecurityEventRetention } from './observability/security-event-retention.ts';
 import { createEvidenceGate, type EvidenceGate } from './access-log/evidence-gate.ts';
 import { logKeysDocument, type LogKeysDocument } from './access-log/log-tree-keys.ts';
 import { openLogNoteKey } from './access-log/log-tree-note-key.ts';
@@ -236,9 +237,14 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     if (witnessPublisher && !(await witnessPublisher.waitForCoverage(0, timing.startupWaitMs ?? DEFAULT_WITNESS_STARTUP_WAIT_MS))) {
       log.warn({ witnesses: witnessPublisher.status() }, `no quorum of witnesses cosigned the access log's first checkpoint; serving anyway, and no data is released after ${config.witnessGraceSeconds} s without one`);
     }
+    const securityEventRetention = createSecurityEventRetention(store.db, metrics.registry, config.securityEventRetentionDays);
     const retention = setInterval(() => {
       detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
         log.warn({ err: error }, 'access log retention failed; will try again'),
+      );
+      securityEventRetention(new Date()).then(
+        (removed) => removed > 0 && log.info({ removed }, 'security events past retention removed'),
+        (error: unknown) => log.warn({ err: error }, 'security event retention failed; will try again'),
       );
     }, RETENTION_SWEEP_MS).unref();
     opened.defer(() => clearInterval(retention));

@@ -60,6 +60,10 @@ export const DEFAULT_QUOTA_LEASE_BLOCK = 10;
 export const DEFAULT_LOG_RETENTION_DAYS = 180;
 /** Level-3 protection (等保三级) requires six months of access records: shorter retention is a config error. */
 export const MIN_LOG_RETENTION_DAYS = 180;
+/** How many days security events are kept before retention removes them. */
+export const DEFAULT_SECURITY_EVENT_RETENTION_DAYS = 180;
+/** Level-3 protection keeps security logs at least six months; `security_events_prune` (migration 0015) refuses younger cutoffs too. */
+export const MIN_SECURITY_EVENT_RETENTION_DAYS = 180;
 /** The dev issuer mints tokens for anyone who can run the CLI: off unless the demo or a developer turns it on. */
 export const DEFAULT_DEV_ISSUER = false;
 /** Off, so that `npm start` is the zero-setup demo; a deployment turns it on (see `GatewayConfig.production`). */
@@ -135,6 +139,8 @@ export interface GatewayConfig {
   readonly graphiql: boolean;
   /** `ISTHMUS_LOG_RETENTION_DAYS`: access log months entirely older than this are detached (never deleted); at least 180. */
   readonly logRetentionDays: number;
+  /** `ISTHMUS_SECURITY_EVENT_RETENTION_DAYS`: security events older than this are removed (by the owner's `security_events_prune`); at least 180. */
+  readonly securityEventRetentionDays: number;
   /** `ISTHMUS_ISSUERS` (a JSON array) or `ISTHMUS_ISSUERS_FILE` (a path to one): the trusted token issuers (see `gateway/auth/issuer-config.ts`); none by default. */
   readonly issuers: readonly IssuerConfig[];
   /** `ISTHMUS_DEV_ISSUER`: trust the built-in dev issuer (`isthmus token`) and serve its keys at `/.well-known/jwks.json`. */
@@ -213,6 +219,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     if (days >= MIN_LOG_RETENTION_DAYS) return days;
     problems.push(`ISTHMUS_LOG_RETENTION_DAYS must be at least ${MIN_LOG_RETENTION_DAYS}: level-3 protection requires six months of access records`);
     return DEFAULT_LOG_RETENTION_DAYS;
+  };
+  const securityEventRetentionDays = (): number => {
+    const days = integer('ISTHMUS_SECURITY_EVENT_RETENTION_DAYS', DEFAULT_SECURITY_EVENT_RETENTION_DAYS, 1, 36_500);
+    if (days >= MIN_SECURITY_EVENT_RETENTION_DAYS) return days;
+    problems.push(`ISTHMUS_SECURITY_EVENT_RETENTION_DAYS must be at least ${MIN_SECURITY_EVENT_RETENTION_DAYS}: level-3 protection keeps security logs six months`);
+    return DEFAULT_SECURITY_EVENT_RETENTION_DAYS;
   };
 
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -296,6 +308,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     agreementReplyWorkingDays: integer('ISTHMUS_AGREEMENT_REPLY_DAYS', DEFAULT_AGREEMENT_REPLY_WORKING_DAYS, 1, 60),
     calendarDir: resolve(env.ISTHMUS_CALENDAR_DIR || resolve(PROJECT_ROOT, 'gateway/calendar')),
     logRetentionDays: retentionDays(),
+    securityEventRetentionDays: securityEventRetentionDays(),
     issuers: issuers.issuers,
     devIssuer,
     keysDir,

@@ -181,10 +181,15 @@ export function signedInAs(c: ConsoleContext, roles: readonly Role[]): Principal
   return session.principal;
 }
 
-/** The filter form's values as sent (empty ones dropped), for the form to show them again and the links to carry them. */
+/** The access log filter form's values as sent. */
 function queryOf(c: ConsoleContext): AuditLogQuery {
-  const query: Record<string, string> = {};
-  for (const name of FILTER_NAMES) {
+  return filterValues(c, FILTER_NAMES);
+}
+
+/** A filter form's values as sent (trimmed, at most 200 characters, empty ones dropped), for the form to show them again and the links to carry them. */
+export function filterValues<N extends string>(c: ConsoleContext, names: readonly N[]): Partial<Record<N, string>> {
+  const query: Partial<Record<N, string>> = {};
+  for (const name of names) {
     const value = c.req.query(name)?.trim();
     if (value) query[name] = value.slice(0, 200);
   }

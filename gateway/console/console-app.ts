@@ -26,6 +26,8 @@ import type { OperationRegistry } from '../operations/operation-registry.ts';
 import { createAgreementRoutes, type AgreementRoutesDeps, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createRequesterRoutes } from './requester-routes.ts';
+import { createSecurityEventsRoutes } from './security-events-routes.ts';
+import type { SecurityEventStore } from '../observability/security-event-store.ts';
 import { createWitnessNamer } from './witness-names.ts';
 import { createConsoleCookies } from './console-cookies.ts';
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
@@ -106,6 +108,8 @@ export interface ConsoleDeps {
    * checkpoint keys that verification trusts, and where entries' receipts come
    * from (citizens' and data officers' pages). Without it those pages are absent.
    */
+  /** The security events (`security-event-store.ts`), for their page; it needs `accessLog` too (its reads go to the console's trail). */
+  readonly securityEvents?: Pick<SecurityEventStore, 'list'>;
   readonly accessLog?: { readonly db: Kysely<StoreSchema>; readonly writer: Pick<AccessLogWriter, 'append'>; readonly verifyOptions?: AuditorRoutesDeps['verifyOptions']; readonly receipts?: ReceiptSource };
 }
 
@@ -247,6 +251,8 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const previous = cookies.session(c);
     if (previous) sessions.end(previous);
     const session = sessions.create(principal, 'persona');
+    // The request's session from now on: the security event of this sign-in (recordApiEvents) names who signed in.
+    c.set('session', session);
     cookies.setSession(c, session.id, (session.expiresAt - session.createdAt) / 1_000);
     await trail?.record({ action: 'SIGN_IN', outcome: 'DONE', actor: principal, detail: { method: 'persona', persona: persona.id }, requestId: requestIdOf(c.req.raw) });
     deps.log?.info({ persona: persona.id, bureau: principal.bureau, method: 'persona' }, 'console sign-in');
@@ -294,6 +300,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
   const witnessName = createWitnessNamer(deps.witnessNames);
   if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
+  if (trail && deps.securityEvents) app.route('/', createSecurityEventsRoutes({ store: deps.securityEvents, trail, render }));
   if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render, witnessName }));
   app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(deps.operations ? { operations: deps.operations } : {}) }));
 

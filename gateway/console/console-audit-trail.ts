@@ -6,9 +6,9 @@ import type { StoreSchema } from '../store/store-schema.ts';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../store/time-id-cursor.ts';
 
 /** What a person can do in the console that the trail records. */
-export type ConsoleAuditAction = 'SIGN_IN' | 'SIGN_OUT' | 'DECISION' | 'EXPORT' | 'VERIFY';
+export type ConsoleAuditAction = 'SIGN_IN' | 'SIGN_OUT' | 'DECISION' | 'EXPORT' | 'VERIFY' | 'SECURITY_EVENTS_VIEW' | 'SECURITY_EVENTS_EXPORT';
 /** Every action, in the order the auditor's filter offers them. */
-export const CONSOLE_AUDIT_ACTIONS: readonly ConsoleAuditAction[] = ['SIGN_IN', 'SIGN_OUT', 'DECISION', 'EXPORT', 'VERIFY'];
+export const CONSOLE_AUDIT_ACTIONS: readonly ConsoleAuditAction[] = ['SIGN_IN', 'SIGN_OUT', 'DECISION', 'EXPORT', 'VERIFY', 'SECURITY_EVENTS_VIEW', 'SECURITY_EVENTS_EXPORT'];
 
 /** Rows per page of the trail when the caller does not say, and the most a page holds. */
 export const DEFAULT_TRAIL_PAGE_SIZE = 50;

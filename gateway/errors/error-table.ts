@@ -152,6 +152,14 @@ const ANSWERS = {
   OPERATIONS_MANIFEST_INVALID: INTERNAL,
 } as const satisfies Readonly<Record<ErrorCode, ErrorAnswer>>;
 
+/**
+ * The codes that refuse a request as a client sees it (`UNAUTHENTICATED`,
+ * `FORBIDDEN`, `LIMIT_EXCEEDED`, or a code answered as one of them): the
+ * reasons a refusal's security event can carry. Derived from the table, so a
+ * new refusing code joins it (and the console's words for it are then due).
+ */
+export type RefusalErrorCode = { [K in ErrorCode]: (typeof ANSWERS)[K]['code'] extends 'UNAUTHENTICATED' | 'FORBIDDEN' | 'LIMIT_EXCEEDED' ? K : never }[ErrorCode];
+
 /** True for a code of {@link ErrorCode}; anything else (a driver's `23505`, a Node `ECONNRESET`) is unexpected. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ANSWERS, value);

@@ -40,6 +40,8 @@ export interface SecurityEventRecord extends SecurityEvent {
 export interface SecurityEventQuery {
   readonly kind?: SecurityEventKind;
   readonly reason?: string;
+  /** The client address exactly as recorded (`192.0.2.7`, `2001:db8::1`). */
+  readonly clientAddress?: string;
   readonly from?: Date;
   readonly to?: Date;
   readonly cursor?: string;
@@ -96,6 +98,7 @@ export function createSecurityEventStore(db: Kysely<StoreSchema>): SecurityEvent
         .selectAll()
         .$if(query.kind !== undefined, (q) => q.where('kind', '=', query.kind!))
         .$if(query.reason !== undefined, (q) => q.where('reason', '=', query.reason!))
+        .$if(query.clientAddress !== undefined, (q) => q.where('client_address', '=', query.clientAddress!))
         .$if(query.from !== undefined, (q) => q.where('occurred_at', '>=', query.from!))
         .$if(query.to !== undefined, (q) => q.where('occurred_at', '<', query.to!))
         .$if(after !== undefined, (q) => q.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))

@@ -11,7 +11,9 @@ import { SECURITY_EVENT_KINDS, MAX_SECURITY_EVENTS_PAGE_SIZE, type SecurityEvent
 /** A GET carries no body; the edge's limit only has to be positive. */
 const NO_BODY_BYTES = 1;
 /** A reason is a module code: capitals, digits and underscores. */
-const REASON = /^[A-Z][A-Z0-9_]{0,63}$/;
+export const SECURITY_EVENT_REASON_FORMAT = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** A client address as recorded: an IPv4 or IPv6 address (hex digits, dots, colons), or `unknown`. */
+export const CLIENT_ADDRESS_FORMAT = /^(?:[0-9A-Fa-f:.]{2,45}|unknown)$/;
 
 /** What the security events API needs. */
 export interface SecurityEventsApiDeps {
@@ -61,10 +63,11 @@ export function createSecurityEventsApi(deps: SecurityEventsApiDeps): Hono<Env> 
 
 /** The query of `GET /security-events`, every problem named by its parameter. */
 export function parseSecurityEventQuery(query: Readonly<Record<string, string>>): SecurityEventQuery {
-  onlyKnownNames(query, ['kind', 'reason', 'from', 'to', 'limit', 'cursor'], { top: 'query' });
-  const { kind, reason, from, to, limit, cursor } = query;
+  onlyKnownNames(query, ['kind', 'reason', 'clientAddress', 'from', 'to', 'limit', 'cursor'], { top: 'query' });
+  const { kind, reason, clientAddress, from, to, limit, cursor } = query;
   if (kind !== undefined && !SECURITY_EVENT_KINDS.includes(kind as SecurityEventKind)) throw new ApiError('BAD_USER_INPUT', `kind must be one of ${SECURITY_EVENT_KINDS.join(', ')}`, { field: 'kind' });
-  if (reason !== undefined && !REASON.test(reason)) throw new ApiError('BAD_USER_INPUT', 'reason must be a code such as TOKEN_EXPIRED', { field: 'reason' });
+  if (reason !== undefined && !SECURITY_EVENT_REASON_FORMAT.test(reason)) throw new ApiError('BAD_USER_INPUT', 'reason must be a code such as TOKEN_EXPIRED', { field: 'reason' });
+  if (clientAddress !== undefined && !CLIENT_ADDRESS_FORMAT.test(clientAddress)) throw new ApiError('BAD_USER_INPUT', 'clientAddress must be an IPv4 or IPv6 address', { field: 'clientAddress' });
   const pageSize = limit === undefined ? undefined : Number(limit);
   if (pageSize !== undefined && (!/^\d{1,3}$/.test(limit!) || pageSize < 1 || pageSize > MAX_SECURITY_EVENTS_PAGE_SIZE)) {
     throw new ApiError('BAD_USER_INPUT', `limit must be a whole number from 1 to ${MAX_SECURITY_EVENTS_PAGE_SIZE}`, { field: 'limit' });
@@ -72,6 +75,7 @@ export function parseSecurityEventQuery(query: Readonly<Record<string, string>>)
   return {
     ...(kind !== undefined && { kind: kind as SecurityEventKind }),
     ...(reason !== undefined && { reason }),
+    ...(clientAddress !== undefined && { clientAddress }),
     ...(from !== undefined && { from: parseInstant(from, 'from') }),
     ...(to !== undefined && { to: parseInstant(to, 'to') }),
     ...(pageSize !== undefined && { limit: pageSize }),

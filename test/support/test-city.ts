@@ -8,6 +8,7 @@ import { DEMO_CONSUMERS, seedDemoAgreements } from '../../examples/demo-agreemen
 import type { DevTokenClaims } from '../../gateway/auth/dev-issuer.ts';
 import { GATEWAY_JWKS_PATH } from '../../gateway/auth/consumer-assertion.ts';
 import { demoConsole } from '../../examples/demo-console.ts';
+import type { ConsolePersona } from '../../gateway/console/console-persona.ts';
 
 /** The demo city on free ports, for one test file. */
 export interface TestCity {
@@ -63,6 +64,8 @@ export interface TestCityOptions {
   readonly bureauDatabase?: StoreTarget;
   /** Timings of the gateway's witness round, shortened by tests of the evidence gate. */
   readonly witnessTiming?: StartGatewayOptions['witnessTiming'];
+  /** Personas the console's picker offers besides the demo's (an operator, whom the demo has none of). */
+  readonly extraPersonas?: readonly ConsolePersona[];
 }
 
 /**
@@ -105,7 +108,7 @@ export async function startTestCity(env: Record<string, string> = {}, options: T
       {
         logDestination: destination,
         graphiqlQuery: sampleQuery(sampleResident().idNumber),
-        console: { ...demoConsole(sampleResident()), ...(options.clock && { now: options.clock }) },
+        console: withPersonas(demoConsole(sampleResident()), options.extraPersonas, options.clock),
         ...(options.clock && { accessLogNow: options.clock }),
         ...(options.witnessTiming && { witnessTiming: options.witnessTiming }),
       },
@@ -160,4 +163,9 @@ export async function startTestCity(env: Record<string, string> = {}, options: T
       await database.drop();
     },
   };
+}
+
+/** The demo's console, with more personas and the test's clock when given. */
+function withPersonas(demo: ReturnType<typeof demoConsole>, extra: readonly ConsolePersona[] = [], clock?: () => Date) {
+  return { ...demo, personas: [...demo.personas, ...extra], ...(clock && { now: clock }) };
 }

@@ -4,6 +4,7 @@ import { QUOTA_EN } from './quota-messages.en.ts';
 import { RECEIPT_EN } from './receipt-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
 import { SIGNIN_EN } from './signin-messages.en.ts';
+import { SECEVENTS_EN } from './secevents-messages.en.ts';
 import type { MessageKey } from './zh-cn-messages.ts';
 
 /**
@@ -211,4 +212,5 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   ...RECEIPT_EN,
   ...SIGNIN_EN,
   ...QUOTA_EN,
+  ...SECEVENTS_EN,
 };

@@ -4,6 +4,7 @@ import { QUOTA_ZH } from './quota-messages.zh-cn.ts';
 import { RECEIPT_ZH } from './receipt-messages.zh-cn.ts';
 import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
 import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
+import { SECEVENTS_ZH } from './secevents-messages.zh-cn.ts';
 
 /**
  * The console's words in 简体中文, the default language. Every key here is a
@@ -212,6 +213,7 @@ export const ZH_CN_MESSAGES = {
   ...RECEIPT_ZH,
   ...SIGNIN_ZH,
   ...QUOTA_ZH,
+  ...SECEVENTS_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 
 /** A key of the console's message catalogues. */

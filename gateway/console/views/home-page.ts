@@ -31,6 +31,7 @@ export function renderHomePage(ctx: PageContext, facts: HomeFacts): Markup {
         : ''}
       ${roles.includes('operator') && !roles.includes('auditor') ? card(`${base}/audit/log`, t.t('nav.auditLog'), t.t('auditor.home.log')) : ''}
       ${roles.includes('auditor') ? html`${card(`${base}/audit/log`, t.t('nav.auditLog'), t.t('auditor.home.log'))}${card(`${base}/audit/verify`, t.t('nav.auditVerify'), t.t('auditor.home.verify'))}${card(`${base}/audit/trail`, t.t('nav.auditTrail'), t.t('auditor.home.trail'))}` : ''}
+      ${roles.includes('auditor') || roles.includes('operator') ? card(`${base}/security-events`, t.t('secevents.nav'), t.t('secevents.home')) : ''}
       ${roles.includes('citizen') ? card(`${base}/citizen/reads`, t.t('nav.citizenReads'), t.t('citizen.home')) : ''}
     </ul>
     ${roles.includes('operator') ? html`<p class="notice" role="note">${t.t('home.operator')}</p>` : ''}`;

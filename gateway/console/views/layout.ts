@@ -28,6 +28,7 @@ export function renderLayout(ctx: PageContext, title: string, body: Markup): Mar
           ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/agreements">${t.t('nav.agreements')}</a></li>` : ''}
           ${roles.includes('auditor') || roles.includes('data_officer') ? html`<li><a href="${base}/audit/log">${t.t('nav.auditLog')}</a></li>` : ''}
           ${roles.includes('auditor') ? html`<li><a href="${base}/audit/verify">${t.t('nav.auditVerify')}</a></li><li><a href="${base}/audit/trail">${t.t('nav.auditTrail')}</a></li>` : ''}
+          ${roles.includes('auditor') || roles.includes('operator') ? html`<li><a href="${base}/security-events">${t.t('secevents.nav')}</a></li>` : ''}
           ${roles.includes('citizen') ? html`<li><a href="${base}/citizen/reads">${t.t('nav.citizenReads')}</a></li>` : ''}
           ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/requests">${t.t('nav.requests')}</a></li>` : ''}
           ${roles.includes('data_officer') || roles.includes('developer') ? html`<li><a href="${base}/catalogue">${t.t('nav.catalogue')}</a></li>` : ''}

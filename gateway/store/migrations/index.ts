@@ -13,6 +13,7 @@ import * as agreementQuotas from './0011-agreement-quotas.ts';
 import * as securityEvents from './0012-security-events.ts';
 import * as caseBasis from './0013-case-basis.ts';
 import * as pinnedOperations from './0014-pinned-operations.ts';
+import * as securityEventRetention from './0015-security-event-retention.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -33,6 +34,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0012-security-events': securityEvents,
   '0013-case-basis': caseBasis,
   '0014-pinned-operations': pinnedOperations,
+  '0015-security-event-retention': securityEventRetention,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
