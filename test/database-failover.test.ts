@@ -41,6 +41,8 @@ const CLIENTS = 6;
 const RESPONSES_PER_PHASE = 100;
 /** 503s that must come back while no primary exists: the gateway keeps answering, and answers no. */
 const REFUSALS_WITHOUT_PRIMARY = 20;
+/** How long the test leaves the gateway without a primary before it promotes the standby. */
+const WITHOUT_PRIMARY_MS = 3_000;
 
 /** One answered request, with when it was sent and when its status line came back (performance.now()). */
 interface Answer {
@@ -58,6 +60,7 @@ interface Answer {
 function runLoad(options: { url: string; token: string; clients: number; maxMs: number; stop: () => boolean }) {
   const answers: Answer[] = [];
   let failed = 0;
+  let inFlight = 0;
   const started = performance.now();
   const done = Promise.all(
     Array.from({ length: options.clients }, async (_, client) => {
@@ -65,6 +68,7 @@ function runLoad(options: { url: string; token: string; clients: number; maxMs: 
         const person = city.persons[(client * 131 + index * 7) % city.persons.length]!;
         const enterprise = city.enterprises[(client * 61 + index * 3) % city.enterprises.length]!;
         const sentAt = performance.now();
+        inFlight += 1;
         try {
           const response = await fetch(`${options.url}/graphql`, {
             method: 'POST',
@@ -74,6 +78,7 @@ function runLoad(options: { url: string; token: string; clients: number; maxMs: 
           });
           // The entry is committed before the status line leaves: a 200 received is a response delivered.
           const answeredAt = performance.now();
+          inFlight -= 1;
           const body = (await response.json().catch(() => undefined)) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } | undefined;
           answers.push({
             sentAt,
@@ -87,12 +92,13 @@ function runLoad(options: { url: string; token: string; clients: number; maxMs: 
           // A client that honours retry-after would wait longer; a short pause keeps the refusals coming without spinning.
           if (response.status !== 200) await sleep(20);
         } catch {
+          inFlight -= 1;
           failed += 1;
         }
       }
     }),
   ).then(() => undefined);
-  return { answers, failed: () => failed, done };
+  return { answers, failed: () => failed, inFlight: () => inFlight, done };
 }
 
 /** The request ids among `requestIds` that have no entry in the store's access log. */
@@ -144,11 +150,25 @@ describe('database failover', () => {
     try {
       await waitFor(() => delivered() >= RESPONSES_PER_PHASE, { what: `${RESPONSES_PER_PHASE} responses before the kill`, timeoutMs: 60_000 });
 
-      const killStarted = performance.now();
-      await pair.killPrimary();
+      // The kill lands while log commits are in flight: the standby's WAL receiver is held, so the
+      // primary's commits wait for its acknowledgement with their WAL written on the primary only, and
+      // the kill comes once they wait and every client has a request out. A gateway that answered
+      // before the standby had its entry (asynchronous replication, synchronous_commit=local) would
+      // have sent 200s whose entries die with the primary, and this test would see them missing.
+      const resume = await pair.holdStandbyAcks();
+      let killStarted: number;
+      try {
+        await waitFor(async () => (await pair!.waitingCommits()) > 0, { what: 'a log commit waits for the standby' });
+        await waitFor(() => load.inFlight() >= CLIENTS, { what: 'every client waits for an answer' });
+        killStarted = performance.now();
+        await pair.killPrimary();
+      } finally {
+        resume();
+      }
       const killed = performance.now();
       const refusedAfterKill = () => load.answers.filter((answer) => answer.sentAt >= killed && answer.status === 503).length;
-      await waitFor(() => refusedAfterKill() >= REFUSALS_WITHOUT_PRIMARY, { what: `${REFUSALS_WITHOUT_PRIMARY} refusals while no primary exists` });
+      // Long enough for every client to be refused many times over, and for anything that would hang to show.
+      await waitFor(() => refusedAfterKill() >= REFUSALS_WITHOUT_PRIMARY && performance.now() - killed >= WITHOUT_PRIMARY_MS, { what: `${REFUSALS_WITHOUT_PRIMARY} refusals while no primary exists` });
       const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) });
       expect(ready.status, 'readyz while no primary exists').toBe(503);
 
@@ -171,6 +191,9 @@ describe('database failover', () => {
         expect(answer.hasData).toBe(false);
         expect(answer.requestId).toBeTruthy();
       }
+      // In flight at the kill: at least the held commits' requests were refused.
+      const atKill = load.answers.filter((answer) => answer.sentAt < killStarted && answer.answeredAt > killStarted);
+      expect(atKill.filter((answer) => answer.status === refusal.status).length).toBeGreaterThan(0);
       const firstServed = Math.min(...load.answers.filter((answer) => answer.status === 200 && answer.sentAt >= promoted).map((answer) => answer.answeredAt));
       // Whatever else came back is a 200 or that same refusal; the gateway process never went away.
       expect(load.answers.filter((answer) => answer.status !== 200 && answer.status !== refusal.status)).toEqual([]);
@@ -193,7 +216,7 @@ describe('database failover', () => {
         const refused = load.answers.filter((answer) => answer.status === refusal.status).length;
         console.info(
           `failover: ${received.length} responses delivered (${delivered(0) - delivered(killStarted)} before the kill, ${delivered(promoted)} sent after the promotion), ` +
-            `${refused} refused with 503, ${withoutPrimary.length} answered while no primary existed; ` +
+            `${refused} refused with 503 (${atKill.length} in flight at the kill, ${atKill.filter((answer) => answer.status === refusal.status).length} of them refused), ${withoutPrimary.length} answered while no primary existed; ` +
             `${received.length - missing.length} of the delivered found on the new primary, ${chains.map((chain) => `${chain.entries} entries in chain ${chain.chain_id}`).join(', ')}; ` +
             `no primary for ${Math.round(promoteStarted - killed)} ms, promotion took ${Math.round(promoted - promoteStarted)} ms, first 200 ${Math.round(firstServed - promoted)} ms after it`,
         );

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,15 @@ export interface ReplicatedPostgres {
    * Resolves once the postmaster has exited.
    */
   killPrimary(): Promise<void>;
+  /**
+   * Stops the standby's WAL receiver (SIGSTOP) so that it acknowledges
+   * nothing: the primary's commits then wait (`SyncRep`) with their WAL
+   * written locally but not on the standby. Returns the function that lets
+   * it go on (SIGCONT).
+   */
+  holdStandbyAcks(): Promise<() => void>;
+  /** Commits on the primary waiting for the standby's acknowledgement. */
+  waitingCommits(): Promise<number>;
   /** `pg_ctl promote` on the standby; resolves once it accepts writes. */
   promoteStandby(): Promise<void>;
   /** Stops both servers (if still running) and removes their folders. */
@@ -85,11 +94,28 @@ export async function startReplicatedPostgres(bin: string): Promise<ReplicatedPo
   const primaryDir = join(root, 'primary');
   const standbyDir = join(root, 'standby');
   const running = new Set<string>();
+  /** WAL receivers stopped by holdStandbyAcks, let go again on close so that the standby can stop. */
+  const held = new Set<number>();
+  const release = () => {
+    for (const pid of held) signal(pid, 'SIGCONT');
+    held.clear();
+  };
   const run = (program: (typeof PROGRAMS)[number], args: readonly string[]) => runAs(owner, join(bin, program), args, root);
-  const start = async (dir: string, port: number) => {
-    const options = [...SMALL_SERVER, '-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${root}`].join(' ');
-    await run('pg_ctl', ['-D', dir, '-l', `${dir}.log`, '-w', '-t', '60', '-o', options, 'start']);
-    running.add(dir);
+  /** Starts the server of `dir` on a free port and returns the port; a port taken meanwhile by another process is replaced, twice at most. */
+  const start = async (dir: string): Promise<number> => {
+    for (let attempt = 1; ; attempt += 1) {
+      const port = await freePort();
+      const options = [...SMALL_SERVER, '-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${root}`].join(' ');
+      try {
+        await run('pg_ctl', ['-D', dir, '-l', `${dir}.log`, '-w', '-t', '60', '-o', options, 'start']);
+        running.add(dir);
+        return port;
+      } catch (error) {
+        const log = logTail(`${dir}.log`);
+        if (attempt < 3 && /could not bind|already in use/i.test(log)) continue;
+        throw new Error(`${(error as Error).message}\n${log}`, { cause: error });
+      }
+    }
   };
   const stop = async (dir: string) => {
     if (!running.delete(dir)) return;
@@ -98,15 +124,14 @@ export async function startReplicatedPostgres(bin: string): Promise<ReplicatedPo
   const server = (port: number): ReplicaServer => ({ port, url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}` });
 
   try {
-    const [primaryPort, standbyPort] = [await freePort(), await freePort()];
-    const primary = server(primaryPort);
-    const standby = server(standbyPort);
     // The default pg_hba.conf of `--auth=trust` lets loopback connect, replication included.
     await run('initdb', ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-instructions']);
-    await start(primaryDir, primaryPort);
+    const primaryPort = await start(primaryDir);
+    const primary = server(primaryPort);
     await run('pg_basebackup', ['-d', `host=127.0.0.1 port=${primaryPort} user=postgres application_name=${STANDBY_NAME}`, '-D', standbyDir, '-R', '-X', 'stream', '--checkpoint=fast']);
-    await start(standbyDir, standbyPort);
-    await onPrimary(primary, async (client) => {
+    const standbyPort = await start(standbyDir);
+    const standby = server(standbyPort);
+    await onServer(primary, async (client) => {
       await client.query(`alter system set synchronous_standby_names = '${STANDBY_NAME}'`);
       await client.query('alter system set synchronous_commit = on');
       await client.query('select pg_reload_conf()');
@@ -120,13 +145,24 @@ export async function startReplicatedPostgres(bin: string): Promise<ReplicatedPo
       primary,
       standby,
       multiHostUrl: (database) => `postgres://postgres@127.0.0.1:${primaryPort},127.0.0.1:${standbyPort}/${database}?target_session_attrs=read-write`,
-      createDatabase: (database) => onPrimary(primary, (client) => client.query(`create database ${pg.escapeIdentifier(database)}`).then(() => undefined)),
+      createDatabase: (database) => onServer(primary, (client) => client.query(`create database ${pg.escapeIdentifier(database)}`).then(() => undefined)),
       killPrimary: () => stop(primaryDir),
+      async holdStandbyAcks() {
+        const pid = await onServer(standby, async (client) => (await client.query<{ pid: number }>('select pid from pg_stat_wal_receiver')).rows[0]?.pid);
+        if (!pid) throw new Error('the standby has no WAL receiver');
+        process.kill(pid, 'SIGSTOP');
+        held.add(pid);
+        return () => {
+          if (held.delete(pid)) signal(pid, 'SIGCONT');
+        };
+      },
+      waitingCommits: () => onServer(primary, async (client) => (await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where wait_event = 'SyncRep'")).rows[0]!.n),
       async promoteStandby() {
         await run('pg_ctl', ['-D', standbyDir, '-w', '-t', '60', 'promote']);
-        await onPrimary(standby, (client) => waitFor(async () => (await client.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r === false, { what: 'the standby leaves recovery' }));
+        await onServer(standby, (client) => waitFor(async () => (await client.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r === false, { what: 'the standby leaves recovery' }));
       },
       async close() {
+        release();
         await Promise.allSettled([stop(standbyDir), stop(primaryDir)]);
         rmSync(root, { recursive: true, force: true });
       },
@@ -138,7 +174,7 @@ export async function startReplicatedPostgres(bin: string): Promise<ReplicatedPo
   }
 }
 
-async function onPrimary<T>(server: ReplicaServer, use: (client: pg.Client) => Promise<T>): Promise<T> {
+async function onServer<T>(server: ReplicaServer, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: server.url('postgres'), connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
@@ -177,4 +213,22 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   if (typeof address !== 'object' || address === null) throw new Error('no free port');
   return address.port;
+}
+
+/** The last lines of a server's log, for a failure message. */
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+/** Sends `name` to `pid`; a process that has exited meanwhile (the server stopped) needs nothing. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
