@@ -155,15 +155,17 @@ describe('database failover', () => {
       // the kill comes once they wait and every client has a request out. A gateway that answered
       // before the standby had its entry (asynchronous replication, synchronous_commit=local) would
       // have sent 200s whose entries die with the primary, and this test would see them missing.
-      const resume = await pair.holdStandbyAcks();
+      // The WAL sent meanwhile, still in the held receiver's socket, is dropped with it: lost on the wire.
+      const held = await pair.holdStandbyAcks();
       let killStarted: number;
       try {
         await waitFor(async () => (await pair!.waitingCommits()) > 0, { what: 'a log commit waits for the standby' });
         await waitFor(() => load.inFlight() >= CLIENTS, { what: 'every client waits for an answer' });
         killStarted = performance.now();
         await pair.killPrimary();
+        held.drop();
       } finally {
-        resume();
+        held.resume();
       }
       const killed = performance.now();
       const refusedAfterKill = () => load.answers.filter((answer) => answer.sentAt >= killed && answer.status === 503).length;

@@ -222,11 +222,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 
   const databaseUrl = env.DATABASE_URL || undefined;
   const databaseUrlProblem = databaseUrl === undefined ? undefined : checkDatabaseUrl(databaseUrl);
-  if (databaseUrlProblem) problems.push(`DATABASE_URL ${databaseUrlProblem}`);
+  if (databaseUrlProblem) problems.push(`DATABASE_URL: ${databaseUrlProblem}`);
   const migrationDatabaseUrl = env.ISTHMUS_MIGRATION_DATABASE_URL || undefined;
   const migrationUrlProblem = migrationDatabaseUrl === undefined ? undefined : checkDatabaseUrl(migrationDatabaseUrl);
   if (migrationUrlProblem) {
-    problems.push(`ISTHMUS_MIGRATION_DATABASE_URL ${migrationUrlProblem}`);
+    problems.push(`ISTHMUS_MIGRATION_DATABASE_URL: ${migrationUrlProblem}`);
   } else if (migrationDatabaseUrl !== undefined && databaseUrl === undefined) {
     problems.push('ISTHMUS_MIGRATION_DATABASE_URL needs DATABASE_URL: the embedded store has one user, who migrates and serves');
   }

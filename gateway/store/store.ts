@@ -174,19 +174,22 @@ async function connectClient(target: DatabaseTarget): Promise<pg.Client> {
 /**
  * LISTEN on a connection of its own: a pooled connection would go back to
  * the pool and serve queries, and its LISTEN would end with it. When the
- * connection drops it is opened again after {@link DEFAULT_LISTEN_RETRY_MS}.
+ * connection drops it is opened again after {@link DEFAULT_LISTEN_RETRY_MS};
+ * a first attempt that fails rejects, and is not retried.
  */
 async function listenPostgres(target: DatabaseTarget, channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
   let stopped = false;
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
+  // Retries only once a LISTEN has held: a first attempt that fails is the caller's to handle (it got no Unlisten to stop them).
+  let established = false;
 
   const open = async (): Promise<void> => {
     let client: pg.Client;
     try {
       client = await connectClient(target);
     } catch (error) {
-      if (!retry && !stopped) retry = setTimeout(retryOpen, DEFAULT_LISTEN_RETRY_MS);
+      if (established && !retry && !stopped) retry = setTimeout(retryOpen, DEFAULT_LISTEN_RETRY_MS);
       throw error;
     }
     if (stopped) {
@@ -202,6 +205,7 @@ async function listenPostgres(target: DatabaseTarget, channel: string, onNotify:
     client.on('end', () => dropped(client));
     try {
       await client.query(`listen ${channel}`);
+      established = true;
     } catch (error) {
       dropped(client);
       throw error;
@@ -215,7 +219,7 @@ async function listenPostgres(target: DatabaseTarget, channel: string, onNotify:
     if (current !== client) return;
     current = undefined;
     client.end().catch(() => {});
-    if (stopped || retry) return;
+    if (stopped || retry || !established) return;
     retry = setTimeout(retryOpen, DEFAULT_LISTEN_RETRY_MS);
   };
 

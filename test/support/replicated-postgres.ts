@@ -39,6 +39,20 @@ export interface ReplicaServer {
   url(database: string): string;
 }
 
+/** A standby whose WAL receiver {@link ReplicatedPostgres.holdStandbyAcks} stopped. */
+export interface HeldStandby {
+  /** Lets it go on (SIGCONT): it writes and acknowledges what the primary had sent meanwhile. */
+  resume(): void;
+  /**
+   * Kills it (SIGKILL): what the primary sent that it had not written yet,
+   * still in its socket, is lost, as WAL on the wire is when the primary's
+   * machine dies. The standby's postmaster restarts its processes and
+   * recovers from the WAL it has; the next receiver streams again, from a
+   * live primary.
+   */
+  drop(): void;
+}
+
 /** A primary with a synchronous standby, private to one test, on loopback ports. */
 export interface ReplicatedPostgres {
   readonly primary: ReplicaServer;
@@ -56,10 +70,9 @@ export interface ReplicatedPostgres {
   /**
    * Stops the standby's WAL receiver (SIGSTOP) so that it acknowledges
    * nothing: the primary's commits then wait (`SyncRep`) with their WAL
-   * written locally but not on the standby. Returns the function that lets
-   * it go on (SIGCONT).
+   * written locally but not on the standby.
    */
-  holdStandbyAcks(): Promise<() => void>;
+  holdStandbyAcks(): Promise<HeldStandby>;
   /** Commits on the primary waiting for the standby's acknowledgement. */
   waitingCommits(): Promise<number>;
   /** `pg_ctl promote` on the standby; resolves once it accepts writes. */
@@ -150,11 +163,12 @@ export async function startReplicatedPostgres(bin: string): Promise<ReplicatedPo
       async holdStandbyAcks() {
         const pid = await onServer(standby, async (client) => (await client.query<{ pid: number }>('select pid from pg_stat_wal_receiver')).rows[0]?.pid);
         if (!pid) throw new Error('the standby has no WAL receiver');
-        process.kill(pid, 'SIGSTOP');
+        signal(pid, 'SIGSTOP');
         held.add(pid);
-        return () => {
-          if (held.delete(pid)) signal(pid, 'SIGCONT');
+        const letGo = (name: NodeJS.Signals) => {
+          if (held.delete(pid)) signal(pid, name);
         };
+        return { resume: () => letGo('SIGCONT'), drop: () => letGo('SIGKILL') };
       },
       waitingCommits: () => onServer(primary, async (client) => (await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where wait_event = 'SyncRep'")).rows[0]!.n),
       async promoteStandby() {
