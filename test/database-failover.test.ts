@@ -8,11 +8,12 @@ import { demoCity } from '../examples/data/generate-city.ts';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import { answerOf } from '../gateway/errors/error-table.ts';
-import { openStore, type Store } from '../gateway/store/store.ts';
+import { openStore } from '../gateway/store/store.ts';
 import { runsInCi } from './support/ci-database-check.ts';
 import { findPostgresBin, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicated-postgres.ts';
 import { spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
 import { waitFor } from './support/wait-for.ts';
+import { missingLogEntries } from './support/missing-log-entries.ts';
 import { HRSS } from './support/upstream-calls.ts';
 
 /**
@@ -99,16 +100,6 @@ function runLoad(options: { url: string; token: string; clients: number; maxMs: 
     }),
   ).then(() => undefined);
   return { answers, failed: () => failed, inFlight: () => inFlight, done };
-}
-
-/** The request ids among `requestIds` that have no entry in the store's access log. */
-async function missingEntries(store: Store, requestIds: readonly string[]): Promise<string[]> {
-  const found = new Set<string>();
-  for (let index = 0; index < requestIds.length; index += 500) {
-    const rows = await store.db.selectFrom('access_log').select('request_id').where('request_id', 'in', requestIds.slice(index, index + 500)).execute();
-    for (const row of rows) found.add(row.request_id);
-  }
-  return requestIds.filter((id) => !found.has(id));
 }
 
 describe('database failover', () => {
@@ -208,7 +199,7 @@ describe('database failover', () => {
       const received = load.answers.filter((answer) => answer.status === 200).map((answer) => answer.requestId!);
       const store = await openStore({ kind: 'postgres', url: pair.standby.url('isthmus'), poolSize: 2 });
       try {
-        const missing = await missingEntries(store, received);
+        const missing = await missingLogEntries(store, received);
         const chains = await store.db
           .selectFrom('access_log')
           .select(['chain_id', (eb) => eb.fn.countAll<string | number>().as('entries'), (eb) => eb.fn.max('seq').as('last')])
