@@ -2,11 +2,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
-import { openStore, type Store } from '../gateway/store/store.ts';
+import { openStore } from '../gateway/store/store.ts';
 import { createScratchDatabase, storeTargets } from './support/test-stores.ts';
 import { openGatewayProcesses, type GatewayProcesses } from './support/gateway-processes.ts';
 import { spawnGateway, stopGateway } from './support/spawn-gateway.ts';
 import { waitFor } from './support/wait-for.ts';
+import { missingLogEntries } from './support/missing-log-entries.ts';
 import { HRSS } from './support/upstream-calls.ts';
 
 /**
@@ -73,16 +74,6 @@ function runLoad(options: { urls: readonly string[]; token: string; clients: num
   return { result, done };
 }
 
-/** The request ids among `requestIds` that have no entry in the store's access log. */
-async function missingEntries(store: Store, requestIds: readonly string[]): Promise<string[]> {
-  const found = new Set<string>();
-  for (let index = 0; index < requestIds.length; index += 500) {
-    const rows = await store.db.selectFrom('access_log').select('request_id').where('request_id', 'in', requestIds.slice(index, index + 500)).execute();
-    for (const row of rows) found.add(row.request_id);
-  }
-  return requestIds.filter((id) => !found.has(id));
-}
-
 describe('the access log across gateway processes', () => {
   let processes: GatewayProcesses;
   /** A token of the dev issuer whose key the spawned gateways read from the same keys folder. */
@@ -117,7 +108,7 @@ describe('the access log across gateway processes', () => {
     const { result } = load;
     expect(result.failed).toBe(0);
     expect([...result.otherStatus]).toEqual([]);
-    expect(await missingEntries(store, result.received)).toEqual([]);
+    expect(await missingLogEntries(store, result.received)).toEqual([]);
 
     // Stopped gracefully, each writes its chain's final checkpoint.
     expect((await stopGateway(first!)).code).toBe(0);
@@ -197,7 +188,7 @@ describe('the access log across gateway processes', () => {
     const received = [...warmUp.result.received, ...load.result.received];
     const store = database.url ? await openStore({ kind: 'postgres', url: database.url, poolSize: 2 }) : await openStore({ kind: 'pglite', dataDir: database.dataDir! });
     try {
-      const missing = await missingEntries(store, received);
+      const missing = await missingLogEntries(store, received);
       const entries = Number((await store.db.selectFrom('access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
       const verification = await verifyAccessLog(store.db);
       console.info(

@@ -8,6 +8,7 @@ import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
 import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
 import { NO_TRUSTED_PROXIES, parseTrustedProxies, TrustedProxiesInvalid, type TrustedProxies } from '../http/trusted-proxies.ts';
 import { readOperationsSettings, type OperationsSettings } from '../operations/operations-settings.ts';
+import { DatabaseUrlInvalid, parseDatabaseUrl } from '../store/database-url.ts';
 
 /** Port of the gateway when `PORT` is not set. */
 export const DEFAULT_PORT = 4_000;
@@ -93,7 +94,11 @@ export interface GatewayConfig {
   readonly port: number;
   /** `HOST`: the interface it binds. */
   readonly host: string;
-  /** `DATABASE_URL`: the PostgreSQL server of the gateway's own tables; unset → embedded PGlite under `dataDir`. */
+  /**
+   * `DATABASE_URL`: the PostgreSQL server of the gateway's own tables; unset → embedded PGlite under `dataDir`.
+   * Several hosts with `target_session_attrs=read-write` (`postgres://db1:5432,db2:5432/isthmus?…`): the one that
+   * accepts writes, found again after a failover (see `gateway/store/database-url.ts`).
+   */
   readonly databaseUrl: string | undefined;
   /**
    * `ISTHMUS_MIGRATION_DATABASE_URL`: the login that owns the gateway's tables, used only to migrate them before the
@@ -228,12 +233,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   };
 
   const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// connection string');
-  }
+  const databaseUrlProblem = databaseUrl === undefined ? undefined : checkDatabaseUrl(databaseUrl);
+  if (databaseUrlProblem) problems.push(`DATABASE_URL: ${databaseUrlProblem}`);
   const migrationDatabaseUrl = env.ISTHMUS_MIGRATION_DATABASE_URL || undefined;
-  if (migrationDatabaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(migrationDatabaseUrl)) {
-    problems.push('ISTHMUS_MIGRATION_DATABASE_URL must be a postgres:// connection string');
+  const migrationUrlProblem = migrationDatabaseUrl === undefined ? undefined : checkDatabaseUrl(migrationDatabaseUrl);
+  if (migrationUrlProblem) {
+    problems.push(`ISTHMUS_MIGRATION_DATABASE_URL: ${migrationUrlProblem}`);
   } else if (migrationDatabaseUrl !== undefined && databaseUrl === undefined) {
     problems.push('ISTHMUS_MIGRATION_DATABASE_URL needs DATABASE_URL: the embedded store has one user, who migrates and serves');
   }
@@ -360,4 +365,15 @@ function isCallback(value: string): boolean {
   }
   const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
   return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && url.search === '' && url.hash === '' && url.pathname.endsWith(CONSOLE_OIDC_CALLBACK);
+}
+
+/** What is wrong with a connection URL (never the URL itself: it may hold a password), or undefined. */
+function checkDatabaseUrl(url: string): string | undefined {
+  try {
+    parseDatabaseUrl(url);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof DatabaseUrlInvalid)) throw error;
+    return error.message;
+  }
 }

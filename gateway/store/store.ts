@@ -3,6 +3,8 @@ import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPglitePool } from './pglite-pool.ts';
+import { parseDatabaseUrl, type DatabaseTarget } from './database-url.ts';
+import { connectReadWrite, createReadWritePool } from './read-write-pool.ts';
 import { migrateToLatest, pendingMigrations } from './migrate.ts';
 import { StoreError } from './store-error.ts';
 import { acquireStoreLock, type StoreLock } from './store-lock.ts';
@@ -23,6 +25,11 @@ export type Unlisten = () => Promise<void>;
 
 /** Where the gateway keeps its own tables. */
 export type StoreOptions =
+  /**
+   * `url` may name several hosts with `target_session_attrs=read-write`
+   * (libpq's syntax, see `database-url.ts`): connections then go to the
+   * server that accepts writes, found again after a failover.
+   */
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
   /**
    * `dataDir` undefined keeps the embedded database in memory (tests). A
@@ -75,19 +82,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let dialect: PostgresDialect;
   let lock: StoreLock | undefined;
   if (options.kind === 'postgres') {
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS,
-    });
-    // When PostgreSQL ends a connection (restart, failover), pg emits 'error'
-    // on the pool for idle clients and on the client for checked-out ones;
-    // unheard, either ends the process. The query in flight fails on its own
-    // and the pool opens a new connection for the next one.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    dialect = new PostgresDialect({ pool });
-    listenOn = (channel, onNotify) => listenPostgres(options.url, channel, onNotify);
+    // Throws DatabaseUrlInvalid (no URL in its message) before anything is opened.
+    const target = parseDatabaseUrl(options.url);
+    const max = options.poolSize ?? DEFAULT_POOL_SIZE;
+    dialect = new PostgresDialect({ pool: target.kind === 'direct' ? openDirectPool(target.url, max) : createReadWritePool(target, { max, connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS }) });
+    listenOn = (channel, onNotify) => listenPostgres(target, channel, onNotify);
   } else {
     if (options.dataDir !== undefined) {
       await mkdir(options.dataDir, { recursive: true });
@@ -146,18 +145,57 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   };
 }
 
+/** One host and no `target_session_attrs`: a plain `pg.Pool`, as the store always had. */
+function openDirectPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS });
+  // When PostgreSQL ends a connection (restart, failover), pg emits 'error'
+  // on the pool for idle clients and on the client for checked-out ones;
+  // unheard, either ends the process. The query in flight fails on its own
+  // and the pool opens a new connection for the next one.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+/** A connected client of its own, to the server `target` names (the one that accepts writes, for several hosts). */
+async function connectClient(target: DatabaseTarget): Promise<pg.Client> {
+  if (target.kind === 'hosts') return connectReadWrite(target, DEFAULT_PING_TIMEOUT_MS);
+  const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return client;
+}
+
 /**
  * LISTEN on a connection of its own: a pooled connection would go back to
  * the pool and serve queries, and its LISTEN would end with it. When the
- * connection drops it is opened again after {@link DEFAULT_LISTEN_RETRY_MS}.
+ * connection drops it is opened again after {@link DEFAULT_LISTEN_RETRY_MS};
+ * a first attempt that fails rejects, and is not retried.
  */
-async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
+async function listenPostgres(target: DatabaseTarget, channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
   let stopped = false;
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
+  // Retries only once a LISTEN has held: a first attempt that fails is the caller's to handle (it got no Unlisten to stop them).
+  let established = false;
 
   const open = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DEFAULT_PING_TIMEOUT_MS });
+    let client: pg.Client;
+    try {
+      client = await connectClient(target);
+    } catch (error) {
+      if (established && !retry && !stopped) retry = setTimeout(retryOpen, DEFAULT_LISTEN_RETRY_MS);
+      throw error;
+    }
+    if (stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     current = client;
     client.on('notification', (message) => {
       if (message.channel === channel) onNotify(message.payload ?? '');
@@ -166,22 +204,23 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
     client.on('error', () => dropped(client));
     client.on('end', () => dropped(client));
     try {
-      await client.connect();
       await client.query(`listen ${channel}`);
+      established = true;
     } catch (error) {
       dropped(client);
       throw error;
     }
   };
+  const retryOpen = (): void => {
+    retry = undefined;
+    if (!stopped) open().catch(() => {});
+  };
   const dropped = (client: pg.Client): void => {
     if (current !== client) return;
     current = undefined;
     client.end().catch(() => {});
-    if (stopped || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      if (!stopped) open().catch(() => {});
-    }, DEFAULT_LISTEN_RETRY_MS);
+    if (stopped || retry || !established) return;
+    retry = setTimeout(retryOpen, DEFAULT_LISTEN_RETRY_MS);
   };
 
   await open();

@@ -15,12 +15,21 @@ export function setup(): void {
  * `CI` is set (to anything but `false` or `0`) and `DATABASE_URL` is not.
  */
 export function ciDatabaseProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const ci = env.CI;
-  if (!ci || ci === 'false' || ci === '0' || env.DATABASE_URL) return undefined;
+  if (!runsInCi(env) || env.DATABASE_URL) return undefined;
   return (
     'CI is set but DATABASE_URL is not: every PostgreSQL case would be skipped. ' +
     'Point DATABASE_URL at a PostgreSQL server where the tests may create databases ' +
     '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres, as .ci/run does), ' +
     'or unset CI to run on embedded PGlite only.'
   );
+}
+
+/**
+ * `CI` is set to anything but `false` or `0`. A test that needs something
+ * beyond `DATABASE_URL` (PostgreSQL's server programs, say) skips itself
+ * without it locally, and fails in CI instead, for the same reason as above.
+ */
+export function runsInCi(env: Readonly<Record<string, string | undefined>>): boolean {
+  const ci = env.CI;
+  return Boolean(ci) && ci !== 'false' && ci !== '0';
 }
