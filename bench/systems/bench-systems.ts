@@ -86,7 +86,7 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
   {
     name: 'isthmus-hardened',
     variant: 'mixed',
-    description: 'Isthmus with trusted operations required (a manifest of the bench documents) and a metered quota on every agreement: what the production checks cost',
+    description: 'Isthmus with trusted operations required (a manifest of the bench documents), every agreement pinning those documents, and a metered quota on every agreement: what the production checks cost',
     baseline: 'stitch-bare',
     readsSql: true,
     inDefaultRun: false,

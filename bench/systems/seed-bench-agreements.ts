@@ -2,6 +2,7 @@ import type { AgreementStore } from '../../gateway/agreements/agreement-store.ts
 import { approveAgreement, requestAgreement, type LifecycleResult } from '../../policies/agreement-lifecycle.ts';
 import type { Catalogue, MaskKind } from '../../policies/catalogue.ts';
 import type { AgreementQuota } from '../../policies/agreement.ts';
+import type { OperationHash } from '../../gateway/operations/operation-manifest.ts';
 import type { Principal } from '../../policies/principal.ts';
 
 /** Who the benchmark's load speaks for, and the purpose each states (the `x-isthmus-purpose` header). */
@@ -26,6 +27,8 @@ const CITIZEN_MASKS: Readonly<Record<string, MaskKind>> = { 'Person.name': 'NAME
 /** Terms every bench agreement gets on top of its fields: the `isthmus-hardened` system meters a quota. */
 export interface BenchAgreementTerms {
   readonly quota?: AgreementQuota;
+  /** The operations every agreement pins (`sha256:` hashes of the bench's documents). */
+  readonly operations?: readonly OperationHash[];
 }
 
 const VALID_DAYS = 30;
@@ -74,6 +77,7 @@ export async function seedBenchAgreements(agreements: AgreementStore, catalogue:
             rowScope: term.rowScope,
             scope: term.consumer.scope,
             ...(extra.quota ? { quota: extra.quota } : {}),
+            ...(extra.operations ? { operations: extra.operations } : {}),
             // Not back-dated: a window starts no earlier than its request (agreement-terms.ts).
             validFrom: now.toISOString(),
             validUntil: new Date(now.getTime() + VALID_DAYS * DAY_MS).toISOString(),

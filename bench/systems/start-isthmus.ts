@@ -38,11 +38,15 @@ export interface StartIsthmusOptions {
    * trusted operations in mode `require` over a manifest of the bench's
    * documents (one sha256 per request), and a quota on every agreement,
    * metered through the store (a lease of `ISTHMUS_QUOTA_LEASE_BLOCK`
-   * requests per round trip), set high enough never to refuse: the
+   * requests per round trip), set high enough never to refuse, and every
+   * agreement pinning those documents (one hash lookup per request): the
    * `isthmus-hardened` system. Off by default.
    */
   readonly hardened?: boolean;
 }
+
+/** Every document the bench sends: registered for each consumer app, and pinned by every agreement, in the hardened system. */
+const BENCH_DOCUMENTS = [SINGLE_DOCUMENT, LIST_DOCUMENT, DENIED_DOCUMENT, CITIZEN_SELF_DOCUMENT];
 
 /** The hardened system's quota: the highest the terms allow, so it meters every request and refuses none. */
 const HARDENED_QUOTA = { requestsPerMinute: MAX_QUOTA.requestsPerMinute, recordsPerDay: MAX_QUOTA.recordsPerDay };
@@ -114,7 +118,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
     // The catalogue is read once, at start: a temporary schemas copy can go.
     settings.dispose();
     try {
-      await seedBenchAgreements(gateway.agreements, gateway.catalogue, new Date(), options.hardened ? { quota: HARDENED_QUOTA } : {});
+      await seedBenchAgreements(gateway.agreements, gateway.catalogue, new Date(), options.hardened ? { quota: HARDENED_QUOTA, operations: BENCH_DOCUMENTS.map(operationHashOf) } : {});
       await gateway.agreementRegistry.refresh();
       const { reviewer: civilAffairs, citizenApp } = BENCH_CONSUMERS;
       const sign = (claims: DevTokenClaims) => gateway.devIssuer!.signDevToken(claims);
@@ -145,8 +149,7 @@ export async function startIsthmusSystem(upstreams: SystemUpstreams, options: St
 /** The bench's documents as each consumer app's manifest (`<dir>/<bureau>/<app>.json`), in a folder of this run. */
 async function writeBenchManifests(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'isthmus-bench-operations-'));
-  const documents = [SINGLE_DOCUMENT, LIST_DOCUMENT, DENIED_DOCUMENT, CITIZEN_SELF_DOCUMENT];
-  const manifest = JSON.stringify(Object.fromEntries(documents.map((document) => [operationHashOf(document), document])));
+  const manifest = JSON.stringify(Object.fromEntries(BENCH_DOCUMENTS.map((document) => [operationHashOf(document), document])));
   for (const { bureau, app } of Object.values(BENCH_CONSUMERS)) {
     await mkdir(join(dir, bureau), { recursive: true });
     await writeFile(join(dir, bureau, `${app}.json`), manifest);
