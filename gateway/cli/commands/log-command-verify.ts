@@ -154,5 +154,6 @@ function chainLine(chain: ChainReport): string {
     );
   }
   parts.push(chain.lifecycle === 'stopped' ? 'stopped (final checkpoint witnessed)' : chain.lifecycle === 'started' ? 'no final checkpoint: crashed or still running' : 'start not witnessed');
+  parts.push(chain.writer ? `written by ${chain.writer.hostname}, version ${chain.writer.version}, started ${chain.writer.startedAt.toISOString()}` : 'no gateway instance of this id is registered');
   return parts.join('; ');
 }
