@@ -17,7 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
  */
 export interface RoundRobinProxy {
   readonly url: string;
-  /** Requests sent to each upstream (by its URL), and those that failed there after reaching it. */
+  /** Per upstream (by its URL): requests that reached it, those of them that failed there, and connections it refused (tried elsewhere). */
   stats(): ReadonlyMap<string, { readonly forwarded: number; readonly failed: number; readonly refused: number }>;
   /** Stops listening and cuts every connection. */
   close(): Promise<void>;
@@ -93,6 +93,7 @@ export async function startRoundRobinProxy(options: RoundRobinProxyOptions): Pro
         const forward = httpRequest(
           { host: upstream.target.hostname, port: upstream.target.port, method: incoming.method, path: incoming.url, headers, timeout: UPSTREAM_TIMEOUT_MS },
           (answer) => {
+            upstream.forwarded += 1;
             const answerHeaders: OutgoingHttpHeaders = {};
             for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) answerHeaders[name] = value;
             outgoing.writeHead(answer.statusCode ?? 502, answerHeaders);
@@ -110,12 +111,12 @@ export async function startRoundRobinProxy(options: RoundRobinProxyOptions): Pro
             resolve('refused');
             return;
           }
+          upstream.forwarded += 1;
           upstream.failed += 1;
           if (!outgoing.headersSent) outgoing.writeHead(502, { 'content-type': 'text/plain' }).end('the upstream failed\n');
           else outgoing.destroy();
           resolve('answered');
         });
-        upstream.forwarded += 1;
         forward.end(body);
       });
       if (outcome === 'answered') return;
