@@ -6,7 +6,9 @@ import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts
 import { sampleResident } from '../examples/demo-city.ts';
 import { demoCity } from '../examples/data/generate-city.ts';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
-import { GATEWAY_JWKS_PATH } from '../gateway/auth/consumer-assertion.ts';
+import { GATEWAY_JWKS_PATH, GATEWAY_SIGNING_KEY_FILE } from '../gateway/auth/consumer-assertion.ts';
+import { openSigningKey } from '../gateway/auth/signing-key.ts';
+import { rotatedKeyFileName } from '../gateway/auth/rotated-key-files.ts';
 import { DEFAULT_LOG_NAME, openLogNoteKey } from '../gateway/access-log/log-tree-note-key.ts';
 import { LOG_KEYS_PATH } from '../gateway/access-log/log-tree-keys.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
@@ -237,6 +239,32 @@ describe('three replicas behind a load balancer, sharing one database and one ke
       const answer = await ask(name, registered);
       expect(answer.status).toBe(200);
       expect(answer.body.data.person.idNumber.slice(-4)).toBe(resident.idNumber.slice(-4));
+    }
+  });
+
+  it.skipIf(!serverUrl)('a consumer-assertion key the operator adds to the shared folder signs on every replica after SIGHUP, the old one still published', { timeout: 60_000 }, async () => {
+    const kidsOf = async (replica: SpawnedGateway) => ((await getJson(`${replica.url}${GATEWAY_JWKS_PATH}`)) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+    const [oldKid] = await kidsOf(replicas.A);
+    // The operator updates the secret: the next numbered key beside the first, mounted read-only again.
+    chmodSync(keysDir, 0o700);
+    const added = await openSigningKey({ dir: keysDir, fileName: rotatedKeyFileName(GATEWAY_SIGNING_KEY_FILE, 2), purpose: 'rotated by the operator' });
+    chmodSync(join(keysDir, rotatedKeyFileName(GATEWAY_SIGNING_KEY_FILE, 2)), 0o400);
+    chmodSync(keysDir, 0o500);
+    keysBefore = snapshot(keysDir);
+    for (const replica of Object.values(replicas)) replica.child.kill('SIGHUP');
+    for (const [name, replica] of Object.entries(replicas)) {
+      await waitFor(async () => (await kidsOf(replica)).join() === [added.kid, oldKid].join(), { what: `replica ${name} publishes the new key first, the old one beside it` });
+    }
+    // Bureaus that know only the new key accept what each replica sends through the proxy.
+    const reader = await sign({ bureau: HRSS, app: 'pension-desk', user: 'li.na@hrss', roles: ['developer'] });
+    try {
+      bureaus.trustGateway({ keys: [added.publicJwk] });
+      for (let index = 0; index < 3; index += 1) {
+        const answer = await post(`${proxy.url}/graphql`, reader, { query: CROSS_BUREAU, variables: { id: resident.idNumber, code: enterprise.creditCode } });
+        expect(answer.body.errors, 'signed with the added key').toBeUndefined();
+      }
+    } finally {
+      bureaus.trustGateway(undefined);
     }
   });
 
