@@ -163,6 +163,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
       onChange: () => agreementRegistry.refresh(),
       reloadCatalogue,
       quotaUse: (agreement, at) => readQuotaUse(resources.quotaStore, agreement, at),
+      operations: resources.operations.registry,
     }),
   );
   app.route('/admin/api', createOperationsApi({ authenticate, store: resources.operations.store, registry: resources.operations.registry, log }));
@@ -179,7 +180,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
   const bureauNames = options.console?.bureauNames;
   const purposeNames = options.console?.purposeNames;
   const witnessNames = options.console?.witnessNames;
-  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources), receipts }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), oidc: config.consoleOidc }));
+  app.route('/console', createConsole({ agreements: resources.agreements, catalogue, verifier: auth.verifier, onChange: () => agreementRegistry.refresh(), log, personas, bureauNames, purposeNames, witnessNames, ...(options.console?.now && { now: options.console.now, sessions: { now: Date.now } }), accessLog: { db: resources.store.db, writer: resources.accessLog, verifyOptions: consoleVerifyOptions(resources), receipts }, lifecycle: resources.lifecycle, agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal), quotaUse: (agreement, at) => readQuotaUse(resources.quotaStore, agreement, at), oidc: config.consoleOidc, operations: resources.operations.registry }));
 
   const listener = createRequestListener({
     yoga: {

@@ -2,6 +2,7 @@ import type { Agreement, AgreementStatus, RowScope, AgreementQuota } from './agr
 import type { Catalogue, MaskKind } from './catalogue.ts';
 import { badInput, conflict, forbidden, type LifecycleRefusal } from './lifecycle-refusal.ts';
 import { checkTerms, checkText } from './agreement-terms.ts';
+import { normalizePinnedOperations } from './agreement-operations.ts';
 import type { Principal, Role } from './principal.ts';
 import { isRequester, stableIdentityOf } from './same-person.ts';
 import { addWorkingDays, type WorkingCalendar } from './working-calendar.ts';
@@ -85,6 +86,8 @@ export interface AgreementRequestInput {
   readonly quota?: AgreementQuota;
   /** Reads must name a case id, of `format` if given; checked by `checkCaseIdTerm` (agreement-case-id.ts). */
   readonly caseId?: Agreement['caseId'];
+  /** Hashes of the documents reads may run (`agreement-operations.ts`), as typed: normalized, then checked with the other terms. */
+  readonly operations?: readonly string[];
   /** `true`: submit straight to `PENDING`; otherwise the request is saved as a `DRAFT`. */
   readonly submit?: boolean;
 }
@@ -172,6 +175,7 @@ export function requestAgreement(
     ...(input.disclosureDelay ? { disclosureDelay: { days: input.disclosureDelay.days, legalReason: input.disclosureDelay.legalReason?.trim() } } : {}),
     ...(input.quota === undefined ? {} : { quota: input.quota }),
     ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
+    ...(input.operations === undefined ? {} : { operations: Array.isArray(input.operations) ? normalizePinnedOperations(input.operations) : (input.operations as Agreement['operations']) }),
     createdAt: at,
     updatedAt: at,
   };

@@ -1,5 +1,6 @@
 import type { Agreement } from './agreement.ts';
 import { caseIdMatches } from './agreement-case-id.ts';
+import { pinsOperation } from './agreement-operations.ts';
 import { MASK_KINDS, type CatalogueField, type MaskKind } from './catalogue.ts';
 import type { PlannedField } from './field-plan.ts';
 import type { DecideInput, DenyReason, WouldAllow } from './decision.ts';
@@ -20,6 +21,8 @@ export interface Context {
   readonly statedPurpose: string | undefined;
   /** The request's case id (header, else the token's claim), for agreements that require one. */
   readonly caseId: string | undefined;
+  /** The hash of the document as executed, for agreements that pin operations. */
+  readonly operationHash: string | undefined;
   readonly isCitizen: boolean;
   /** The token holds at least one role. */
   readonly hasRole: boolean;
@@ -101,7 +104,7 @@ function onCitizensOwnRecord(context: Context, ancestors: readonly PlannedField[
 }
 
 /** Checks in the order that ranks near-misses; see {@link decideOperation}. */
-const CHECKS = ['app', 'status', 'window', 'scope', 'purpose', 'rows', 'case'] as const;
+const CHECKS = ['app', 'status', 'window', 'scope', 'purpose', 'rows', 'case', 'operation'] as const;
 
 interface Miss {
   readonly rank: number;
@@ -160,6 +163,7 @@ function checkAgreement(
     scope: agreement.scope,
     purpose: agreement.purpose,
     ...(agreement.caseId ? { caseId: agreement.caseId.format === undefined ? {} : { format: agreement.caseId.format } } : {}),
+    ...(agreement.operations ? { operations: agreement.operations } : {}),
   };
 
   if (agreement.consumerApp !== context.input.principal.app) {
@@ -225,6 +229,16 @@ function checkAgreement(
     if (!caseIdMatches(caseTerm.format, context.caseId)) {
       return deny('case', 'CASE_ID_FORMAT', `agreement ${id} covers ${coordinate} for case ids of the format ${caseTerm.format}; the request's case id is not of it, and this agreement would allow it with one that is`, existing);
     }
+  }
+  // Very last: everything else holds, so the agreement would allow this read from one of the documents it pins.
+  if (!pinsOperation(agreement, context.operationHash)) {
+    const count = agreement.operations?.length ?? 0;
+    return deny(
+      'operation',
+      'OPERATION_NOT_PINNED',
+      `agreement ${id} covers ${coordinate} only for the operations it pins; this document (${context.operationHash ?? 'of unknown hash'}) is not one of them, and this agreement would allow it for one of its ${count} pinned operation${count === 1 ? '' : 's'}`,
+      existing,
+    );
   }
   return undefined;
 }

@@ -4,12 +4,13 @@ import { findUnsafeCharacter } from './display-safe-text.ts';
 import { checkCaseIdTerm } from './agreement-case-id.ts';
 import { badInput, type LifecycleRefusal } from './lifecycle-refusal.ts';
 import { checkQuota } from './agreement-quota.ts';
+import { checkOperationsTerm } from './agreement-operations.ts';
 
 /**
  * The terms an agreement may state, checked as at submission: who reads
  * (the client app), from whom, for what and on what legal basis, which
  * fields with which masks, over which rows, for how long, and any disclosure
- * delay. Pure; the lifecycle (`agreement-lifecycle.ts`) calls these.
+ * delay, the documents it pins. Pure; the lifecycle (`agreement-lifecycle.ts`) calls these.
  */
 
 /** Longest validity window an agreement may ask for: three years (and a leap day). */
@@ -113,7 +114,7 @@ export function checkTerms(agreement: Agreement, now: Date, catalogue: Catalogue
     const reason = checkText('disclosureDelay.legalReason', delay.legalReason, 'the legal reason the data subject may not be told yet');
     if (reason) return reason;
   }
-  return checkQuota(agreement.quota) ?? checkCaseIdTerm(agreement.caseId);
+  return checkQuota(agreement.quota) ?? checkCaseIdTerm(agreement.caseId) ?? checkOperationsTerm(agreement.operations);
 }
 
 /**

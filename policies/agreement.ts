@@ -1,4 +1,5 @@
 import type { MaskKind } from './catalogue.ts';
+import type { OperationHash } from './agreement-operations.ts';
 
 /**
  * A sharing agreement (共享协议): the providing bureau's approval for one
@@ -70,6 +71,13 @@ export interface Agreement {
    * Absent on agreements stored before it, and on those that need no case id.
    */
   readonly caseId?: { readonly required: true; readonly format?: string };
+  /**
+   * The documents reads under it may run, by hash (`sha256:<hex>` of the
+   * document text, as the app registered it: `agreement-operations.ts`): the
+   * officer approves these queries, and any other is denied
+   * `OPERATION_NOT_PINNED`. 1 to 50 distinct hashes; absent: any document.
+   */
+  readonly operations?: readonly OperationHash[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }

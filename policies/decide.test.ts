@@ -397,6 +397,7 @@ describe('decideOperation', () => {
       record(decide({ query: PERSON_NAME, agreements: [agreement()], principal: { scopes: ['ps.person.basic'] }, purpose: {} }));
       record(decide({ query: PERSON_NAME, agreements: [agreement()], principal: { scopes: ['ps.person.basic'] }, purpose: { purpose: 'x' } }));
       for (const caseId of [undefined, 'MZ-1']) record(decide({ query: PERSON_NAME, agreements: [agreement({ caseId: { required: true, format: '^GA-\\d{6}$' } })], principal: { scopes: ['ps.person.basic'] }, purpose: { purpose: 'business-licensing', ...(caseId ? { caseId } : {}) } }));
+      record(decideOperation({ ...inputOf({ query: PERSON_NAME, principal: { scopes: ['ps.person.basic'] } }), agreements: [agreement({ operations: [`sha256:${'a'.repeat(64)}`] })], operationHash: `sha256:${'b'.repeat(64)}` }));
       expect([...seen].sort()).toEqual([...DENY_REASONS].sort());
     });
   });

@@ -45,10 +45,12 @@ export * from './decision.ts';
  * `ACTIVE` (`AGREEMENT_NOT_ACTIVE`, `EXPIRED`); `validFrom <= now <
  * validUntil` (`NOT_YET_VALID`, `EXPIRED`); the token carries its scope
  * (`SCOPE_MISSING`); its purpose is the request's, else the token's
- * (`PURPOSE_MISSING`, `PURPOSE_MISMATCH`); and, for `rowScope: 'SELF'`, the
+ * (`PURPOSE_MISSING`, `PURPOSE_MISMATCH`); for `rowScope: 'SELF'`, the
  * token names a citizen and the field is on the citizen's own record: below
  * a citizen-keyed root with no other citizen entity in between
- * (`SELF_SCOPE`). The agreement's own state comes before the token's, so a
+ * (`SELF_SCOPE`); when it requires a case id, the request names one of its
+ * format (`CASE_ID_REQUIRED`, `CASE_ID_FORMAT`); and, when it pins
+ * operations, `operationHash` is one of them (`OPERATION_NOT_PINNED`). The agreement's own state comes before the token's, so a
  * near-miss in force that only needs a scope is preferred over an expired
  * one.
  *
@@ -109,6 +111,7 @@ function createContext(input: DecideInput): Context {
     scopes: new Set(Array.isArray(principal.scopes) ? principal.scopes : []),
     statedPurpose: nonEmpty(input.purpose?.purpose) ?? nonEmpty(principal.purpose),
     caseId: nonEmpty(input.purpose?.caseId) ?? nonEmpty(principal.caseId),
+    operationHash: nonEmpty(input.operationHash),
     isCitizen: roles.includes('citizen') || citizen !== undefined,
     hasRole: roles.length > 0,
     citizen,

@@ -42,6 +42,8 @@ export type DenyReason =
   | 'CASE_ID_REQUIRED'
   /** An agreement covers it for case ids of a format; the request's case id is not of it. */
   | 'CASE_ID_FORMAT'
+  /** An agreement covers it for the documents it pins; the request's document is not one of them. */
+  | 'OPERATION_NOT_PINNED'
   /** The field is inside one that was denied, so it is not read either. */
   | 'PARENT_DENIED';
 
@@ -62,6 +64,7 @@ export const DENY_REASONS: readonly DenyReason[] = [
   'EXPIRED',
   'CASE_ID_REQUIRED',
   'CASE_ID_FORMAT',
+  'OPERATION_NOT_PINNED',
   'PARENT_DENIED',
 ];
 
@@ -92,6 +95,8 @@ export type WouldAllow =
       readonly purpose: string;
       /** Set when the agreement requires a case id: the request must name one (of `format`, if set). */
       readonly caseId?: { readonly format?: string };
+      /** Set when the agreement pins operations: the hashes of the documents it lets run. */
+      readonly operations?: readonly string[];
     }
   | { readonly request: AgreementRequest };
 
@@ -158,6 +163,11 @@ export interface DecideInput {
   readonly agreements: readonly Agreement[];
   readonly catalogue: Catalogue;
   readonly now: Date;
+  /**
+   * The hash of the document as executed (`sha256:<hex>` of its text), for
+   * agreements that pin operations; absent, no pinned agreement applies.
+   */
+  readonly operationHash?: string;
   /** The entity whose key a citizen token's `citizen` is. Default {@link DEFAULT_CITIZEN_ENTITY}. */
   readonly citizenEntity?: string;
 }

@@ -80,6 +80,12 @@ export interface OperationFacts {
   readonly variables?: Readonly<Record<string, unknown>> | null;
   readonly agreements: AgreementsInForce;
   readonly now: Date;
+  /**
+   * The hash of the document as executed (`sha256:<hex>` of its text), for
+   * agreements that pin operations (`agreement-operations.ts`). The gateway
+   * passes it only when an agreement in force pins any (`anyPinsOperations`).
+   */
+  readonly operationHash?: string;
 }
 
 /** A request enforcement cannot even decide: a malformed purpose or case id, or an operation that cannot be planned. */
@@ -204,7 +210,15 @@ export function createEnforcer(settings: EnforcementSettings): Enforcer {
     if (plan.kind === 'problem') {
       return { kind: 'invalid', problem: { code: 'BAD_USER_INPUT', reason: plan.code, field: plan.code.startsWith('VARIABLE') ? 'variables' : 'query', message: plan.message } };
     }
-    const decision = decideOperation({ plan, principal: facts.principal, purpose: stated.purpose, agreements: facts.agreements.agreements, catalogue, now: facts.now });
+    const decision = decideOperation({
+      plan,
+      principal: facts.principal,
+      purpose: stated.purpose,
+      agreements: facts.agreements.agreements,
+      catalogue,
+      now: facts.now,
+      ...(facts.operationHash === undefined ? {} : { operationHash: facts.operationHash }),
+    });
     const withheld = topmostDenials(decision.denied).map(withheldField);
     const refusedWhole = settings.denyWholeOperation && withheld.length > 0;
     return { kind: 'decided', decided: { purpose: stated.purpose, plan, decision, withheld, refusedWhole, outcome: refusedWhole ? 'DENIED' : decision.outcome } };

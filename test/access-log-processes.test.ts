@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
-import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import { openStore } from '../gateway/store/store.ts';
 import { createScratchDatabase, storeTargets } from './support/test-stores.ts';
-import { spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
+import { openGatewayProcesses, type GatewayProcesses } from './support/gateway-processes.ts';
+import { spawnGateway, stopGateway } from './support/spawn-gateway.ts';
 import { waitFor } from './support/wait-for.ts';
 import { HRSS } from './support/upstream-calls.ts';
 import { missingEntries, runLoad } from './support/access-log-load.ts';
@@ -25,47 +21,30 @@ import { missingEntries, runLoad } from './support/access-log-load.ts';
 const serverUrl = process.env.DATABASE_URL;
 
 describe('the access log across gateway processes', () => {
-  let bureaus: DemoBureaus;
-  let keysDir: string;
+  let processes: GatewayProcesses;
   /** A token of the dev issuer whose key the spawned gateways read from the same keys folder. */
   let token: string;
-  const spawned: SpawnedGateway[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const gatewayEnv = (store: Record<string, string>): Record<string, string> => processes.gatewayEnv(store);
 
   beforeAll(async () => {
-    bureaus = await startDemoBureaus(serverUrl ? { databaseServerUrl: serverUrl } : {});
-    keysDir = mkdtempSync(join(tmpdir(), 'isthmus-keys-'));
-    const devIssuer = await openDevIssuer({ keysDir });
-    token = await devIssuer.signDevToken({ bureau: HRSS, app: 'pension-desk', user: 'li.na@hrss', roles: ['developer'], ttl: '1h' });
+    processes = await openGatewayProcesses(serverUrl);
+    token = await processes.devIssuer.signDevToken({ bureau: HRSS, app: 'pension-desk', user: 'li.na@hrss', roles: ['developer'], ttl: '1h' });
   }, 120_000);
   afterAll(async () => {
-    for (const gateway of spawned) gateway.child.kill('SIGKILL');
-    await Promise.allSettled(spawned.map((gateway) => gateway.exited));
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await bureaus?.close();
-    if (keysDir) rmSync(keysDir, { recursive: true, force: true });
-  });
-
-  const gatewayEnv = (store: Record<string, string>): Record<string, string> => ({
-    PORT: '0',
-    ISTHMUS_KEYS_DIR: keysDir,
-    ISTHMUS_DEV_ISSUER: 'true',
-    ISTHMUS_GRAPHIQL: 'false',
-    ...store,
-    ...bureaus.env,
+    await processes?.close();
   });
 
   it.skipIf(!serverUrl)('two gateway processes writing one database at once keep two valid chains (PostgreSQL)', { timeout: 240_000 }, async () => {
     const scratch = await createScratchDatabase(serverUrl!, 'isthmus_two_chains');
-    cleanups.push(() => scratch.drop());
+    processes.cleanups.push(() => scratch.drop());
     const [first, second] = await Promise.all([spawnGateway(gatewayEnv({ DATABASE_URL: scratch.url })), spawnGateway(gatewayEnv({ DATABASE_URL: scratch.url }))]);
-    spawned.push(first!, second!);
+    processes.spawned.push(first!, second!);
     expect(first!.instanceId).not.toBe(second!.instanceId);
 
     // 8 clients per gateway, at most 60 requests each, at most 30 s.
     const load = runLoad({ urls: [first!.url, second!.url], token, clients: 16, maxRequests: 60, maxMs: 30_000 });
     const store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
-    cleanups.push(() => store.close());
+    processes.cleanups.push(() => store.close());
     // While both write: the verifier's snapshot is consistent.
     await expect.poll(() => load.result.received.length, { timeout: 30_000 }).toBeGreaterThan(100);
     const during = await verifyAccessLog(store.db);
@@ -105,9 +84,9 @@ describe('the access log across gateway processes', () => {
   for (const target of storeTargets()) it.skipIf(!target.available)(`a gateway killed with SIGKILL under load loses no entry of any response a client received (${target.name})`, { timeout: 240_000 }, async () => {
     // PostgreSQL: a scratch database. PGlite: a data dir on disk, reopened after the kill.
     const database = await target.gatewayDatabase({ prefix: 'isthmus_crash', onDisk: true });
-    cleanups.push(() => database.drop());
+    processes.cleanups.push(() => database.drop());
     const gateway = await spawnGateway(gatewayEnv(database.env));
-    spawned.push(gateway);
+    processes.spawned.push(gateway);
 
     // Warm-up, counted like the rest: the first requests compile the query plans.
     const warmUp = runLoad({ urls: [gateway.url], token, clients: 4, maxRequests: 5, maxMs: 30_000 });
@@ -122,7 +101,7 @@ describe('the access log across gateway processes', () => {
     // out of the test's reach: there the kill lands wherever the load happens to be.
     const lockHolder = database.url ? new pg.Client({ connectionString: database.url }) : undefined;
     await lockHolder?.connect();
-    if (lockHolder) cleanups.push(() => lockHolder.end().catch(() => undefined));
+    if (lockHolder) processes.cleanups.push(() => lockHolder.end().catch(() => undefined));
 
     // 16 clients until 100 responses have come back, then SIGKILL while their requests are in flight.
     const clients = 16;

@@ -4,8 +4,10 @@ import { sampleResident } from '../examples/demo-city.ts';
 import { DEMO_CONSUMERS } from '../examples/demo-agreements.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 import { describeEachStore } from './support/describe-each-store.ts';
-import { bearer, HRSS } from './support/upstream-calls.ts';
 import { waitFor } from './support/wait-for.ts';
+import { HRSS } from './support/upstream-calls.ts';
+import { adminCall } from './support/admin-call.ts';
+import { housingFundPeople, insuredStatusRequest } from './support/housing-fund-requests.ts';
 
 /**
  * Case ids and legal bases end to end, on a running gateway with real
@@ -30,41 +32,12 @@ describeEachStore('case ids and legal bases on a running gateway, store on $name
   let officer: Record<string, string>;
   let reader: Record<string, string>;
 
-  async function admin(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${testCity.gateway.url}/admin/api${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return { status: response.status, body: await response.json() };
-  }
-
-  function request(caseId: unknown): Record<string, unknown> {
-    const now = Date.now();
-    return {
-      consumerApp: housingFund.app,
-      providerBureau: HRSS,
-      fields: ['Person.socialInsurance', 'SocialInsurance.insuredStatus'],
-      purpose: housingFund.purpose,
-      legalBasis: LEGAL_BASIS,
-      rowScope: 'ANY',
-      scope: SCOPE,
-      validFrom: new Date(now - 60_000).toISOString(),
-      validUntil: new Date(now + 100 * 86_400_000).toISOString(),
-      caseId,
-      submit: true,
-    };
-  }
+  const admin = (method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) => adminCall(testCity.gateway.url, method, path, headers, body);
+  const request = (caseId: unknown) => insuredStatusRequest(SCOPE, LEGAL_BASIS, { caseId });
 
   beforeAll(async () => {
     testCity = await startTestCity({}, { store: target });
-    developer = bearer(await testCity.token({ bureau: housingFund.bureau, app: housingFund.app, user: 'zhao.qiang@housing-fund', roles: ['developer'], ttl: '1h' }));
-    officer = bearer(await testCity.token({ bureau: HRSS, app: 'isthmus-console', user: 'li.na@hrss', roles: ['data_officer'], ttl: '1h' }));
-    reader = {
-      ...bearer(await testCity.token({ bureau: housingFund.bureau, app: housingFund.app, user: 'qian.li@housing-fund', roles: ['developer'], scopes: [SCOPE], ttl: '1h' })),
-      'x-isthmus-purpose': housingFund.purpose,
-    };
+    ({ developer, officer, reader } = await housingFundPeople(testCity, SCOPE));
   }, 120_000);
   afterAll(async () => {
     await testCity?.close();

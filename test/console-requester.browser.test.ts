@@ -1,6 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleResident } from '../examples/demo-city.ts';
+import { quotaWindow } from '../policies/quota-window.ts';
 import { launchChromium } from './support/launch-chromium.ts';
+import { awaitWindowRoom } from './support/quota-window-room.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 
 /**
@@ -70,6 +73,40 @@ describe('the requesting bureau in a real browser', () => {
     expect(rejected).toContain(REASON);
     await developer.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/isthmus-console-requests-zh.png`, fullPage: true });
     expect((await city.gateway.agreements.get(id))!.agreement).toMatchObject({ status: 'REJECTED', rejectionReason: REASON });
+    expect(outside).toEqual([]);
+  });
+
+  it('files a request with a quota, and once approved its page shows the use of this minute beside the limit', async () => {
+    const developer = await visitor();
+    await signIn(developer, '赵强');
+    await developer.goto(`${city.gateway.url}/console/requests/new`);
+    await developer.getByLabel('使用数据的应用（应用编号）').fill('loan-review');
+    await developer.getByRole('checkbox', { name: /^Person\.socialInsurance/ }).check();
+    await developer.getByRole('checkbox', { name: /^SocialInsurance\.monthlyBase/ }).check();
+    await developer.getByLabel('用途（英文短横线格式，如 housing-loan-review）').fill('housing-loan-metered');
+    await developer.getByLabel('法律依据').fill('《住房公积金管理条例》第二十六条');
+    await developer.getByLabel('每分钟最多请求次数').fill('3');
+    await developer.getByRole('button', { name: '提交申请' }).click();
+    await expect.poll(() => developer.url()).toContain('/console/requests?done=filed');
+    const id = (await developer.locator('tr', { hasText: 'housing-loan-metered' }).locator('th a').innerText()).trim();
+    expect((await city.gateway.agreements.get(id))!.agreement.quota).toEqual({ requestsPerMinute: 3 });
+
+    const officer = await visitor();
+    await signIn(officer, '李娜');
+    await officer.goto(`${city.gateway.url}/console/agreements/${id}`);
+    await officer.getByRole('button', { name: '批准' }).click();
+    await expect.poll(() => officer.url()).toContain('done=approve');
+    // Two reads under it, with a token of its scope, as the housing fund's app sends them.
+    const reader = { authorization: `Bearer ${await city.token({ bureau: 'housing-fund', app: 'loan-review', user: 'qian.li@housing-fund', roles: ['developer'], scopes: [`agreement:${id}`], ttl: '1h' })}`, 'x-isthmus-purpose': 'housing-loan-metered' };
+    const minute = await awaitWindowRoom('requestsPerMinute', 15_000);
+    for (let read = 0; read < 2; read += 1) {
+      const reply = await city.graphql('query($id: ID!) { person(idNumber: $id) { socialInsurance { monthlyBase } } }', { id: sampleResident().idNumber }, reader);
+      expect(reply.body.errors).toBeUndefined();
+    }
+    await officer.reload();
+    const quota = officer.locator('.terms div', { hasText: '用量配额' });
+    expect(await quota.locator('dd').innerText()).toBe('每分钟 3 次请求 · 本分钟已用 2/3');
+    expect(quotaWindow('requestsPerMinute', new Date()).start).toEqual(minute.start);
     expect(outside).toEqual([]);
   });
 });

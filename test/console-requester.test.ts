@@ -6,11 +6,14 @@ import { readAgreementUse } from '../gateway/access-log/agreement-use.ts';
 import { createAgreementStore, type AgreementStore } from '../gateway/agreements/agreement-store.ts';
 import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { createTokenVerifier } from '../gateway/auth/verify-token.ts';
+import { createQuotaStore } from '../gateway/quotas/quota-store.ts';
+import { readQuotaUse } from '../gateway/quotas/quota-use.ts';
 import { loadWorkingCalendar } from '../gateway/calendar/load-working-calendar.ts';
 import { createConsole } from '../gateway/console/console-app.ts';
 import type { ConsolePersona } from '../gateway/console/console-persona.ts';
 import type { Store } from '../gateway/store/store.ts';
 import { addWorkingDays } from '../policies/working-calendar.ts';
+import { quotaWindow } from '../policies/quota-window.ts';
 import { rejectAgreement } from '../policies/agreement-lifecycle.ts';
 import type { Role } from '../policies/principal.ts';
 import { createTestSigner, sampleEntry } from './support/access-log-fixtures.ts';
@@ -99,6 +102,7 @@ describeEachStore('the requesting bureau in the console on $name', (target) => {
         now: () => BEFORE_SPRING_FESTIVAL,
         lifecycle: { workingDaysToReply: 10, calendar },
         agreementUse: (id, range, signal) => readAgreementUse(store.db, id, range, signal),
+        quotaUse: (agreement, at) => readQuotaUse(createQuotaStore(store.db), agreement, at),
       }),
     );
   });
@@ -230,5 +234,61 @@ describeEachStore('the requesting bureau in the console on $name', (target) => {
     const table = page.html.slice(page.html.indexOf('<table class="usage-table">'));
     expect(table).toContain('<th scope="row"><time datetime="2026-02-11">2026-02-11</time></th><td>pension-service</td><td>2</td>');
     expect(table).toContain('<td>pension-batch</td><td>1</td>');
+  });
+
+  it('takes an optional quota through the form and stores it as the term', async () => {
+    const browser = browserOf(app);
+    await browser.signIn('requester');
+    const form = await browser.get('/console/requests/new');
+    expect(form.html).toContain('<legend>用量配额（可选）</legend>');
+    expect(form.html).toMatch(/<input id="quotaPerMinute" name="quotaPerMinute" type="number"[^>]* value="">/);
+    const filed = await browser.post('/console/requests', filledForm({ purpose: 'pension-with-quota', quotaPerMinute: '30', quotaPerDay: '' }));
+    expect(filed.status, filed.html).toBe(303);
+    expect((await mine()).find((a) => a.purpose === 'pension-with-quota')?.quota).toEqual({ requestsPerMinute: 30 });
+    const both = await browser.post('/console/requests', filledForm({ purpose: 'pension-with-quotas', quotaPerMinute: ' 12 ', quotaPerDay: '5000', action: 'draft' }));
+    expect(both.status, both.html).toBe(303);
+    expect((await mine()).find((a) => a.purpose === 'pension-with-quotas')?.quota).toEqual({ requestsPerMinute: 12, recordsPerDay: 5000 });
+    // Both boxes empty: no quota at all.
+    expect((await browser.post('/console/requests', filledForm({ purpose: 'pension-without-quota', quotaPerMinute: '', quotaPerDay: '' }))).status).toBe(303);
+    expect('quota' in (await mine()).find((a) => a.purpose === 'pension-without-quota')!).toBe(false);
+  });
+
+  it.each([
+    ['zh-CN', 'quotaPerMinute', '0', '请填写 1 到 60,000 之间的整数，或留空。', '申请条款不符合规则（quota.requestsPerMinute）。'],
+    ['en', 'quotaPerMinute', '-3', 'Enter a whole number from 1 to 60,000, or leave it empty.', 'A term of the request breaks the rules (quota.requestsPerMinute).'],
+    ['zh-CN', 'quotaPerDay', '2.5', '请填写 1 到 10,000,000 之间的整数，或留空。', '申请条款不符合规则（quota.recordsPerDay）。'],
+    ['en', 'quotaPerDay', 'many', 'Enter a whole number from 1 to 10,000,000, or leave it empty.', 'A term of the request breaks the rules (quota.recordsPerDay).'],
+  ])('in %s refuses %s = %j beside the box, with the rule\'s words, and stores nothing', async (language, box, typed, beside, says) => {
+    const browser = browserOf(app, language);
+    await browser.signIn('requester');
+    await browser.get('/console/requests/new');
+    const before = (await mine()).length;
+    const refused = await browser.post('/console/requests', filledForm({ purpose: 'pension-bad-quota', [box]: typed }));
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain(says);
+    expect(refused.html).toContain('must be a whole number from 1 to');
+    // The box is marked, keeps what was typed, and the reason is right after it, tied to it for screen readers.
+    expect(refused.html).toMatch(new RegExp(`<input id="${box}" name="${box}" [^>]*value="${typed.replace('.', '\\.')}" aria-invalid="true" aria-describedby="${box}-error">\\s*<p id="${box}-error" class="field-error">${beside}</p>`));
+    // The other box is not marked.
+    const other = box === 'quotaPerMinute' ? 'quotaPerDay' : 'quotaPerMinute';
+    expect(refused.html).not.toContain(`aria-describedby="${other}-error"`);
+    expect((await mine()).length).toBe(before);
+  });
+
+  it("shows an agreement's quota with this minute's and today's use beside each limit, from the shared counters", async () => {
+    const id = `${prefix}-${++ids}`;
+    const agreement = await storeActive(agreements, id, BEFORE_SPRING_FESTIVAL, { purpose: 'pension-metered', validFrom: BEFORE_SPRING_FESTIVAL.toISOString(), quota: { requestsPerMinute: 20, recordsPerDay: 5000 } });
+    const quotas = createQuotaStore(store.db);
+    // As replicas lease them, in the windows of the console's clock.
+    expect(await quotas.lease(id, 'requestsPerMinute', quotaWindow('requestsPerMinute', BEFORE_SPRING_FESTIVAL).start, 3, 20)).toBe(3);
+    expect(await quotas.lease(id, 'recordsPerDay', quotaWindow('recordsPerDay', BEFORE_SPRING_FESTIVAL).start, 1200, 5000)).toBe(1200);
+    const zh = browserOf(app);
+    await zh.signIn('provider-officer');
+    const page = await zh.get(`/console/agreements/${agreement.id}`);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('<dt>用量配额</dt><dd>每分钟 20 次请求 · 本分钟已用 3/20; 每日 5,000 条记录（北京时间） · 今日已用 1,200/5,000</dd>');
+    const en = browserOf(app, 'en');
+    await en.signIn('provider-officer');
+    expect((await en.get(`/console/agreements/${agreement.id}`)).html).toContain('<dd>20 requests a minute · 3 of 20 used this minute; 5,000 records a day (Asia/Shanghai) · 1,200 of 5,000 used today</dd>');
   });
 });

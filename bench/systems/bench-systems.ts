@@ -1,7 +1,7 @@
 import type { CityVariant, RunningSystem, SystemUpstreams } from './running-system.ts';
 
 /** The systems the benchmark compares. `-ag`: over the all-GraphQL city. */
-export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway' | 'isthmus-no-log' | 'isthmus-no-policy' | 'isthmus-witnessed' | 'isthmus-hardened';
+export type SystemName = 'direct' | 'stitch-bare' | 'isthmus' | 'stitch-bare-ag' | 'isthmus-ag' | 'hive-gateway' | 'isthmus-no-log' | 'isthmus-no-policy' | 'isthmus-witnessed' | 'isthmus-hardened' | 'isthmus-no-hardening';
 
 /** One benchmarked system: what it is, which city it runs over, and how to start it. */
 export interface BenchSystem {
@@ -91,6 +91,15 @@ export const BENCH_SYSTEMS: readonly BenchSystem[] = [
     readsSql: true,
     inDefaultRun: false,
     start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams, { hardened: true }),
+  },
+  {
+    name: 'isthmus-no-hardening',
+    variant: 'mixed',
+    description: "Isthmus without issue 13's stages that are on by default (trusted-operations check, operation cost limit, security events): what they cost",
+    baseline: 'stitch-bare',
+    readsSql: true,
+    inDefaultRun: false,
+    start: async (upstreams) => (await import('./start-isthmus.ts')).startIsthmusSystem(upstreams, { stages: { hardening: false } }),
   },
   {
     name: 'isthmus-no-log',

@@ -25,7 +25,7 @@ export interface StartIsthmusOptions {
    * Stages switched off to see what each costs (`startGateway`'s
    * `plugins` option): the `isthmus-no-*` systems. Everything is on by default.
    */
-  readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean };
+  readonly stages?: { readonly enforcement?: boolean; readonly accessLog?: boolean; readonly hardening?: boolean };
   /**
    * A witness (`isthmus-witness`, its own process) cosigns the log's
    * checkpoints, every 10 s or 1,000 entries as in production: the
@@ -159,10 +159,11 @@ async function writeBenchManifests(): Promise<string> {
  * enforcement there is no consumer identity to sign and no record to log.
  */
 function withStages(stages: NonNullable<StartIsthmusOptions['stages']>): NonNullable<StartGatewayOptions['plugins']> {
-  return ({ accessLog, enforcement, consumerIdentity, ...always }) =>
+  return ({ accessLog, enforcement, consumerIdentity, trustedOperations, cost, securityEvents, ...always }) =>
     inLifeOrder({
       ...always,
       ...(stages.accessLog !== false ? { accessLog } : {}),
       ...(stages.enforcement !== false ? { enforcement, consumerIdentity } : {}),
+      ...(stages.hardening !== false ? { trustedOperations, cost, securityEvents } : {}),
     });
 }

@@ -31,6 +31,8 @@ import type { CatalogueReload } from '../catalogue/catalogue-generations.ts';
 import { requestIdOf } from '../errors/request-id.ts';
 import { UNDERWAY_STATUSES } from '../../policies/requests-underway.ts';
 import { MAX_PAGE_SIZE } from '../agreements/agreement-store.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { approvalOfRegistered, checkPinnedRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
 import {
   parseAgreementRequest,
   parseAuditQuery,
@@ -80,6 +82,12 @@ export interface AdminApiDeps {
   readonly quotaUse?: (agreement: Agreement, now: Date) => Promise<QuotaUse | undefined>;
   /** For `POST /catalogue/reload` (operators): reads the schemas folder again; absent, the route answers 404. */
   readonly reloadCatalogue?: () => Promise<CatalogueReload>;
+  /**
+   * Registered operations per app: an agreement may pin only documents its consumer app registered
+   * (checked when it is requested and submitted), and `GET /agreements/:id` shows each pinned one
+   * (`pinnedOperations`). Absent: every pin is refused.
+   */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf'>;
 }
 
 type AdminEnv = { Variables: { principal: Principal } };
@@ -95,8 +103,9 @@ export const DEFAULT_DRAFT_VALIDITY_MS = 365 * 24 * 60 * 60 * 1_000;
  * (with `Allow`), 409, 411, 413, 503 (with `retry-after`).
  *
  * - `GET /agreements?status&provider&consumer&overdue&limit&cursor`
- * - `GET /agreements/:id` — with its history
- * - `POST /agreements` — a request; `submit: true` sends it straight to `PENDING`
+ * - `GET /agreements/:id` — with its history, and each operation it pins with its names and document
+ * - `POST /agreements` — a request; `submit: true` sends it straight to `PENDING`; the documents it pins
+ *   (`operations`) must be registered for its consumer app
  * - `POST /agreements/:id/submit | approve | reject | revoke` — `reason` for the last two; `version` to act only on the version you saw
  * - `GET /audit?actor&agreement&bureau&from&until&limit&cursor` — who did what
  * - `POST /explain` — `{ query, variables?, operationName?, purpose?, draft? }`: what the caller's token
@@ -153,7 +162,8 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     if (!found || !canSee(principal, found.agreement)) throw notFound();
     const at = now();
     const quotaUse = await deps.quotaUse?.(found.agreement, at);
-    return c.json({ agreement: present(found.agreement, at), ...(quotaUse && { quotaUse }), events: found.events.map(presentEvent) });
+    const pinnedOperations = found.agreement.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
+    return c.json({ agreement: present(found.agreement, at), ...(quotaUse && { quotaUse }), ...(pinnedOperations && { pinnedOperations }), events: found.events.map(presentEvent) });
   });
 
   routes.on('POST', '/agreements', async (c) => {
@@ -162,6 +172,8 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
     const at = now();
     const result = requestAgreement(principal, { ...input, id: newId() }, at, catalogue, settings);
     if (!result.ok) throw refused(result);
+    const unregistered = checkPinnedRegistered(result.agreement, deps.operations);
+    if (unregistered) throw refused(unregistered);
     const event = await agreements.create(result);
     await deps.onChange?.();
     c.header('location', `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(result.agreement.id)}`);
@@ -188,8 +200,16 @@ export function createAdminApi(deps: AdminApiDeps): Hono<AdminEnv> {
       await deps.onChange?.();
       return c.json({ agreement: present(result.agreement, at), event: presentEvent(event) });
     };
-  routes.on('POST', '/agreements/:id/submit', transition(parseNoInput, (agreement, principal, input, at) => submitAgreement(agreement, principal, input, at, catalogue, settings)));
-  routes.on('POST', '/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approveAgreement(agreement, principal, input, at, catalogue)));
+  // A draft's pins are checked again: the app's manifest may have changed since it was saved.
+  routes.on(
+    'POST',
+    '/agreements/:id/submit',
+    transition(parseNoInput, (agreement, principal, input, at) => {
+      const result = submitAgreement(agreement, principal, input, at, catalogue, settings);
+      return (result.ok && checkPinnedRegistered(result.agreement, deps.operations)) || result;
+    }),
+  );
+  routes.on('POST', '/agreements/:id/approve', transition(parseNoInput, (agreement, principal, input, at) => approvalOfRegistered(approveAgreement(agreement, principal, input, at, catalogue), deps.operations)));
   routes.on('POST', '/agreements/:id/reject', transition(parseReason, rejectAgreement));
   routes.on('POST', '/agreements/:id/revoke', transition(parseReason, revokeAgreement));
 

@@ -37,6 +37,7 @@ const REQUEST_KEYS: readonly string[] = [
   'disclosureDelay',
   'quota',
   'caseId',
+  'operations',
   'submit',
 ];
 
@@ -78,7 +79,14 @@ export function parseAgreementRequest(body: Body): Omit<AgreementRequestInput, '
     ...parseQuotaInput(body.quota),
     ...(body.submit === undefined ? {} : { submit: flag(body.submit, 'submit') }),
     ...caseIdTermOf(body.caseId),
+    ...(body.operations === undefined ? {} : { operations: hashList(body.operations) }),
   };
+}
+
+/** `operations: ["sha256:<hex>", …]`, shape only: the terms (`policies/agreement-operations.ts`) check each hash, naming `operations[i]`. */
+function hashList(value: unknown): string[] {
+  if (!Array.isArray(value)) throw bad('operations', 'operations must be an array of document hashes, e.g. ["sha256:<64 hex digits>"]');
+  return value.map((item, index) => text(item, `operations[${index}]`));
 }
 
 /** `quota: { requestsPerMinute?, recordsPerDay? }`, its numbers as given: the terms (`policies/agreement-quota.ts`) check their range. */

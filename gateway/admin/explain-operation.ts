@@ -8,6 +8,7 @@ import type { Agreement, AgreementStatus } from '../../policies/agreement.ts';
 import { requestsUnderway } from '../../policies/requests-underway.ts';
 import type { StatedPurpose } from '../../policies/request-purpose.ts';
 import { AdminApiError } from './admin-error.ts';
+import { operationHashOf } from '../operations/operation-manifest.ts';
 
 /** One field an operation touches, as `explain` reports it. */
 export interface ExplainedField {
@@ -117,6 +118,8 @@ export function explainOperation(input: ExplainInput): ExplainReport {
     document,
     operationName: input.operationName,
     variables: input.variables,
+    // The hash /graphql would give agreements that pin operations: of the text as sent.
+    operationHash: operationHashOf(input.query),
     agreements: underway.length === 0 ? input.agreements : { agreements: [...input.agreements.agreements, ...underway], byId: input.agreements.byId },
     now: input.now,
   });

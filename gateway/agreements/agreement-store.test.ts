@@ -53,6 +53,25 @@ describeEachStore('agreement store on $name', (target) => {
     expect(await agreements.setVersion()).toBe(before + 4);
   });
 
+  it('keeps the operations an agreement pins, in the row, in every version and in the snapshot of the agreements in force', async () => {
+    const pinned = [`sha256:${'1'.repeat(64)}`, `sha256:${'2'.repeat(64)}`];
+    const draft = requestAgreement(people.requester, { ...requestBody({ validFrom: friday.toISOString() }), id: 'agr-pinned', operations: pinned, submit: true }, friday, catalogue);
+    if (!draft.ok) throw new Error(draft.message);
+    await agreements.create(draft);
+    const approved = approveAgreement(draft.agreement, people.providerOfficer, {}, friday, catalogue);
+    if (!approved.ok) throw new Error(approved.message);
+    await agreements.transition(approved);
+    const found = await agreements.get('agr-pinned');
+    expect(found?.agreement.operations).toEqual(pinned);
+    expect(found?.agreement).toEqual(approved.agreement);
+    expect(found?.events.map((event) => event.agreement.operations)).toEqual([pinned, pinned]);
+    expect((await agreements.activeSnapshot(friday)).agreements.find((agreement) => agreement.id === 'agr-pinned')?.operations).toEqual(pinned);
+    // One that pins none reads back without the term; the database refuses an empty list.
+    const plain = await storePending(agreements, 'agr-unpinned', friday);
+    expect('operations' in ((await agreements.get('agr-unpinned'))?.agreement ?? plain)).toBe(false);
+    await expect(sql`update agreements set operations = '[]'::jsonb where id = 'agr-unpinned'`.execute(store.db)).rejects.toThrow(/agreements_operations_pinned/);
+  });
+
   it('refuses a change decided on a version that moved on (optimistic CONFLICT)', async () => {
     const pending = await storePending(agreements, 'agr-race', friday);
     const approve = approveAgreement(pending, people.providerOfficer, {}, friday, catalogue);

@@ -7,6 +7,7 @@ import { AgreementStoreError } from './agreement-store-error.ts';
 import { quotaColumns, quotaOfRow } from './agreement-quota-columns.ts';
 import { decodeAuditCursor, decodeListCursor, encodeCursor } from './agreement-cursor.ts';
 import { caseIdColumns, caseIdOf } from './agreement-case-id-columns.ts';
+import { operationsColumns, operationsOf } from './agreement-operations-columns.ts';
 
 /** The channel every change of the agreement set is announced on; the payload is the set's new version. */
 export const AGREEMENTS_CHANNEL = 'isthmus_agreements';
@@ -299,6 +300,7 @@ function toRow(agreement: Agreement): Insertable<AgreementsTable> {
     disclosure_delay_reason: agreement.disclosureDelay?.legalReason ?? null,
     ...quotaColumns(agreement),
     ...caseIdColumns(agreement),
+    ...operationsColumns(agreement),
     created_at: agreement.createdAt,
     updated_at: agreement.updatedAt,
   };
@@ -328,6 +330,7 @@ function fromRow(row: AgreementRow): Agreement {
     ...(row.disclosure_delay_days === null ? {} : { disclosureDelay: { days: row.disclosure_delay_days, legalReason: row.disclosure_delay_reason ?? '' } }),
     ...quotaOfRow(row),
     ...caseIdOf(row),
+    ...operationsOf(row),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

@@ -4,6 +4,7 @@ import type { MaskKind } from '../../policies/catalogue.ts';
 import type { Role } from '../../policies/principal.ts';
 import type { AgreementAction } from '../../policies/agreement-lifecycle.ts';
 import type { Agreement } from '../../policies/agreement.ts';
+import type { OperationHash } from '../../policies/agreement-operations.ts';
 
 type Instant = ColumnType<Date, Date | string, Date | string>;
 type MaybeInstant = ColumnType<Date | null, Date | string | null, Date | string | null>;
@@ -37,6 +38,8 @@ export interface AgreementsTable {
   /** 0013: reads must name a case id; `case_id_format` is its pattern, if any. Defaults false for agreements stored before. */
   case_id_required: Generated<boolean>;
   case_id_format: string | null;
+  /** 0014: the pinned documents' hashes (`sha256:<hex>`); null: the agreement pins none. */
+  operations: JSONColumnType<readonly OperationHash[] | null, string | null, string | null>;
   created_at: Instant;
   updated_at: Instant;
 }

@@ -40,7 +40,7 @@ describe('cost limit, failed-authentication throttle and trusted proxies', () =>
     const config = loadConfig({ ISTHMUS_MAX_COST: '500', ISTHMUS_AUTH_THROTTLE_FAILURES: '3', ISTHMUS_TRUSTED_PROXIES: '10.0.0.2, ::ffff:10.0.0.3' });
     expect(config.maxCost).toBe(500);
     expect(config.authThrottle).toEqual({ failures: 3, windowSeconds: DEFAULT_AUTH_THROTTLE_WINDOW_SECONDS, penaltySeconds: DEFAULT_AUTH_THROTTLE_PENALTY_SECONDS, capacity: DEFAULT_AUTH_THROTTLE_CAPACITY });
-    expect([...config.trustedProxies]).toEqual(['10.0.0.2', '10.0.0.3']);
+    expect(config.trustedProxies.listed).toEqual(['10.0.0.2', '10.0.0.3']);
     expect(loadConfig({}).maxCost).toBe(DEFAULT_MAX_COST);
     expect(loadConfig({}).authThrottle.failures).toBe(DEFAULT_AUTH_THROTTLE_FAILURES);
   });
@@ -54,7 +54,7 @@ describe('cost limit, failed-authentication throttle and trusted proxies', () =>
         ISTHMUS_AUTH_THROTTLE_WINDOW_SECONDS: 'soon',
         ISTHMUS_AUTH_THROTTLE_PENALTY_SECONDS: '0',
         ISTHMUS_AUTH_THROTTLE_CAPACITY: '1.5',
-        ISTHMUS_TRUSTED_PROXIES: '10.0.0.2,10.0.0.0/8',
+        ISTHMUS_TRUSTED_PROXIES: '10.0.0.2,0.0.0.0/0',
       });
     } catch (error) {
       thrown = error;
@@ -66,7 +66,7 @@ describe('cost limit, failed-authentication throttle and trusted proxies', () =>
       'ISTHMUS_AUTH_THROTTLE_WINDOW_SECONDS must be a whole number from 1 to 86400',
       'ISTHMUS_AUTH_THROTTLE_PENALTY_SECONDS must be a whole number from 1 to 86400',
       'ISTHMUS_AUTH_THROTTLE_CAPACITY must be a whole number from 1 to 10000000',
-      'ISTHMUS_TRUSTED_PROXIES: entry 2 is not an IP address (ranges are not accepted)',
+      'ISTHMUS_TRUSTED_PROXIES: entry 2: a range\'s prefix must be from /8 to /32 for IPv4',
     ]);
   });
 });

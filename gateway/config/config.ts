@@ -6,7 +6,7 @@ import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../acc
 import { DEFAULT_LOG_NAME } from '../access-log/log-tree-note-key.ts';
 import { DEFAULT_WITNESS_GRACE_SECONDS } from '../access-log/evidence-gate.ts';
 import { readTracingConfig, type TracingConfig } from '../observability/tracing-config.ts';
-import { parseTrustedProxies, TrustedProxiesInvalid } from '../http/trusted-proxies.ts';
+import { NO_TRUSTED_PROXIES, parseTrustedProxies, TrustedProxiesInvalid, type TrustedProxies } from '../http/trusted-proxies.ts';
 import { readOperationsSettings, type OperationsSettings } from '../operations/operations-settings.ts';
 
 /** Port of the gateway when `PORT` is not set. */
@@ -124,7 +124,7 @@ export interface GatewayConfig {
    */
   readonly authThrottle: { readonly failures: number; readonly windowSeconds: number; readonly penaltySeconds: number; readonly capacity: number };
   /** `ISTHMUS_TRUSTED_PROXIES`: comma-separated addresses of the proxies whose `x-forwarded-for` names the client; none by default. */
-  readonly trustedProxies: ReadonlySet<string>;
+  readonly trustedProxies: TrustedProxies;
   /** `ISTHMUS_AGREEMENT_REPLY_DAYS`: working days (of the national calendar, see `calendarDir`) a providing bureau has to answer a submitted agreement request. */
   readonly agreementReplyWorkingDays: number;
   /** `ISTHMUS_CALENDAR_DIR`: the national holiday calendar, one `cn-<year>.json` per year; read and checked when the gateway opens. */
@@ -267,7 +267,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     penaltySeconds: integer('ISTHMUS_AUTH_THROTTLE_PENALTY_SECONDS', DEFAULT_AUTH_THROTTLE_PENALTY_SECONDS, 1, 86_400),
     capacity: integer('ISTHMUS_AUTH_THROTTLE_CAPACITY', DEFAULT_AUTH_THROTTLE_CAPACITY, 1, 10_000_000),
   };
-  let trustedProxies: ReadonlySet<string> = new Set();
+  let trustedProxies: TrustedProxies = NO_TRUSTED_PROXIES;
   try {
     trustedProxies = parseTrustedProxies(env.ISTHMUS_TRUSTED_PROXIES ?? '');
   } catch (error) {

@@ -20,11 +20,14 @@ import type { ConsoleAuditTrail } from './console-audit-trail.ts';
 import { DEFAULT_USE_DAYS, type AgreementUseDay } from '../access-log/agreement-use.ts';
 import { cityDate } from '../../policies/working-calendar.ts';
 import { ConsoleError } from './console-error.ts';
+import type { QuotaUse } from '../quotas/quota-use.ts';
 import { renderAgreementPage, type AgreementPageData, type Decision, type DecisionOffer } from './views/agreement-page.ts';
 import { AGREEMENT_SIDES, AGREEMENT_TABS, renderAgreementsPage, type AgreementSide, type AgreementTab } from './views/agreements-page.ts';
 import { renderHomePage } from './views/home-page.ts';
 import { renderInboxPage } from './views/inbox-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { approvalOfRegistered, describePinnedOperations } from '../operations/pinned-operations.ts';
 
 /** An agreement in force that ends within this many days is listed under "expiring soon". */
 export const DEFAULT_EXPIRING_SOON_DAYS = 30;
@@ -50,6 +53,10 @@ export interface AgreementRoutesDeps {
   readonly trail?: Pick<ConsoleAuditTrail, 'record'>;
   /** Reads per day and consumer app under an agreement (the access log's `readAgreementUse`); the page charts them when given. */
   readonly use?: AgreementUseReader;
+  /** The current use of an agreement's quota (`quotas/quota-use.ts`, as the admin API's `quotaUse`); the page shows it beside each limit when given. */
+  readonly quotaUse?: (agreement: Agreement, now: Date) => Promise<QuotaUse | undefined>;
+  /** Registered operations: the documents an agreement pins are shown from here, and must still be registered to be approved. */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf'>;
 }
 
 /** Bound on reading an agreement's use for its page. */
@@ -73,7 +80,8 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
   const decide = (decision: Decision, agreement: Agreement, principal: Principal, reason: string, at: Date): LifecycleResult => {
     switch (decision) {
       case 'approve':
-        return approveAgreement(agreement, principal, {}, at, catalogue);
+        // A pinned document must still be registered: the officer approves text the page can show.
+        return approvalOfRegistered(approveAgreement(agreement, principal, {}, at, catalogue), deps.operations);
       case 'reject':
         return rejectAgreement(agreement, principal, { reason }, at);
       case 'revoke':
@@ -97,7 +105,10 @@ export function createAgreementRoutes(deps: AgreementRoutesDeps): Hono<ConsoleEn
     if (!found || !maySeeAgreement(principal, found.agreement)) throw notFound(id);
     const at = now();
     const use = deps.use && !['DRAFT', 'PENDING', 'REJECTED'].includes(found.agreement.status) ? await recentUse(deps.use, found.agreement.id, at) : undefined;
-    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}) };
+    // Only an agreement in force is metered: for any other the counters say nothing the reader could act on.
+    const quotaUse = deps.quotaUse && found.agreement.quota && isInForce(found.agreement, at) ? await deps.quotaUse(found.agreement, at) : undefined;
+    const pinned = found.agreement.operations ? describePinnedOperations(found.agreement, deps.operations) : undefined;
+    const data: AgreementPageData = { agreement: found.agreement, events: found.events, offers: offersFor(found.agreement, principal, at), ...extra, ...(use ? { use } : {}), ...(quotaUse ? { quotaUse } : {}), ...(pinned ? { pinned } : {}) };
     c.set('here', `${base}/agreements/${encodeURIComponent(found.agreement.id)}`);
     return render(c, c.get('t').t('agreement.title', { id: found.agreement.id }), (page) => renderAgreementPage(page, data, at, catalogue), status);
   };

@@ -22,7 +22,8 @@ import { createAuditorRoutes, type AuditorRoutesDeps } from './auditor-routes.ts
 import { createCitizenRoutes } from './citizen-routes.ts';
 import { createConsoleAuditTrail, type ConsoleAuditTrail } from './console-audit-trail.ts';
 import { createLogReads } from './console-log-reads.ts';
-import { createAgreementRoutes, type AgreementUseReader } from './agreement-routes.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { createAgreementRoutes, type AgreementRoutesDeps, type AgreementUseReader } from './agreement-routes.ts';
 import { createBureauNamer } from './bureau-names.ts';
 import { createRequesterRoutes } from './requester-routes.ts';
 import { createWitnessNamer } from './witness-names.ts';
@@ -73,8 +74,12 @@ export interface ConsoleDeps {
   readonly lifecycle?: LifecycleSettings;
   /** An agreement's reads per day and consumer app (the access log's `readAgreementUse` over the gateway's store), charted on its page. */
   readonly agreementUse?: AgreementUseReader;
+  /** The current use of an agreement's quota, shown beside its limits on the agreement's page (as the admin API's `quotaUse`). */
+  readonly quotaUse?: AgreementRoutesDeps['quotaUse'];
   /** Sign-in through the city's identity provider (OpenID Connect code flow with PKCE); its issuer must be one the verifier trusts. */
   readonly oidc?: ConsoleOidcConfig;
+  /** Registered operations per app: what an agreement pins is shown from here, and requesters pick from them. */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'documentOf' | 'appsOf'>;
   /** Names of bureaus the catalogue does not list (consumer bureaus), in both languages. */
   readonly bureauNames?: ReadonlyMap<string, LocalName>;
   /** What the purposes agreements name mean, in both languages, for people who do not read codes (citizens first). */
@@ -285,12 +290,12 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.redirect(`${base}/sign-in?notice=${c.get('lapsed') ? 'expired' : 'required'}${back}`, 303);
   });
 
-  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}) }));
+  app.route('/', createAgreementRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(trail ? { trail } : {}), ...(deps.agreementUse ? { use: deps.agreementUse } : {}), ...(deps.quotaUse ? { quotaUse: deps.quotaUse } : {}), ...(deps.operations ? { operations: deps.operations } : {}) }));
   const readLog = deps.accessLog && createLogReads({ db: deps.accessLog.db, writer: deps.accessLog.writer, now, ...(deps.accessLog.receipts && { receipts: deps.accessLog.receipts }) });
   const witnessName = createWitnessNamer(deps.witnessNames);
   if (deps.accessLog && readLog && trail) app.route('/', createAuditorRoutes({ readLog, trail, db: deps.accessLog.db, render, base, witnessName, ...(deps.accessLog.verifyOptions ? { verifyOptions: deps.accessLog.verifyOptions } : {}) }));
   if (readLog) app.route('/', createCitizenRoutes({ readLog, agreements: deps.agreements, catalogue: deps.catalogue, render, witnessName }));
-  app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}) }));
+  app.route('/', createRequesterRoutes({ agreements: deps.agreements, catalogue: deps.catalogue, now, render, base, ...(deps.lifecycle ? { lifecycle: deps.lifecycle } : {}), ...(deps.onChange ? { onChange: deps.onChange } : {}), ...(deps.operations ? { operations: deps.operations } : {}) }));
 
   // A route of its own rather than notFound(): mounted with app.route(), the console's routes join the gateway's router, whose notFound is JSON.
   app.all('*', () => {

@@ -11,14 +11,17 @@ import { notFound, refusalStatus, signedIn, staleVersion, storeTransition } from
 import type { ConsoleContext, ConsoleEnv, RenderPage } from './console-env.ts';
 import { ConsoleError } from './console-error.ts';
 import type { ConsoleForm } from './console-form.ts';
+import { quotaOfForm } from './quota-form.ts';
 import { renderCataloguePage } from './views/catalogue-page.ts';
 import type { ShownRefusal } from './views/refusal-notice.ts';
 import { renderRequestFormPage, type RequestFormValues } from './views/requester-form-page.ts';
 import { renderRequestsPage, type RequestsListing } from './views/requester-requests-page.ts';
+import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { checkPinnedRegistered, registeredOperationsOf } from '../operations/pinned-operations.ts';
 
 /** Who files and submits requests: the lifecycle's own `REQUESTER_ROLE` (it refuses anyone else again). */
 const REQUESTERS: readonly Role[] = ['developer', 'data_officer'];
-const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action', 'caseIdRequired', 'caseIdFormat'];
+const TEXT_FIELDS = ['_csrf', 'consumerApp', 'purpose', 'legalBasis', 'rowScope', 'validFrom', 'validUntil', 'action', 'caseIdRequired', 'caseIdFormat', 'quotaPerMinute', 'quotaPerDay'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DONE = ['saved', 'filed', 'submitted'] as const;
 
@@ -34,6 +37,8 @@ export interface RequesterRoutesDeps {
   readonly onChange?: () => Promise<void>;
   /** Draws new agreement ids; `agr-` and 12 hex digits, as the admin API. */
   readonly newId?: () => string;
+  /** Registered operations per app: the form offers the bureau's to pin, and a pin must be registered for the request's app. Absent: none offered, every pin refused. */
+  readonly operations?: Pick<OperationRegistry, 'forApp' | 'appsOf'>;
 }
 
 /**
@@ -66,11 +71,13 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
     return showList(c, DONE.includes(done as (typeof DONE)[number]) ? { done: done as (typeof DONE)[number] } : {});
   });
 
+  const registered = (bureau: string) => (deps.operations ? registeredOperationsOf(bureau, deps.operations) : []);
+
   app.get('/requests/new', (c) => {
-    signedIn(c, REQUESTERS);
+    const principal = signedIn(c, REQUESTERS);
     const today = cityDate(now());
     const values: RequestFormValues = { consumerApp: '', fields: [], masks: {}, purpose: '', legalBasis: '', rowScope: 'ANY', validFrom: today, validUntil: `${Number(today.slice(0, 4)) + 1}${today.slice(4)}` };
-    return render(c, c.get('t').t('requester.form.title'), (view) => renderRequestFormPage(view, catalogue, values, undefined));
+    return render(c, c.get('t').t('requester.form.title'), (view) => renderRequestFormPage(view, catalogue, values, undefined, registered(principal.bureau)));
   });
 
   app.post('/requests', async (c) => {
@@ -94,18 +101,21 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
         validFrom: values.validFrom === cityDate(at) ? at.toISOString() : instantOf(values.validFrom),
         validUntil: instantOf(values.validUntil),
         ...(values.caseIdRequired ? { caseId: { required: true, ...(values.caseIdFormat?.trim() ? { format: values.caseIdFormat.trim() } : {}) } } : {}),
+        ...quotaOfForm(values),
+        ...(values.operations && values.operations.length > 0 ? { operations: values.operations } : {}),
         submit,
       },
       at,
       catalogue,
       deps.lifecycle,
     );
-    if (!result.ok) {
+    const refusedPin = result.ok ? checkPinnedRegistered(result.agreement, deps.operations) : undefined;
+    if (!result.ok || refusedPin) {
       // The refusal's words name bureaus by the two sides of the would-be agreement; nothing else of it is read.
       const sides = { consumerBureau: principal.bureau, providerBureau: provider } as Agreement;
-      const refusal: ShownRefusal = result;
+      const refusal: ShownRefusal = refusedPin ?? (result as ShownRefusal);
       c.set('here', `${base}/requests/new`);
-      return render(c, c.get('t').t('requester.form.title'), (view) => renderRequestFormPage(view, catalogue, values, { refusal, agreement: sides }), result.code === 'FORBIDDEN' ? 403 : 400);
+      return render(c, c.get('t').t('requester.form.title'), (view) => renderRequestFormPage(view, catalogue, values, { refusal, agreement: sides }, registered(principal.bureau)), refusal.code === 'FORBIDDEN' ? 403 : 400);
     }
     await agreements.create(result);
     await deps.onChange?.();
@@ -125,6 +135,9 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
     if (found.agreement.version !== version) return refuse(staleVersion(found.agreement, version));
     const result = submitAgreement(found.agreement, principal, {}, now(), catalogue, deps.lifecycle);
     if (!result.ok) return refuse(result);
+    // A draft's pins are checked again: the app's manifest may have changed since it was saved.
+    const refusedPin = checkPinnedRegistered(result.agreement, deps.operations);
+    if (refusedPin) return refuse(refusedPin);
     const conflict = await storeTransition(agreements, result);
     if (conflict) return refuse(conflict);
     await deps.onChange?.();
@@ -142,13 +155,17 @@ export function createRequesterRoutes(deps: RequesterRoutesDeps): Hono<ConsoleEn
   return app;
 }
 
-/** The form's values as typed: `field:<coordinate>` checkboxes and `mask:<coordinate>` choices beside the text fields; any other name is refused. */
+/** The form's values as typed: `field:<coordinate>` and `operation:<hash>` checkboxes and `mask:<coordinate>` choices beside the text fields; any other name is refused. */
 function readRequestForm(form: ConsoleForm): RequestFormValues {
   const fields: string[] = [];
   const masks: Record<string, MaskKind> = {};
+  const operations: string[] = [];
   for (const [name, value] of form) {
     if (name.startsWith('field:')) {
       if (value === 'on') fields.push(name.slice('field:'.length));
+    } else if (name.startsWith('operation:')) {
+      // A hash the app has not registered goes on as typed, to be refused naming operations[i].
+      if (value === 'on') operations.push(name.slice('operation:'.length));
     } else if (name.startsWith('mask:')) {
       if (value === '') continue;
       // An unknown kind goes to the lifecycle as typed, which refuses it in its own words.
@@ -158,7 +175,7 @@ function readRequestForm(form: ConsoleForm): RequestFormValues {
     }
   }
   const text = (name: string) => form.get(name) ?? '';
-  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil'), caseIdRequired: text('caseIdRequired') === 'on', caseIdFormat: text('caseIdFormat') };
+  return { consumerApp: text('consumerApp'), fields, masks, purpose: text('purpose'), legalBasis: text('legalBasis'), rowScope: text('rowScope'), validFrom: text('validFrom'), validUntil: text('validUntil'), caseIdRequired: text('caseIdRequired') === 'on', caseIdFormat: text('caseIdFormat'), quotaPerMinute: text('quotaPerMinute'), quotaPerDay: text('quotaPerDay'), operations };
 }
 
 /** A date of the form is midnight in the city; anything else goes to the lifecycle as typed, to be refused in its words. */

@@ -15,6 +15,7 @@ import type { SecurityEventRecorder } from '../observability/security-events.ts'
 import type { Principal } from '../../policies/principal.ts';
 import { useTrustedOperations } from './use-trusted-operations.ts';
 import type { OperationRegistry } from '../operations/operation-registry.ts';
+import { createOperationHashes } from '../operations/operation-hashes.ts';
 
 /** One plugin of the gateway's yoga: whatever yoga's `plugins` option takes. */
 export type GatewayPlugin = NonNullable<YogaServerOptions<GatewayServerContext, GatewayContext>['plugins']>[number];
@@ -78,13 +79,15 @@ const LIFE_ORDER: readonly (keyof GatewayPlugins)[] = ['authentication', 'truste
 /** Builds every plugin of the gateway once, at start-up. */
 export function createGatewayPlugins(deps: GatewayPluginDeps): GatewayPlugins {
   const principals = new WeakMap<Request, Principal>();
+  // One sha256 per document for the three stages that need it (trusted operations, the access log, pinned agreements).
+  const hashes = createOperationHashes();
   return {
     authentication: useAuthentication(deps.verifier, principals, deps.authThrottle),
-    trustedOperations: useTrustedOperations(deps.operations, principals),
+    trustedOperations: useTrustedOperations(deps.operations, principals, hashes),
     limits: useOperationLimits(deps.limits),
     cost: useOperationCost(deps.cost),
-    accessLog: useAccessLog(deps.accessLog),
-    enforcement: useEnforcement(deps.enforcement),
+    accessLog: useAccessLog({ ...deps.accessLog, hashes }),
+    enforcement: useEnforcement({ ...deps.enforcement, hashes }),
     consumerIdentity: useConsumerIdentity(deps.consumerAssertions, deps.httpBureaus),
     clientErrors: useClientErrors(),
     securityEvents: useSecurityEvents(deps.securityEvents, principals),

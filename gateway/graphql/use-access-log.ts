@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { print, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AccessLogEntryInput } from '../access-log/access-log-entry.ts';
 import type { AccessLogWriter } from '../access-log/access-log-writer.ts';
@@ -8,6 +6,7 @@ import type { GatewayContext } from './gateway-context.ts';
 import { requestError } from './error-codes.ts';
 import type { CountAccessDecision } from '../observability/access-decision-metrics.ts';
 import { failSpan, startChildSpan } from '../observability/tracing.ts';
+import { createOperationHashes, type OperationHashes } from '../operations/operation-hashes.ts';
 
 /** What the access log plugin needs. */
 export interface AccessLogPluginOptions {
@@ -16,6 +15,8 @@ export interface AccessLogPluginOptions {
   readonly evidence?: Pick<EvidenceGate, 'state'>;
   /** Counts each committed record's decisions (`isthmus_access_decisions_total`). */
   readonly countDecision?: CountAccessDecision;
+  /** The gateway's one hash per document (`operations/operation-hashes.ts`), shared with trusted operations and enforcement. */
+  readonly hashes?: OperationHashes;
 }
 
 /**
@@ -33,15 +34,7 @@ export interface AccessLogPluginOptions {
  * also sees operations that enforcement refused as a whole.
  */
 export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayContext> {
-  const hashes = new WeakMap<DocumentNode, string>();
-  const operationHash = (document: DocumentNode): string => {
-    let hash = hashes.get(document);
-    if (hash === undefined) {
-      hash = createHash('sha256').update(document.loc?.source.body ?? print(document)).digest('hex');
-      hashes.set(document, hash);
-    }
-    return hash;
-  };
+  const hashes = options.hashes ?? createOperationHashes();
 
   return {
     onExecute({ args, context }) {
@@ -66,7 +59,8 @@ export function useAccessLog(options: AccessLogPluginOptions): Plugin<GatewayCon
             requestId: context.requestId,
             action: 'READ',
             durationMs: Math.round((performance.now() - context.startedAt) * 100) / 100,
-            operationHash: operationHash(args.document),
+            // The log has always kept the bare hex digest.
+            operationHash: hashes.ofDocument(args.document, context.request).slice('sha256:'.length),
           };
           // The wait for the group commit this entry rides in, and how many entries that batch carried.
           const span = startChildSpan(context.trace, 'access log commit');

@@ -12,6 +12,8 @@ import { quotaExceededError } from '../quotas/quota-error.ts';
 import { agreementsUsed, recordsByAgreement } from '../quotas/agreements-used.ts';
 import { decisionSpanEnd } from '../observability/decision-span.ts';
 import { startChildSpan } from '../observability/tracing.ts';
+import { anyPinsOperations } from '../../policies/agreement-operations.ts';
+import { createOperationHashes, type OperationHashes } from '../operations/operation-hashes.ts';
 
 /** The headers this endpoint reads a request's purpose and case id from (their rules: `policies/request-purpose.ts`). */
 export { CASE_ID_HEADER, PURPOSE_HEADER };
@@ -25,6 +27,8 @@ export interface EnforcementOptions {
   readonly now?: () => Date;
   /** Agreement quotas (`quotas/quota-meter.ts`): admitted before any bureau is called, records spent after. Absent: none enforced. */
   readonly quotas?: QuotaMeter;
+  /** The gateway's one hash per document (`operations/operation-hashes.ts`), for agreements that pin operations. */
+  readonly hashes?: OperationHashes;
 }
 
 /**
@@ -42,6 +46,7 @@ export interface EnforcementOptions {
 export function useEnforcement(options: EnforcementOptions): Plugin<GatewayContext> {
   const { enforcer } = options;
   const now = options.now ?? (() => new Date());
+  const hashes = options.hashes ?? createOperationHashes();
   return {
     onExecute({ args, context, extendContext, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const { principal, request } = context;
@@ -60,6 +65,8 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
         variables: args.variableValues,
         agreements,
         now: now(),
+        // Only when an agreement in force pins operations: otherwise no request needs the hash.
+        ...(anyPinsOperations(agreements.agreements) ? { operationHash: hashes.ofDocument(args.document, request) } : {}),
       });
       if (span) decisionSpanEnd(span, enforced);
       switch (enforced.kind) {
@@ -74,7 +81,14 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
           extendContext({ enforcement: enforced.decided });
           setExecuteFn(async (executionArgs: ExecutionArgs) => {
             const used = agreementsUsed(enforced.decided, agreements);
-            const overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
+            let overQuota;
+            try {
+              overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
+            } catch (error) {
+              // The shared counters are the gateway's store: when it cannot answer, nothing is read (as when the log cannot be written).
+              context.log.error({ err: error, requestId: context.requestId }, 'quota check failed: the store did not answer; nothing read');
+              return { data: null, errors: [requestError('STORE_UNAVAILABLE', 'The quotas of the agreements this read uses could not be checked, so nothing is read. Try again shortly.')] };
+            }
             if (overQuota) {
               const record = enforced.refuse('QUOTA_EXCEEDED', now());
               if (record) extendContext({ accessRecord: record });

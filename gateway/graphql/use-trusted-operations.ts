@@ -2,8 +2,9 @@ import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext, GatewayServerContext } from './gateway-context.ts';
 import { requestError } from './error-codes.ts';
 import type { Principal } from '../../policies/principal.ts';
-import { normalizeOperationHash, operationHashOf } from '../operations/operation-manifest.ts';
+import { normalizeOperationHash } from '../operations/operation-manifest.ts';
 import type { OperationRegistry } from '../operations/operation-registry.ts';
+import type { OperationHashes } from '../operations/operation-hashes.ts';
 
 /** The request parameters this stage reads: the document, or its hash the Apollo way or the GraphQL-over-HTTP way. */
 interface OperationParams {
@@ -22,9 +23,10 @@ interface OperationParams {
  *   `OPERATION_NOT_REGISTERED` (403) before it is parsed: before planning,
  *   before any bureau call; in `log-unknown` it runs and a warning says so.
  * Runs in `onParams`, after authentication (the app is the token's, from the `principals` authentication fills), from
- * memory: one sha256 of the document text per request when the mode is on.
+ * memory: one sha256 of the document text per request when the mode is on, remembered in `hashes` for the
+ * access log and enforcement.
  */
-export function useTrustedOperations(registry: OperationRegistry, principals: WeakMap<Request, Principal>): Plugin<GatewayContext, GatewayServerContext> {
+export function useTrustedOperations(registry: OperationRegistry, principals: WeakMap<Request, Principal>, hashes: OperationHashes): Plugin<GatewayContext, GatewayServerContext> {
   return {
     onParams({ params, request, setParams, context }) {
       const principal = principals.get(request);
@@ -44,7 +46,7 @@ export function useTrustedOperations(registry: OperationRegistry, principals: We
       // Yoga refuses parameters it does not know; `documentId` is answered here.
       if (query !== rest.query || documentId !== undefined) setParams({ ...rest, query } as typeof params);
       if (operations.mode === 'off' || typeof query !== 'string') return;
-      const hash = operationHashOf(query);
+      const hash = hashes.ofText(request, query);
       if (operations.documents.has(hash)) return;
       if (operations.mode === 'require') {
         throw requestError('OPERATION_NOT_REGISTERED', `The app ${principal.bureau}/${principal.app} may run only its registered operations; this document (${hash}) is not one of them.`, { operationHash: hash });

@@ -1,3 +1,4 @@
+import type { TrustedProxies } from './trusted-proxies.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { THROTTLED_MESSAGE, type AuthThrottle } from '../auth/auth-throttle.ts';
@@ -17,7 +18,7 @@ import { clientAddressOf } from './client-address.ts';
  * @example
  * app.use('/admin/api/*', authThrottleGuard(throttle, trustedProxies));
  */
-export function authThrottleGuard(throttle: AuthThrottle, trustedProxies: ReadonlySet<string>): MiddlewareHandler<{ Bindings: Partial<HttpBindings> }> {
+export function authThrottleGuard(throttle: AuthThrottle, trustedProxies: TrustedProxies): MiddlewareHandler<{ Bindings: Partial<HttpBindings> }> {
   return async function authThrottleGuard(c, next) {
     const incoming = c.env?.incoming;
     if (!incoming) return next();

@@ -1,3 +1,4 @@
+import type { TrustedProxies } from './trusted-proxies.ts';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 
@@ -18,7 +19,7 @@ export const UNKNOWN_CLIENT_ADDRESS = 'unknown';
  * clientAddressOf(request, new Set()); // '10.0.0.7'
  * clientAddressOf(request, new Set(['10.0.0.2'])); // x-forwarded-for: 198.51.100.4, 10.0.0.9 via 10.0.0.2 → '10.0.0.9'
  */
-export function clientAddressOf(request: IncomingMessage, trustedProxies: ReadonlySet<string>): string {
+export function clientAddressOf(request: IncomingMessage, trustedProxies: TrustedProxies): string {
   const peer = plain(request.socket?.remoteAddress);
   if (peer === undefined) return UNKNOWN_CLIENT_ADDRESS;
   if (trustedProxies.size === 0 || !trustedProxies.has(peer)) return peer;

@@ -1,3 +1,4 @@
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from './trusted-proxies.ts';
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
@@ -13,7 +14,7 @@ import { clientAddressOf, UNKNOWN_CLIENT_ADDRESS } from './client-address.ts';
 export interface RecordApiEventsDeps {
   readonly recorder: Pick<SecurityEventRecorder, 'record'>;
   /** The load balancers in front of the gateway (`clientAddressOf`); none by default. */
-  readonly trustedProxies?: ReadonlySet<string>;
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /**
@@ -29,7 +30,7 @@ export interface RecordApiEventsDeps {
  * console trail's business, and would flood this table.
  */
 export function recordApiEvents(deps: RecordApiEventsDeps): MiddlewareHandler {
-  const trusted = deps.trustedProxies ?? new Set<string>();
+  const trusted = deps.trustedProxies ?? NO_TRUSTED_PROXIES;
   return async (c, next) => {
     await next();
     const status = c.res.status;

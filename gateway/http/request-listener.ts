@@ -1,3 +1,4 @@
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from './trusted-proxies.ts';
 import { clientAddressOf } from './client-address.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,7 +42,7 @@ export interface RequestListenerDeps {
   /** Whether yoga serves GraphiQL: the listener then serves yoga's page itself, compressed and cached. */
   readonly graphiql: boolean;
   /** Addresses of the proxies in front of the gateway, whose `x-forwarded-for` is believed (`client-address.ts`); none by default. */
-  readonly trustedProxies?: ReadonlySet<string>;
+  readonly trustedProxies?: TrustedProxies;
   /** The gateway's tracing (`observability/tracing.ts`); absent when it is off, and then nothing of it runs. */
   readonly tracing?: Tracing;
 }
@@ -77,7 +78,7 @@ const SERVED_PATHS: ReadonlySet<string> = new Set([GRAPHQL_PATH, '/healthz', '/r
  */
 export function createRequestListener(deps: RequestListenerDeps): (request: IncomingMessage, response: ServerResponse) => void {
   // Replacing the global Request/Response (hono's default) would change them under yoga and our fetch calls too.
-  const trustedProxies = deps.trustedProxies ?? new Set<string>();
+  const trustedProxies = deps.trustedProxies ?? NO_TRUSTED_PROXIES;
   const honoListener = getRequestListener(deps.app.fetch, { overrideGlobalObjects: false });
   const { metrics, log, maxBodyBytes, maxBodyBytesInFlight } = deps;
   const source: YogaSource = 'acquire' in deps.yoga ? deps.yoga : { acquire: () => ({ yoga: deps.yoga as GatewayYoga, release: () => {} }) };

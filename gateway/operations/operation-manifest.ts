@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parse } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 
 /** The codes of trusted operations: a document refused in mode `require`, a manifest that does not check out. */
 export type TrustedOperationsErrorCode = 'OPERATION_NOT_REGISTERED' | 'OPERATIONS_MANIFEST_INVALID';
@@ -110,12 +110,20 @@ export function manifestToJson(manifest: OperationManifest): Record<string, stri
 
 /** The name a document gives its first operation, for the data officer; `undefined` for an anonymous one. */
 export function operationNameOf(document: string): string | undefined {
+  const [first] = operationDefinitionsOf(document);
+  return first?.name?.value;
+}
+
+/** The names a document gives its operations, in order (an anonymous one has none): what a pinned operation is shown as. */
+export function operationNamesOf(document: string): readonly string[] {
+  return operationDefinitionsOf(document).flatMap((definition) => (definition.name ? [definition.name.value] : []));
+}
+
+function operationDefinitionsOf(document: string): readonly OperationDefinitionNode[] {
   try {
-    for (const definition of parse(document).definitions) {
-      if (definition.kind === 'OperationDefinition') return definition.name?.value;
-    }
+    return parse(document, { noLocation: true }).definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   } catch {
     // A stored manifest was parsed when registered; a document that no longer parses has no name to show.
+    return [];
   }
-  return undefined;
 }

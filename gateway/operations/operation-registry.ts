@@ -34,6 +34,8 @@ export interface OperationRegistry {
   forApp(bureau: string, app: string): AppOperations;
   /** The document of a hash any app registered, for showing a pinned operation to the data officer. */
   documentOf(hash: OperationHash): string | undefined;
+  /** The apps of a consumer bureau that registered documents, sorted: what a requester may pin operations of. */
+  appsOf(bureau: string): readonly string[];
   /** Reads the store again (after a change through the admin API). */
   refresh(): Promise<void>;
   /** Reads the folder and the store again; a folder that no longer checks out is refused and the running view stays. */
@@ -129,6 +131,10 @@ export async function createOperationRegistry(options: OperationRegistryOptions)
       return apps.get(key) ?? { mode: settings.appModes.get(key) ?? settings.defaultMode, documents: EMPTY };
     },
     documentOf: (hash) => byHash.get(hash),
+    appsOf(bureau) {
+      const prefix = appKey(bureau, '');
+      return [...apps].filter(([key, { documents }]) => key.startsWith(prefix) && documents.size > 0).map(([key]) => key.slice(prefix.length)).sort();
+    },
     refresh: rebuild,
     async reload() {
       if (settings.dir) files = readManifestDir(settings.dir);

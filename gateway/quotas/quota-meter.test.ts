@@ -87,4 +87,22 @@ describeEachStore('agreement quotas on $name', (target) => {
     // Leased in blocks, never far past what was spent.
     expect((await readQuotaUse(quotaStore, agreement, now))?.recordsPerDay?.used).toBeLessThan(768 + 64 * 10);
   });
+
+  it('records per day under concurrency: records spent while a lease is on its way never refuse a request the store has units for', async () => {
+    const now = new Date('2030-06-03T03:00:00Z');
+    const agreement = await active(`agr-q-${Date.now().toString(16)}f`, { recordsPerDay: 1_000_000 }, new Date());
+    const meter = createQuotaMeter({ store: createQuotaStore(store.db), leaseBlock: 10 });
+    // 32 clients, each admitted and spending 40 records 20 times in a row, as a loaded gateway's list requests do.
+    const refusals = await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        let refused = 0;
+        for (let index = 0; index < 20; index += 1) {
+          if (await meter.admit([agreement], now)) refused += 1;
+          else meter.spend([agreement], new Map([[agreement.id, 40]]), now);
+        }
+        return refused;
+      }),
+    );
+    expect(refusals.reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
 });

@@ -88,7 +88,8 @@ export function createQuotaMeter(options: QuotaMeterOptions): QuotaMeter {
    */
   const ensure = (entry: Held, agreementId: string, kind: QuotaKind, limit: number, needed: number, take: number): Promise<boolean> => {
     const run = entry.queue.then(async () => {
-      if (entry.remaining < needed && !entry.exhausted) {
+      // Again while records spent during the round trip (other requests' `spend`) ate what it brought.
+      while (entry.remaining < needed && !entry.exhausted) {
         const block = Math.max(1, Math.min(options.leaseBlock, Math.floor(limit / BLOCK_FRACTION_OF_LIMIT)));
         const ask = Math.max(block, needed - entry.remaining);
         const granted = await options.store.lease(agreementId, kind, new Date(entry.windowStart), ask, limit);

@@ -3,6 +3,7 @@ import type { CliCommand, CliIo } from '../cli-io.ts';
 import { CliUsageError, parseCliArgs } from '../parse-cli-args.ts';
 import { neutralizeText } from '../../../policies/display-safe-text.ts';
 import { formatQuota } from '../../quotas/format-quota.ts';
+import { formatPinnedOperations } from './format-pinned-operations.ts';
 
 /** Where the CLI finds the gateway when neither `--url` nor `ISTHMUS_URL` says. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:4000';
@@ -88,6 +89,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
       // Each stored value on its own line, neutralized: a line break or an escape sequence in it cannot forge or hide a line.
       io.stdout.write(lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(18)}${shown(value)}\n`).join(''));
       io.stdout.write(`fields:\n${(a.fields as string[]).map((field) => `  ${shown(field)}${a.masks[field] ? ` (mask ${shown(a.masks[field])})` : ''}\n`).join('')}`);
+      io.stdout.write(formatPinnedOperations(a.operations, reply.body.pinnedOperations));
       io.stdout.write(`history:\n${eventTable(reply.body.events)}`);
       return 0;
     },
@@ -96,7 +98,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     usage:
       'request --provider B --app A --fields T.f,T.g --purpose P --legal-basis TEXT --row-scope ANY|SELF --until ISO\n' +
       '        [--from ISO] [--mask T.f=KIND]… [--scope S] [--disclosure-days N --disclosure-reason TEXT]\n' +
-      '        [--case-id-required [--case-id-format PATTERN]] [--submit]',
+      '        [--case-id-required [--case-id-format PATTERN]] [--operation HASH]… [--submit]',
     summary: 'request an agreement for your bureau (a draft, or --submit it for decision)',
     positionals: [],
     options: {
@@ -114,6 +116,7 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
       'disclosure-reason': { type: 'string' },
       'case-id-required': { type: 'boolean' },
       'case-id-format': { type: 'string' },
+      operation: { type: 'string', multiple: true },
       submit: { type: 'boolean' },
     },
     async run(call, values, _positionals, io) {
@@ -147,6 +150,8 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
         ...(values.scope === undefined ? {} : { scope: values.scope }),
         ...(days === undefined ? {} : { disclosureDelay: { days: wholeNumber(String(days), '--disclosure-days'), legalReason: reason } }),
         ...(values['case-id-required'] ? { caseId: { required: true, ...(caseFormat === undefined ? {} : { format: caseFormat }) } } : {}),
+        // Each --operation pins one registered document of the app, by its hash.
+        ...(values.operation === undefined ? {} : { operations: values.operation }),
         ...(values.submit ? { submit: true } : {}),
       };
       const reply = await call('POST', '/agreements', body);

@@ -1,5 +1,6 @@
 import { AUDITOR_EN } from './auditor-messages.en.ts';
 import { CITIZEN_EN } from './citizen-messages.en.ts';
+import { QUOTA_EN } from './quota-messages.en.ts';
 import { RECEIPT_EN } from './receipt-messages.en.ts';
 import { REQUESTER_EN } from './requester-messages.en.ts';
 import { SIGNIN_EN } from './signin-messages.en.ts';
@@ -195,8 +196,19 @@ export const EN_MESSAGES: Readonly<Record<MessageKey, string>> = {
   'error.UPSTREAM_UNAVAILABLE': 'A service that signing in needs cannot be reached now; nothing was changed. Try again shortly.',
   'error.INTERNAL.title': 'System error',
   'error.INTERNAL': 'Something unexpected went wrong; nothing was changed. Quote the request id below when you report it.',
+  'pinned.title': 'Pinned operations ({count})',
+  'pinned.intro': 'Reads under this agreement may run only these documents; any other query is refused. Review each query that will run.',
+  'pinned.hash': 'Hash',
+  'pinned.anonymous': '(anonymous operation)',
+  'pinned.document': 'Document',
+  'pinned.notRegistered': 'Not registered any more: the gateway has no document with this hash.',
+  'pinned.form.legend': 'Pin operations (optional)',
+  'pinned.form.hint': 'Ticked, the agreement allows only the chosen registered queries; none ticked, any query. Only operations registered for the app named above can be pinned.',
+  'pinned.form.app': 'App {app}',
+  'pinned.form.none': 'No app of your bureau has registered operations.',
   ...AUDITOR_EN,
   ...CITIZEN_EN,
   ...RECEIPT_EN,
   ...SIGNIN_EN,
+  ...QUOTA_EN,
 };

@@ -1,5 +1,6 @@
 import { AUDITOR_ZH } from './auditor-messages.zh-cn.ts';
 import { CITIZEN_ZH } from './citizen-messages.zh-cn.ts';
+import { QUOTA_ZH } from './quota-messages.zh-cn.ts';
 import { RECEIPT_ZH } from './receipt-messages.zh-cn.ts';
 import { REQUESTER_ZH } from './requester-messages.zh-cn.ts';
 import { SIGNIN_ZH } from './signin-messages.zh-cn.ts';
@@ -196,10 +197,21 @@ export const ZH_CN_MESSAGES = {
   'error.UPSTREAM_UNAVAILABLE': '登录所需的服务暂时无法访问，未作任何更改。请稍后重试。',
   'error.INTERNAL.title': '系统错误',
   'error.INTERNAL': '发生了意外错误，未作任何更改。报告问题时请提供下面的请求编号。',
+  'pinned.title': '限定的查询（{count} 个）',
+  'pinned.intro': '依据此协议只能运行下列查询文档，任何其他查询都会被拒绝。请逐一审阅将要运行的查询。',
+  'pinned.hash': '哈希',
+  'pinned.anonymous': '（匿名查询）',
+  'pinned.document': '查询文档',
+  'pinned.notRegistered': '已不再登记：网关中没有此哈希的查询文档。',
+  'pinned.form.legend': '限定查询（可选）',
+  'pinned.form.hint': '勾选后，协议只允许运行所选的已登记查询；不勾选则不限定查询。只能选择上面所填应用已登记的查询。',
+  'pinned.form.app': '应用 {app}',
+  'pinned.form.none': '本部门的应用尚未登记任何查询。',
   ...AUDITOR_ZH,
   ...CITIZEN_ZH,
   ...RECEIPT_ZH,
   ...SIGNIN_ZH,
+  ...QUOTA_ZH,
 } as const satisfies Readonly<Record<string, string>>;
 
 /** A key of the console's message catalogues. */

@@ -3,12 +3,15 @@ import type { Agreement } from '../../../policies/agreement.ts';
 import { MAX_TEXT_LENGTH, MIN_REASON_LENGTH } from '../../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../../policies/catalogue.ts';
 import type { StoredAgreementEvent } from '../../agreements/agreement-store.ts';
+import type { QuotaUse } from '../../quotas/quota-use.ts';
 import { renderFields, renderStatus, renderTerms } from './agreement-terms.ts';
 import type { AgreementUseDay } from '../../access-log/agreement-use.ts';
 import { renderUsageChart } from './usage-chart.ts';
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
+import { renderPinnedOperations } from './pinned-operations.ts';
+import type { PinnedOperation } from '../../operations/pinned-operations.ts';
 
 /** The decisions a data officer takes on an agreement. */
 export type Decision = 'approve' | 'reject' | 'revoke';
@@ -26,11 +29,15 @@ export interface AgreementPageData {
   readonly problem?: { readonly decision: Decision; readonly refusal: ShownRefusal; readonly reason?: string };
   /** Reads per day and consumer app over the last `days` days up to `lastDay`, from the access log. */
   readonly use?: { readonly rows: readonly AgreementUseDay[]; readonly lastDay: string; readonly days: number };
+  /** The quota's use in its current windows (`quotas/quota-use.ts`), shown beside each limit. */
+  readonly quotaUse?: QuotaUse;
+  /** The operations the agreement pins, with their documents from the registry. */
+  readonly pinned?: readonly PinnedOperation[];
 }
 
 /**
  * One agreement: its status, its terms, the fields with their catalogue
- * facts, the decisions open to the reader (or the rule that closes each to
+ * facts, the operations it pins with their documents, the decisions open to the reader (or the rule that closes each to
  * them, in the rule's own words) and its whole history.
  */
 export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, now: Date, catalogue: Pick<Catalogue, 'fields'>): Markup {
@@ -39,8 +46,9 @@ export function renderAgreementPage(ctx: PageContext, data: AgreementPageData, n
   return html`<p class="crumbs"><a href="${ctx.base}/agreements">${t.t('nav.agreements')}</a></p>
     <h1>${t.t('agreement.title', { id: agreement.id })} ${renderStatus(ctx, agreement, now)}</h1>
     ${data.done ? html`<p class="notice done" role="status">${t.t(`agreement.done.${data.done}`)}</p>` : ''}
-    ${renderTerms(ctx, agreement, now)}
+    ${renderTerms(ctx, agreement, now, data.quotaUse)}
     ${renderFields(ctx, agreement, catalogue)}
+    ${renderPinnedOperations(ctx, data.pinned)}
     ${data.use ? renderUsageChart(ctx, data.use.rows, data.use.lastDay, data.use.days) : ''}
     ${data.offers.length > 0 ? renderDecisions(ctx, data) : ''}
     ${renderHistory(ctx, data.events)}`;

@@ -2,9 +2,11 @@ import { html } from 'hono/html';
 import type { Agreement } from '../../../policies/agreement.ts';
 import { effectiveStatus } from '../../../policies/agreement-lifecycle.ts';
 import type { Catalogue } from '../../../policies/catalogue.ts';
+import type { QuotaUse } from '../../quotas/quota-use.ts';
 import { replyClock } from '../reply-clock.ts';
 import type { Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
+import { renderQuotaTerm } from './quota-terms.ts';
 
 /** The agreement's status as a reader should act on it, as a badge. */
 export function renderStatus(ctx: PageContext, agreement: Agreement, now: Date): Markup {
@@ -26,8 +28,8 @@ export function renderReplyBy(ctx: PageContext, agreement: Agreement, now: Date)
   return html`<time datetime="${agreement.replyBy}">${t.date(agreement.replyBy)}</time> ${standing}`;
 }
 
-/** The terms of a request or agreement, in the order a data officer reviews them. */
-export function renderTerms(ctx: PageContext, agreement: Agreement, now: Date): Markup {
+/** The terms of a request or agreement, in the order a data officer reviews them; its quota with `quotaUse` beside it when given. */
+export function renderTerms(ctx: PageContext, agreement: Agreement, now: Date, quotaUse?: QuotaUse): Markup {
   const { t } = ctx;
   const row = (label: string, value: Markup | string) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`;
   return html`<dl class="terms">
@@ -44,7 +46,7 @@ export function renderTerms(ctx: PageContext, agreement: Agreement, now: Date): 
     ${row(t.t('terms.requestedBy'), agreement.requestedBy)}
     ${agreement.approvedBy ? row(t.t('terms.approvedBy'), agreement.approvedBy) : ''}
     ${agreement.disclosureDelay ? row(t.t('terms.disclosureDelay'), t.t('terms.disclosureDelayValue', { days: agreement.disclosureDelay.days, reason: agreement.disclosureDelay.legalReason })) : ''}
-    ${agreement.quota ? row(t.t('terms.quota'), [agreement.quota.requestsPerMinute === undefined ? '' : t.t('terms.quotaPerMinute', { limit: agreement.quota.requestsPerMinute }), agreement.quota.recordsPerDay === undefined ? '' : t.t('terms.quotaPerDay', { limit: agreement.quota.recordsPerDay })].filter(Boolean).join('; ')) : ''}
+    ${agreement.quota ? row(t.t('terms.quota'), renderQuotaTerm(ctx, agreement.quota, quotaUse)) : ''}
     ${agreement.caseId ? row(t.t('terms.caseId'), agreement.caseId.format === undefined ? t.t('terms.caseIdAny') : html`${t.t('terms.caseIdFormat')} <code>${agreement.caseId.format}</code>`) : ''}
     ${agreement.rejectionReason ? row(t.t('terms.rejectionReason'), agreement.rejectionReason) : ''}
     ${agreement.revocationReason ? row(t.t('terms.revocationReason'), agreement.revocationReason) : ''}

@@ -4,10 +4,13 @@ import { MIN_REASON_LENGTH } from '../../../policies/agreement-lifecycle.ts';
 import { MASK_KINDS, type Catalogue, type CatalogueField, type MaskKind } from '../../../policies/catalogue.ts';
 import { csrfField, type Markup } from './layout.ts';
 import type { PageContext } from './page-context.ts';
+import { renderQuotaFields, type QuotaFormValues } from './quota-terms.ts';
 import { renderRefusal, type ShownRefusal } from './refusal-notice.ts';
+import { renderPinChoices } from './pinned-operations.ts';
+import type { RegisteredOperation } from '../../operations/pinned-operations.ts';
 
-/** What the person typed (or the defaults of a new form). */
-export interface RequestFormValues {
+/** What the person typed (or the defaults of a new form); the quota boxes as typed. */
+export interface RequestFormValues extends QuotaFormValues {
   readonly consumerApp: string;
   readonly fields: readonly string[];
   readonly masks: Readonly<Record<string, MaskKind>>;
@@ -20,6 +23,8 @@ export interface RequestFormValues {
   /** The `caseId` term: reads must name a case id, of `caseIdFormat` when it is not empty. */
   readonly caseIdRequired?: boolean;
   readonly caseIdFormat?: string;
+  /** The `operations` term: the hashes of the registered documents ticked. */
+  readonly operations?: readonly string[];
 }
 
 /**
@@ -34,6 +39,8 @@ export function renderRequestFormPage(
   catalogue: Pick<Catalogue, 'fields' | 'bureaus'>,
   values: RequestFormValues,
   problem: { readonly refusal: ShownRefusal; readonly agreement: Agreement } | undefined,
+  /** The registered documents of the bureau's apps, to pin (`pinned-operations.ts`); none: the choice says so. */
+  registered: readonly RegisteredOperation[] = [],
 ): Markup {
   const { t, base } = ctx;
   const own = ctx.session!.principal.bureau;
@@ -73,6 +80,8 @@ export function renderRequestFormPage(
       <label for="caseIdFormat">${t.t('requester.form.caseIdFormat')}</label>
       <p id="caseIdFormat-hint" class="hint">${t.t('requester.form.caseIdFormatHint')}</p>
       <input id="caseIdFormat" name="caseIdFormat" value="${values.caseIdFormat ?? ''}" maxlength="128" aria-describedby="caseIdFormat-hint"${invalid('caseId.format')}>
+      ${renderQuotaFields(ctx, values, problem?.refusal)}
+      ${renderPinChoices(ctx, registered, values.operations ?? [], invalid('operations') !== '')}
       <fieldset${invalid('rowScope')}>
         <legend>${t.t('requester.form.rowScope')}</legend>
         ${(['ANY', 'SELF'] as const).map(

@@ -12,6 +12,7 @@ import * as trustedOps from './0010-trusted-ops.ts';
 import * as agreementQuotas from './0011-agreement-quotas.ts';
 import * as securityEvents from './0012-security-events.ts';
 import * as caseBasis from './0013-case-basis.ts';
+import * as pinnedOperations from './0014-pinned-operations.ts';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so
@@ -31,6 +32,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011-agreement-quotas': agreementQuotas,
   '0012-security-events': securityEvents,
   '0013-case-basis': caseBasis,
+  '0014-pinned-operations': pinnedOperations,
 };
 
 /** The kysely migration provider over {@link MIGRATIONS}. */
