@@ -1,11 +1,9 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoBureaus, type DemoBureaus } from '../examples/start-bureaus.ts';
+import type { DemoBureaus } from '../examples/start-bureaus.ts';
 import { sampleResident } from '../examples/demo-city.ts';
 import { demoCity } from '../examples/data/generate-city.ts';
-import { openDevIssuer } from '../gateway/auth/dev-issuer.ts';
 import { GATEWAY_JWKS_PATH, GATEWAY_SIGNING_KEY_FILE } from '../gateway/auth/consumer-assertion.ts';
 import { openSigningKey } from '../gateway/auth/signing-key.ts';
 import { rotatedKeyFileName } from '../gateway/auth/rotated-key-files.ts';
@@ -17,6 +15,7 @@ import { openStore, type Store } from '../gateway/store/store.ts';
 import { parseVerifierKey } from '../packages/isthmus-log-proofs/src/index.ts';
 import { createScratchDatabase } from './support/test-stores.ts';
 import { runIsthmusCli, spawnGateway, stopGateway, type SpawnedGateway } from './support/spawn-gateway.ts';
+import { openGatewayProcesses, type GatewayProcesses } from './support/gateway-processes.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.ts';
 import { startWitnessProcess, type WitnessProcess } from './support/witness-process.ts';
 import { CROSS_BUREAU, missingEntries, runLoad } from './support/access-log-load.ts';
@@ -56,6 +55,7 @@ function snapshot(dir: string): string[] {
 }
 
 describe('three replicas behind a load balancer, sharing one database and one keys folder', () => {
+  let processes: GatewayProcesses;
   let bureaus: DemoBureaus;
   let keysDir: string;
   let keysBefore: string[];
@@ -65,53 +65,39 @@ describe('three replicas behind a load balancer, sharing one database and one ke
   let store: Store;
   let databaseUrl: string;
   const replicas: Record<'A' | 'B' | 'C', SpawnedGateway> = {} as never;
-  const cleanups: (() => Promise<void> | void)[] = [];
   let sign: (claims: { bureau: string; app: string; user: string; roles: string[]; scopes?: string[] }) => Promise<string>;
 
   beforeAll(async () => {
     if (!serverUrl) return;
-    bureaus = await startDemoBureaus({ databaseServerUrl: serverUrl });
-    cleanups.push(() => bureaus.close());
-    keysDir = mkdtempSync(join(tmpdir(), 'isthmus-replica-keys-'));
-    cleanups.push(() => {
-      chmodSync(keysDir, 0o700);
-      rmSync(keysDir, { recursive: true, force: true });
-    });
-    const issuer = await openDevIssuer({ keysDir });
-    sign = (claims) => issuer.signDevToken({ ...claims, ttl: '1h' } as never);
+    processes = await openGatewayProcesses(serverUrl);
+    ({ bureaus } = processes);
+    keysDir = processes.gatewayEnv({}).ISTHMUS_KEYS_DIR!;
+    // Writable again before the folder is removed.
+    processes.cleanups.push(() => chmodSync(keysDir, 0o700));
+    sign = (claims) => processes.devIssuer.signDevToken({ ...claims, ttl: '1h' } as never);
     // The witness must know the log's key before any replica starts: the note key is made first, by the operator.
     vkey = (await openLogNoteKey({ dir: keysDir, logName: DEFAULT_LOG_NAME })).signer.verifierKey;
     witness = await startWitnessProcess({ name: 'audit-office.replicas', logKeys: [vkey], originPrefix: `${DEFAULT_LOG_NAME}/` });
-    cleanups.push(() => witness.stop());
+    processes.cleanups.push(() => witness.stop());
     const scratch = await createScratchDatabase(serverUrl, 'isthmus_replicas');
-    cleanups.push(() => scratch.drop());
+    processes.cleanups.push(() => scratch.drop());
     databaseUrl = scratch.url;
-    const env = {
-      PORT: '0',
-      ISTHMUS_KEYS_DIR: keysDir,
-      ISTHMUS_DEV_ISSUER: 'true',
-      ISTHMUS_GRAPHIQL: 'false',
-      ISTHMUS_WITNESSES: `${witness.vkey}@${witness.url}`,
-      DATABASE_URL: scratch.url,
-      ...bureaus.env,
-    };
+    const env = processes.gatewayEnv({ DATABASE_URL: scratch.url, ISTHMUS_WITNESSES: `${witness.vkey}@${witness.url}` });
     // A starts on a writable folder and makes the keys it lacks (consumer assertions, checkpoints) …
     replicas.A = await spawnGateway(env);
+    processes.spawned.push(replicas.A);
     // … then the folder becomes read-only, as a mounted secret is, and B and C start on it.
     for (const name of readdirSync(keysDir)) chmodSync(join(keysDir, name), 0o400);
     chmodSync(keysDir, 0o500);
     keysBefore = snapshot(keysDir);
     [replicas.B, replicas.C] = await Promise.all([spawnGateway(env), spawnGateway(env)]);
+    processes.spawned.push(replicas.B, replicas.C);
     proxy = await startRoundRobinProxy({ upstreams: [replicas.A.url, replicas.B.url, replicas.C.url] });
-    cleanups.push(() => proxy.close());
+    processes.cleanups.push(() => proxy.close());
     store = await openStore({ kind: 'postgres', url: scratch.url, poolSize: 2 });
-    cleanups.push(() => store.close());
+    processes.cleanups.push(() => store.close());
   }, 240_000);
-  afterAll(async () => {
-    for (const replica of Object.values(replicas)) replica.child.kill('SIGKILL');
-    await Promise.allSettled(Object.values(replicas).map((replica) => replica.exited));
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-  });
+  afterAll(() => processes?.close());
 
   const post = async (url: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(url, {
