@@ -10,7 +10,7 @@ import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { GATEWAY_JWKS_PATH, GATEWAY_SIGNING_KEY_FILE } from '../gateway/auth/consumer-assertion.ts';
 import { openSigningKey, SigningKeyError } from '../gateway/auth/signing-key.ts';
 import { rotatedKeyFileName } from '../gateway/auth/rotated-key-files.ts';
-import { DEFAULT_LOG_NAME, LOG_NOTE_KEY_FILE } from '../gateway/access-log/log-tree-note-key.ts';
+import { DEFAULT_LOG_NAME, LOG_NOTE_KEY_FILE, LOG_NOTE_KEY_HISTORY_FILE } from '../gateway/access-log/log-tree-note-key.ts';
 import { LOG_KEYS_PATH, type LogKeysDocument } from '../gateway/access-log/log-tree-keys.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import { startRefusal, EXIT_CONFIG } from '../gateway/main.ts';
@@ -20,6 +20,7 @@ import { describeEachStore } from './support/describe-each-store.ts';
 import { startTestCity, type TestCity } from './support/test-city.ts';
 import type { GatewayDatabase } from './support/test-stores.ts';
 import { CROSS_BUREAU } from './support/access-log-load.ts';
+import { runCliCaptured } from './support/run-cli-captured.ts';
 import { HRSS } from './support/upstream-calls.ts';
 
 /**
@@ -121,6 +122,12 @@ describeEachStore('key rotation across replicas sharing a keys folder ($name)', 
     } finally {
       await store.close();
     }
+    // `log verify` pins the keys folder's note keys: the key files too, as on a read-only mount whose history file lacks the new key.
+    rmSync(join(keysDir, LOG_NOTE_KEY_HISTORY_FILE));
+    const cli = await runCliCaptured(['log', 'verify'], { ...replicaDatabase.env, ISTHMUS_KEYS_DIR: keysDir });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('ok: ');
+    expect(cli.stderr).not.toContain('checkpoint signatures were not checked');
   });
 });
 

@@ -80,6 +80,18 @@ export async function openLogNoteKey(options: { readonly dir: string | undefined
   return { signer, history: await recordHistory(join(dir, LOG_NOTE_KEY_HISTORY_FILE), signer.verifierKey, keys) };
 }
 
+/**
+ * The verifier keys of every note key file of the rotation in `dir`, oldest
+ * first, reading only (nothing is created or written): with the history
+ * file, what a verifier of this keys folder pins, so a key added to a
+ * read-only folder, whose history could not be written, is pinned too.
+ *
+ * @throws LogNoteKeyError naming a key file that is unsafe or not a key.
+ */
+export async function readNoteVerifierKeys(dir: string): Promise<readonly string[]> {
+  return (await readKeys(dir)).map((key) => key.signer.verifierKey);
+}
+
 /** One note key file of the folder. */
 interface NoteKeyFile {
   readonly number: number;
