@@ -29,7 +29,9 @@ export interface GatewayKeys {
    * in the history); a new consumer-assertion key signs the next assertion,
    * the old one published until its assertions have expired.
    *
-   * @throws SigningKeyError or LogNoteKeyError naming a file that cannot be used; nothing changed then.
+   * @throws SigningKeyError or LogNoteKeyError naming a file that cannot be used, read before
+   *   anything changes (the running keys stay); a failed write of the new note key to the
+   *   database leaves the chain on the old one, tried again on the next reload.
    */
   reload(signal?: AbortSignal): Promise<GatewayKeysReload>;
 }
