@@ -14,17 +14,18 @@ import { storeTargets } from '../test/support/test-stores.ts';
 /**
  * `DATABASE_URL=postgres://… npx node bench/revocation-propagation.ts [--rounds 20]`
  *
- * How soon an agreement change holds on every gateway: two gateways (A and
- * B, one process here, each with its own store connection and registry) on
- * one scratch database of `DATABASE_URL`'s server, in front of the demo
- * bureaus. Each round requests an agreement for `Person.name`, approves it
- * through A's admin API, waits until B serves the field, revokes it through
- * A, and reads through B (and A) every {@link POLL_EVERY_MS} until the field
- * is refused. Reports, per gateway, the milliseconds from sending the revoke
+ * How soon an agreement change holds on every gateway: three gateways (A,
+ * B and C, one process here, each with its own store connection and
+ * registry) on one scratch database of `DATABASE_URL`'s server, in front of
+ * the demo bureaus. Each round requests an agreement for `Person.name`,
+ * approves it through A's admin API, waits until B and C serve the field,
+ * revokes it through A, and reads through A, B and C every
+ * {@link POLL_EVERY_MS} until the field is refused. Reports, per gateway, the milliseconds from sending the revoke
  * request to the first refusal (so the admin API's own time counts), and
  * checks DESIGN's goal ("Growing past one machine"): a revocation holds
- * everywhere within a second. The tests only check that it holds
- * (test/enforcement-lifecycle.test.ts, gateway/agreements/agreement-registry.test.ts).
+ * everywhere within a second. The tests check that it holds
+ * (test/enforcement-lifecycle.test.ts, gateway/agreements/agreement-registry.test.ts,
+ * and across three spawned replicas test/replicas.test.ts).
  */
 
 /** The design's bound on a revocation reaching every replica. */
@@ -45,18 +46,21 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number from 1');
   const postgres = storeTargets().find((target) => target.name === 'postgres')!;
-  if (!postgres.available) throw new Error('set DATABASE_URL to a PostgreSQL server where a scratch database may be created: two gateways share agreements only through PostgreSQL');
+  if (!postgres.available) throw new Error('set DATABASE_URL to a PostgreSQL server where a scratch database may be created: gateways share agreements only through PostgreSQL');
 
-  // One keys folder for both gateways, as replicas share keys: a dev token is good on either.
+  // One keys folder for all gateways, as replicas share keys: a dev token is good on any.
   const keysDir = mkdtempSync(join(tmpdir(), 'isthmus-bench-keys-'));
   const city = await startTestCity({ ISTHMUS_KEYS_DIR: keysDir, LOG_LEVEL: 'warn' }, { store: postgres });
-  let gatewayB: Gateway | undefined;
+  const replicas: Gateway[] = [];
   try {
-    gatewayB = await startGateway(
-      loadConfig({ PORT: '0', LOG_LEVEL: 'warn', ISTHMUS_DEV_ISSUER: 'true', ISTHMUS_KEYS_DIR: keysDir, ...city.database.env, ...city.bureaus.env }),
-      { logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }) },
-    );
-    const gateways = { A: city.gateway, B: gatewayB };
+    for (let index = 0; index < 2; index += 1) {
+      replicas.push(
+        await startGateway(loadConfig({ PORT: '0', LOG_LEVEL: 'warn', ISTHMUS_DEV_ISSUER: 'true', ISTHMUS_KEYS_DIR: keysDir, ...city.database.env, ...city.bureaus.env }), {
+          logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
+        }),
+      );
+    }
+    const gateways = { A: city.gateway, B: replicas[0]!, C: replicas[1]! };
     const dispatcher = {
       authorization: `Bearer ${await city.token({ bureau: CONSUMER.bureau, app: CONSUMER.app, user: 'lin.tao@emergency-management', roles: ['developer'], scopes: [CONSUMER.scope], ttl: '1h' })}`,
       'x-isthmus-purpose': CONSUMER.purpose,
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
     const resident = sampleResident();
     const readsName = async (gateway: Gateway) => (await post(`${gateway.url}/graphql`, dispatcher, { query: NAME_QUERY, variables: { id: resident.idNumber } })).body?.data?.person?.name === resident.name;
 
-    const revocationMs: Record<keyof typeof gateways, number[]> = { A: [], B: [] };
+    const revocationMs: Record<keyof typeof gateways, number[]> = { A: [], B: [], C: [] };
     const approvalMs: number[] = [];
     for (let round = 0; round < rounds; round += 1) {
       const now = Date.now();
@@ -87,29 +91,30 @@ async function main(): Promise<void> {
       const approving = performance.now();
       const approved = await post(`${city.gateway.url}/admin/api/agreements/${id}/approve`, officer, {});
       if (approved.status !== 200) throw new Error(`approving ${id} answered ${approved.status}`);
-      approvalMs.push(await msUntil(approving, () => readsName(gatewayB!)));
+      approvalMs.push(Math.max(...(await Promise.all([gateways.B, gateways.C].map((gateway) => msUntil(approving, () => readsName(gateway)))))));
 
       const revoking = performance.now();
       const revoked = await post(`${city.gateway.url}/admin/api/agreements/${id}/revoke`, officer, { reason: '应急响应已终止，停止共享户籍姓名信息' });
       if (revoked.status !== 200) throw new Error(`revoking ${id} answered ${revoked.status}`);
-      const [onA, onB] = await Promise.all([msUntil(revoking, async () => !(await readsName(gateways.A))), msUntil(revoking, async () => !(await readsName(gateways.B)))]);
-      revocationMs.A.push(onA);
-      revocationMs.B.push(onB);
+      const names = ['A', 'B', 'C'] as const;
+      const held = await Promise.all(names.map((name) => msUntil(revoking, async () => !(await readsName(gateways[name])))));
+      names.forEach((name, index) => revocationMs[name].push(held[index]!));
     }
 
-    const worst = Math.max(...revocationMs.B, ...revocationMs.A);
+    const worst = Math.max(...revocationMs.A, ...revocationMs.B, ...revocationMs.C);
     process.stdout.write(
       [
-        `agreement changes across two gateways on one PostgreSQL database, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}, ${rounds} rounds, polled every ${POLL_EVERY_MS} ms`,
+        `agreement changes across three gateways on one PostgreSQL database, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}, ${rounds} rounds, polled every ${POLL_EVERY_MS} ms`,
         `  revocation holds on A (took it) ${summary(revocationMs.A)}`,
         `  revocation holds on B (replica) ${summary(revocationMs.B)}`,
-        `  approval served by B            ${summary(approvalMs)}`,
+        `  revocation holds on C (replica) ${summary(revocationMs.C)}`,
+        `  approval served by B and C      ${summary(approvalMs)}`,
         `  goal: every revocation holds everywhere within ${GOAL_MS} ms of the request: ${worst <= GOAL_MS ? 'met' : 'NOT MET'} (worst ${worst.toFixed(0)} ms)`,
       ].join('\n') + '\n',
     );
     if (worst > GOAL_MS) process.exitCode = 1;
   } finally {
-    await gatewayB?.close();
+    for (const replica of replicas) await replica.close();
     await city.close();
     rmSync(keysDir, { recursive: true, force: true });
   }

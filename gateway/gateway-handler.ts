@@ -114,6 +114,11 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     else log.warn({ generation: result.generation, problems: result.problems }, 'catalogue reload refused; the running catalogue stays');
     // The manifest folder (ISTHMUS_OPERATIONS_DIR) is read again with the schemas: one SIGHUP for the operator's files.
     await resources.operations.registry.reload().catch((error: unknown) => log.warn({ problems: (error as { problems?: unknown }).problems ?? String(error) }, 'registered operations reload refused; the running manifests stay'));
+    // And the keys folder: a key an operator added (the next number of its rotation) signs from now on.
+    await resources.keys.reload().then(
+      (keys) => log.info({ ...keys }, keys.changed.length > 0 ? `keys reloaded: ${keys.changed.join(', ')} rotated` : 'keys reloaded: no new key'),
+      (error: unknown) => log.warn({ code: (error as { code?: string }).code, reason: error instanceof Error ? error.message : String(error) }, 'keys reload refused; the running keys stay'),
+    );
     return result;
   };
 
@@ -129,7 +134,7 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
     draining: () => draining,
     authReadiness: () => auth.readiness(),
     accessLogJwks: resources.accessLogJwks,
-    logKeys: resources.logKeys,
+    logKeys: () => resources.logKeys,
     ...(evidence && { evidence }),
     ...auth.wellKnown,
   });
@@ -205,6 +210,14 @@ export function createGatewayHandler(resources: GatewayResources, options: Gatew
 
 /** What the console's verification run proves against: the configured witnesses and the log keys of the keys folder (never the database's). */
 function consoleVerifyOptions(resources: GatewayResources): NonNullable<AuditorRoutesDeps['verifyOptions']> {
-  const { config, logKeys } = resources;
-  return { witnesses: config.witnesses, quorum: config.witnessQuorum, logName: config.logName, logKeys: logKeys.keys.map((key) => parseVerifierKey(key.vkey)) };
+  const { config } = resources;
+  return {
+    witnesses: config.witnesses,
+    quorum: config.witnessQuorum,
+    logName: config.logName,
+    // A getter: each run spreads these options, and so checks with the keys as of the last reload.
+    get logKeys() {
+      return resources.logKeys.keys.map((key) => parseVerifierKey(key.vkey));
+    },
+  };
 }

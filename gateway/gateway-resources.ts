@@ -32,7 +32,8 @@ import { createAccessLogWriter, type AccessLogWriter } from './access-log/access
 import { detachExpiredPartitions } from './access-log/retention.ts';
 import { createSecurityEventRetention } from './observability/security-event-retention.ts';
 import { createEvidenceGate, type EvidenceGate } from './access-log/evidence-gate.ts';
-import { logKeysDocument, type LogKeysDocument } from './access-log/log-tree-keys.ts';
+import type { LogKeysDocument } from './access-log/log-tree-keys.ts';
+import { createGatewayKeys, type GatewayKeys } from './gateway-keys.ts';
 import { openLogNoteKey } from './access-log/log-tree-note-key.ts';
 import { createWitnessPublisher, type WitnessPublisher } from './access-log/witness-publisher.ts';
 import { readTimestampSettings } from './access-log/timestamp-settings.ts';
@@ -85,8 +86,10 @@ export interface GatewayResources extends AsyncDisposable {
   readonly accessLog: AccessLogWriter;
   /** Every key that has signed checkpoints, for `/.well-known/isthmus-log-jwks.json`. */
   readonly accessLogJwks: JSONWebKeySet;
-  /** The log's note keys (current and past) and its witnesses, for `/.well-known/isthmus-log-keys`. */
+  /** The log's note keys (current and past) and its witnesses, for `/.well-known/isthmus-log-keys`; read afresh, it changes on a keys reload. */
   readonly logKeys: LogKeysDocument;
+  /** The rotated keys (consumer assertions, log note key): `keys.reload()` on SIGHUP, with the catalogue. */
+  readonly keys: GatewayKeys;
   /** Closes (no data released) when witnesses have been silent past the grace period; always open without witnesses. */
   readonly evidenceGate: EvidenceGate;
   /** Sends this chain's checkpoints to the witnesses; undefined when none are configured. */
@@ -191,7 +194,6 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
     const accessLogJwks = await recordPublicKeyHistory({ dir: config.keysDir, fileName: ACCESS_LOG_KEY_HISTORY_FILE, current: checkpointKey });
     const witnesses = openWitnesses(config, log);
     const noteKey = await openLogNoteKey({ dir: config.keysDir, logName: config.logName });
-    const logKeys = logKeysDocument({ logName: config.logName, keys: noteKey.history, witnesses: config.witnesses, quorum: config.witnessQuorum });
     const timing = options.witnessTiming ?? {};
     const evidenceGate = createEvidenceGate({ graceMs: config.witnessGraceSeconds * 1_000, enabled: witnesses });
     const witnessPublisher = witnesses
@@ -230,6 +232,7 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       },
       ...(options.accessLogNow && { now: options.accessLogNow }),
     });
+    const keys = createGatewayKeys({ config, consumerAssertions: auth.consumerAssertions, accessLog, noteKey });
     // By the time this runs every response already sent has its entry committed; closing adds the chain's final checkpoint.
     opened.defer(() => accessLog.close().catch((error: unknown) => log.error({ err: error }, 'access log did not close cleanly')));
     evidenceGate.started();
@@ -307,7 +310,10 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       }),
       accessLog,
       accessLogJwks,
-      logKeys,
+      get logKeys() {
+        return keys.logKeys();
+      },
+      keys,
       evidenceGate,
       witnessPublisher,
       agreements,

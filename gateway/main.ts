@@ -3,6 +3,8 @@ import { CatalogueError } from './catalogue/catalogue-error.ts';
 import { OperationsManifestInvalid } from './operations/operation-registry.ts';
 import { StoreLockedError, StoreRoleUnsafeError } from './store/store-error.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+import { SigningKeyError } from './auth/signing-key.ts';
+import { LogNoteKeyError } from './access-log/log-tree-note-key.ts';
 
 /** Exit code for an invalid setting or catalogue (sysexits' EX_CONFIG). */
 export const EXIT_CONFIG = 78;
@@ -11,8 +13,8 @@ export const EXIT_IN_USE = 1;
 
 /**
  * Runs the gateway as a process: reads the environment, starts, reloads
- * its catalogue on SIGHUP (the log says what changed, or every problem of a
- * folder it refused), and shuts down gracefully on SIGTERM or SIGINT. A bad setting, an invalid
+ * its catalogue, trusted operations and keys on SIGHUP (the log says what
+ * changed, or every problem of a folder it refused), and shuts down gracefully on SIGTERM or SIGINT. A bad setting, an invalid
  * catalogue, an embedded store another process owns or a port in use stops
  * the process with a message naming it, and no stack.
  */
@@ -46,6 +48,8 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
  */
 export function startRefusal(error: unknown): { readonly message: string; readonly exitCode: number } | undefined {
   if (error instanceof ConfigError || error instanceof CatalogueError || error instanceof StoreRoleUnsafeError || error instanceof OperationsManifestInvalid) return { message: error.message, exitCode: EXIT_CONFIG };
+  // A key file that is unsafe, unreadable or cannot be made (a read-only keys folder without the keys): the operator's to fix.
+  if (error instanceof SigningKeyError || error instanceof LogNoteKeyError) return { message: `${error.message} (${error.code}, ISTHMUS_KEYS_DIR)`, exitCode: EXIT_CONFIG };
   if (error instanceof StoreLockedError) {
     return {
       message:

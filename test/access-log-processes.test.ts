@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoCity } from '../examples/data/generate-city.ts';
 import { verifyAccessLog } from '../gateway/access-log/verify-access-log.ts';
 import { openStore } from '../gateway/store/store.ts';
 import { createScratchDatabase, storeTargets } from './support/test-stores.ts';
@@ -9,6 +8,7 @@ import { spawnGateway, stopGateway } from './support/spawn-gateway.ts';
 import { waitFor } from './support/wait-for.ts';
 import { missingLogEntries } from './support/missing-log-entries.ts';
 import { HRSS } from './support/upstream-calls.ts';
+import { runLoad } from './support/access-log-load.ts';
 
 /**
  * The access log across real gateway processes (`node gateway/main.ts`):
@@ -19,60 +19,7 @@ import { HRSS } from './support/upstream-calls.ts';
  * Loads target 127.0.0.1 only and are bounded in clients, requests and time.
  */
 
-const city = demoCity();
 const serverUrl = process.env.DATABASE_URL;
-
-/** HRSS reads OPEN fields of two other bureaus: cross-bureau, logged, and needs no agreement (these stores start empty). */
-const CROSS_BUREAU = 'query Registry($id: ID!, $code: ID!) { person(idNumber: $id) { idNumber } enterprise(creditCode: $code) { name status } }';
-
-interface LoadResult {
-  /** Requests sent so far. */
-  sent: number;
-  /** `x-request-id` of every 200 response whose headers reached the client. */
-  readonly received: string[];
-  /** Responses with another status. */
-  readonly otherStatus: Map<number, number>;
-  /** Requests that got no response (connection refused or cut, timeout). */
-  failed: number;
-}
-
-/**
- * `clients` concurrent loops, each sending one request at a time to one of
- * `urls` (round robin by client), until `stop()` says so, or `maxRequests`
- * per client, or `maxMs` have passed — whichever comes first.
- */
-function runLoad(options: { urls: readonly string[]; token: string; clients: number; maxRequests: number; maxMs: number; stop?: () => boolean }): { result: LoadResult; done: Promise<void> } {
-  const result: LoadResult = { sent: 0, received: [], otherStatus: new Map(), failed: 0 };
-  const started = performance.now();
-  const done = Promise.all(
-    Array.from({ length: options.clients }, async (_, client) => {
-      const url = options.urls[client % options.urls.length]!;
-      for (let index = 0; index < options.maxRequests; index += 1) {
-        if (options.stop?.() || performance.now() - started > options.maxMs) return;
-        const person = city.persons[(client * 131 + index * 7) % city.persons.length]!;
-        const enterprise = city.enterprises[(client * 61 + index * 3) % city.enterprises.length]!;
-        try {
-          result.sent += 1;
-          const response = await fetch(`${url}/graphql`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-            body: JSON.stringify({ query: CROSS_BUREAU, variables: { id: person.idNumber, code: enterprise.creditCode } }),
-            signal: AbortSignal.timeout(10_000),
-          });
-          // The entry is committed before the gateway sends the status line: a 200 received is a response received.
-          if (response.status === 200) result.received.push(response.headers.get('x-request-id')!);
-          else result.otherStatus.set(response.status, (result.otherStatus.get(response.status) ?? 0) + 1);
-          await response.arrayBuffer().catch(() => undefined);
-        } catch {
-          result.failed += 1;
-          // A gateway that is gone stays gone: this client stops.
-          if (options.stop?.()) return;
-        }
-      }
-    }),
-  ).then(() => undefined);
-  return { result, done };
-}
 
 describe('the access log across gateway processes', () => {
   let processes: GatewayProcesses;

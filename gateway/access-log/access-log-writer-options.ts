@@ -121,6 +121,13 @@ export interface AccessLogWriter {
    * with `AccessLogUnavailableError` if that fails (call again to retry).
    */
   close(signal?: AbortSignal): Promise<void>;
+  /**
+   * Signs the chain's checkpoints from the next one on with `signer` (a
+   * rotated note key, named after the log); the earlier ones stay signed by
+   * the key before, which stays in the published history. Registers the key
+   * in `access_log_note_keys` first.
+   */
+  useNoteSigner(signer: NoteSigner): Promise<void>;
   status(): AccessLogWriterStatus;
 }
 

@@ -81,7 +81,7 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
   const now = options.now ?? (() => new Date());
   if (typeof chainId !== 'string' || chainId === '') throw new TypeError('createAccessLogWriter: chainId must be a non-empty string');
   const logName = options.logName ?? DEFAULT_LOG_NAME;
-  const noteSigner = options.noteSigner ?? parseSignerKey(generateNoteKey(logName).signerKey);
+  let noteSigner = options.noteSigner ?? parseSignerKey(generateNoteKey(logName).signerKey);
   if (noteSigner.name !== logName) throw new TypeError('createAccessLogWriter: the note key must be named after the log (logName)');
   const readSubtrees = createSubtreeReader(db, chainId);
 
@@ -337,6 +337,12 @@ export function createAccessLogWriter(options: AccessLogWriterOptions): AccessLo
     ready: (signal) => raceSignal(init(), signal),
     flush,
     close,
+    async useNoteSigner(signer) {
+      if (signer.name !== logName) throw new TypeError('useNoteSigner: the note key must be named after the log (logName)');
+      if (signer.verifierKey === noteSigner.verifierKey) return;
+      await db.insertInto('access_log_note_keys').values({ vkey: signer.verifierKey, first_used_at: now() }).onConflict((conflict) => conflict.doNothing()).execute();
+      noteSigner = signer;
+    },
     status: () => ({
       chainId,
       queued: queue.filter((pending) => !pending.done).length,

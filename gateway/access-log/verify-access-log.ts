@@ -8,7 +8,7 @@ import { walkChainEntries } from './verify-chain-entries.ts';
 import { readWalkStart } from './verify-walk-start.ts';
 import { checkpointName, problem, type AccessLogProblem, type AccessLogVerification, type ChainReport } from './verify-report.ts';
 
-export type { AccessLogProblem, AccessLogProblemKind, AccessLogVerification, ChainReport, ChainLifecycle, WitnessReport } from './verify-report.ts';
+export type { AccessLogProblem, AccessLogProblemKind, AccessLogVerification, ChainReport, ChainLifecycle, ChainWriter, WitnessReport } from './verify-report.ts';
 
 /** Entries (and checkpoints) read per query: memory stays bounded by this, whatever the log's size. */
 export const DEFAULT_VERIFY_PAGE_SIZE = 1_000;
@@ -148,9 +148,11 @@ async function verifyChain(trx: Transaction<StoreSchema>, input: ChainInput): Pr
     );
   }
   const uncovered = Math.max(0, walk.headSeq - Math.max(coveredSize, start.seq));
+  const instance = await trx.selectFrom('gateway_instances').select(['hostname', 'version', 'started_at']).where('id', '=', chainId).executeTakeFirst();
   return {
     chainId,
     origin: input.origin,
+    writer: instance ? { hostname: instance.hostname, version: instance.version, startedAt: new Date(instance.started_at) } : null,
     entries: walk.entries,
     retiredSeq: start.seq,
     headSeq: walk.headSeq,

@@ -63,10 +63,24 @@ export interface AccessLogProblem {
  */
 export type ChainLifecycle = 'started' | 'stopped' | 'unwitnessed';
 
+/**
+ * The gateway process that wrote a chain, as it registered itself in
+ * `gateway_instances` when it started: which replica wrote what. Read from
+ * the database, so it names the writer and proves nothing (the entries and
+ * checkpoints are the evidence).
+ */
+export interface ChainWriter {
+  readonly hostname: string;
+  readonly version: string;
+  readonly startedAt: Date;
+}
+
 /** One chain's verification. */
 export interface ChainReport {
   readonly chainId: string;
   readonly origin: string;
+  /** The process that wrote it; `null` when no instance of that id is registered (a chain known only to the witnesses, or forged). */
+  readonly writer: ChainWriter | null;
   /** Entries read from the database. */
   readonly entries: number;
   /** Seqs retention detached (entries 1..retiredSeq are no longer in the database). */

@@ -1,9 +1,10 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { ClaimInvalid, TokenMalformed, TokenMissing } from './auth-error.ts';
 import { abortable } from './abortable.ts';
-import { openSigningKey, SIGNING_ALGORITHM } from './signing-key.ts';
+import { SIGNING_ALGORITHM } from './signing-key.ts';
+import { openRotatingSigningKey, type SigningKeyReload } from './rotating-signing-key.ts';
 import { toAuthError, type VerificationContext } from './to-auth-error.ts';
-import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './issuer-config.ts';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, MAX_CLOCK_TOLERANCE_SECONDS } from './issuer-config.ts';
 import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, DEFAULT_JWKS_TIMEOUT_MS, MAX_TOKEN_LENGTH } from './verify-token.ts';
 
 /**
@@ -57,10 +58,23 @@ export interface ConsumerAssertion extends ConsumerAssertionInput {
 
 /** Signs consumer assertions with the gateway's own key. */
 export interface ConsumerAssertionSigner {
+  /** The key signing now (it changes on {@link reload}). */
   readonly kid: string;
-  /** The public key, as served at `/.well-known/isthmus-gateway-jwks.json`. */
+  /**
+   * The public keys, as served at `/.well-known/isthmus-gateway-jwks.json`:
+   * the current one first, then each replaced one until every assertion it
+   * signed has expired (its TTL plus the largest clock tolerance a verifier
+   * may allow), read afresh on every access.
+   */
   readonly jwks: JSONWebKeySet;
   readonly keyFile: string | undefined;
+  /**
+   * Reads the keys folder again (SIGHUP): an operator who added
+   * `gateway-signing.<n>.json` (the next number) has every new assertion
+   * signed with it from now on; the reused assertions of the old key are
+   * dropped, the old key stays published for its window.
+   */
+  reload(signal?: AbortSignal): Promise<SigningKeyReload>;
   /**
    * Signs one assertion.
    *
@@ -111,8 +125,14 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
   }
   const cacheSize = options.cacheSize ?? DEFAULT_CONSUMER_ASSERTION_CACHE_SIZE;
   if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new TypeError('cacheSize must be a whole number ≥ 1');
-  const key = await openSigningKey({ dir: options.keysDir, fileName: GATEWAY_SIGNING_KEY_FILE, purpose: 'Isthmus gateway: signs consumer assertions sent to bureaus', signal: options.signal });
-  const jwks = Object.freeze({ keys: Object.freeze([key.publicJwk]) }) as JSONWebKeySet;
+  const keys = await openRotatingSigningKey({
+    dir: options.keysDir,
+    fileName: GATEWAY_SIGNING_KEY_FILE,
+    purpose: 'Isthmus gateway: signs consumer assertions sent to bureaus',
+    retiredPublishedMs: (ttlSeconds + MAX_CLOCK_TOLERANCE_SECONDS) * 1_000,
+    now,
+    ...(options.signal && { signal: options.signal }),
+  });
   // Insertion order is age order: the first key is the one to evict.
   const signed = new Map<string, { readonly assertion: Promise<string>; readonly reuseUntilMs: number }>();
 
@@ -130,6 +150,7 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
       throw new TypeError('agreements must be a list of agreement ids');
     }
     const issuedAt = Math.floor(now() / 1_000);
+    const key = keys.current();
     return new SignJWT({
       consumer_bureau: text('bureau', input.bureau, true),
       consumer_app: text('app', input.app, true),
@@ -147,9 +168,20 @@ export async function openConsumerAssertionSigner(options: ConsumerAssertionSign
   };
 
   return {
-    kid: key.kid,
-    jwks,
-    keyFile: key.file,
+    get kid() {
+      return keys.current().kid;
+    },
+    get jwks() {
+      return Object.freeze({ keys: Object.freeze(keys.publicKeys()) }) as JSONWebKeySet;
+    },
+    get keyFile() {
+      return keys.current().file;
+    },
+    async reload(signal) {
+      const outcome = await keys.reload(signal);
+      if (outcome.changed) signed.clear();
+      return outcome;
+    },
     signConsumerAssertion: (input) => {
       try {
         return sign(input);

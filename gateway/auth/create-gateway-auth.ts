@@ -20,7 +20,7 @@ export interface GatewayAuth {
   /** Signs `x-isthmus-consumer` for calls to providing bureaus. */
   readonly consumerAssertions: ConsumerAssertionSigner;
   /** The `AppDeps` that serve the public keys: `{ ...auth.wellKnown }`. */
-  readonly wellKnown: { readonly devIssuerJwks?: JSONWebKeySet; readonly gatewayJwks: JSONWebKeySet };
+  readonly wellKnown: { readonly devIssuerJwks?: JSONWebKeySet; readonly gatewayJwks: () => JSONWebKeySet };
   /**
    * Readiness of the issuers' keys, for `/readyz`. An issuer whose provider is
    * only out of reach keeps the gateway ready (its tokens get a retryable
@@ -68,7 +68,8 @@ export async function createGatewayAuth(config: Pick<GatewayConfig, 'issuers' | 
     verifier,
     devIssuer,
     consumerAssertions,
-    wellKnown: devIssuer ? { devIssuerJwks: devIssuer.jwks, gatewayJwks: consumerAssertions.jwks } : { gatewayJwks: consumerAssertions.jwks },
+    // Asked per request: the consumer-assertion keys rotate (a reload), and a replaced key leaves the set once its assertions expired.
+    wellKnown: devIssuer ? { devIssuerJwks: devIssuer.jwks, gatewayJwks: () => consumerAssertions.jwks } : { gatewayJwks: () => consumerAssertions.jwks },
     readiness() {
       const issuers = verifier.keySets();
       return { ready: issuers.every((issuer) => issuer.state !== 'misconfigured'), issuers };

@@ -83,6 +83,16 @@ export async function openSigningKey(options: SigningKeyOptions): Promise<Signin
   return created;
 }
 
+/**
+ * Reads an existing key file, with the same checks as {@link openSigningKey};
+ * undefined when there is no such file. Never creates one.
+ *
+ * @throws SigningKeyError naming the file.
+ */
+export function readSigningKeyFile(file: string, signal?: AbortSignal): Promise<SigningKey | undefined> {
+  return readKeyFile(file, signal);
+}
+
 async function readKeyFile(file: string, signal: AbortSignal | undefined): Promise<SigningKey | undefined> {
   let handle;
   try {

@@ -6,7 +6,8 @@ import { loadConfig } from '../../config/config.ts';
 import { parseWitnessList, WitnessListInvalid, type WitnessConfig } from '../../access-log/witness-config.ts';
 import { loadLogKeys, LogKeysUnreadable, LOG_KEYS_PATH, type PinnedLogKeys } from '../../access-log/verify-log-keys.ts';
 import { DEFAULT_LOG_NAME } from '../../access-log/verify-witnessed.ts';
-import { LOG_NOTE_KEY_HISTORY_FILE } from '../../access-log/log-tree-note-key.ts';
+import { LOG_NOTE_KEY_HISTORY_FILE, LogNoteKeyError, readNoteVerifierKeys } from '../../access-log/log-tree-note-key.ts';
+import { parseVerifierKey } from '../../../packages/isthmus-log-proofs/src/index.ts';
 import { verifyAccessLog, type AccessLogVerification, type ChainReport } from '../../access-log/verify-access-log.ts';
 import { readTrustedCertificates } from '../../access-log/timestamp-settings.ts';
 import { verifyStoredTimestamps, type TimestampReport } from '../../access-log/timestamp-store.ts';
@@ -32,7 +33,8 @@ export const VERIFY_HELP = `verify   proves every chain of the access log agains
                      to cover entries; default ISTHMUS_WITNESS_QUORUM, or all.
          --log-keys  the gateway's log note keys, current and past: its
                      ${LOG_KEYS_PATH} URL or a copy of it in a file;
-                     default the keys dir's ${LOG_NOTE_KEY_HISTORY_FILE}.
+                     default the keys dir's ${LOG_NOTE_KEY_HISTORY_FILE} and
+                     its note key files (access-log-note.key, .2.key, …).
          --require-witnesses  fail (exit 1) unless a quorum of witnesses was
                      read: what production should run.
          --tsa-ca    the CA certificates (PEM) of the RFC 3161 timestamp
@@ -73,8 +75,14 @@ export async function verifyCommand(
       const keysDir = loadConfig(io.env).keysDir;
       const history = keysDir === undefined ? undefined : join(keysDir, LOG_NOTE_KEY_HISTORY_FILE);
       if (history !== undefined && existsSync(history)) pinned = await loadLogKeys(history);
+      // And the key files themselves: a key rotated into a read-only folder is in no history file yet.
+      const files = keysDir === undefined ? [] : await readNoteVerifierKeys(keysDir);
+      const known = new Set(pinned?.keys.map((key) => key.verifierKey));
+      const added = files.filter((vkey) => !known.has(vkey)).map((vkey) => parseVerifierKey(vkey));
+      if (added.length > 0) pinned = { ...pinned, keys: [...(pinned?.keys ?? []), ...added] };
     }
   } catch (error) {
+    if (error instanceof LogNoteKeyError) return fail(`${error.message} (${error.code})`);
     if (!(error instanceof LogKeysUnreadable)) throw error;
     return fail(`${error.message} (${error.code})`);
   }
@@ -154,5 +162,6 @@ function chainLine(chain: ChainReport): string {
     );
   }
   parts.push(chain.lifecycle === 'stopped' ? 'stopped (final checkpoint witnessed)' : chain.lifecycle === 'started' ? 'no final checkpoint: crashed or still running' : 'start not witnessed');
+  parts.push(chain.writer ? `written by ${chain.writer.hostname}, version ${chain.writer.version}, started ${chain.writer.startedAt.toISOString()}` : 'no gateway instance of this id is registered');
   return parts.join('; ');
 }

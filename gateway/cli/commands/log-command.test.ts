@@ -50,6 +50,8 @@ describe('isthmus log on the embedded store', () => {
     const store = await openStore({ kind: 'pglite', dataDir: env.ISTHMUS_DATA_DIR });
     try {
       await store.migrate();
+      // As a gateway registers itself when it starts: the report names which process wrote the chain.
+      await store.db.insertInto('gateway_instances').values({ id: 'gw-cli', hostname: 'replica-a', version: '1.2.3', started_at: new Date('2026-05-01T08:00:00Z'), last_seen_at: new Date() }).execute();
       appended = await writeEntries(store, noteSigner, 'gw-cli', 30);
     } finally {
       await store.close();
@@ -63,7 +65,7 @@ describe('isthmus log on the embedded store', () => {
     const result = await run(['log', 'verify'], env);
     expect(result.code).toBe(0);
     expect(result.out).toContain('ok: 30 entries in 1 chains\n');
-    expect(result.out).toMatch(/^chain gw-cli: 30 entries \(seq 1–30\); no witnessed checkpoint covers it; 30 not yet covered \(from seq 1, entry \S+\); start not witnessed\n/);
+    expect(result.out).toMatch(/^chain gw-cli: 30 entries \(seq 1–30\); no witnessed checkpoint covers it; 30 not yet covered \(from seq 1, entry \S+\); start not witnessed; written by replica-a, version 1\.2\.3, started 2026-05-01T08:00:00\.000Z\n/);
     expect(result.err).toContain('nothing was proven against evidence outside the database');
     expect(result.err).toContain('checkpoint signatures were not checked');
     // What production runs: without a quorum of witnesses, that is a failure.
