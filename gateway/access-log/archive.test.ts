@@ -12,7 +12,8 @@ import { verifyArchives, type ArchiveProblem } from './verify-archives.ts';
 import { compareArchivesWithDatabase } from './verify-archives-database.ts';
 import { checkArchiveDir, type ArchiveTarget } from './archive-target.ts';
 import { archiveNoteText, sha256Hex, type ArchiveManifest } from './archive-format.ts';
-import { loadConfig } from '../config/config.ts';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import { openGatewayResources } from '../gateway-resources.ts';
 import type { Store } from '../store/store.ts';
 import { describeEachStore } from '../../test/support/describe-each-store.ts';
 import { createTestSigner, sampleEntry } from '../../test/support/access-log-fixtures.ts';
@@ -54,6 +55,10 @@ describe('ISTHMUS_LOG_ARCHIVE_DIR', () => {
       await expect(checkArchiveDir(dir)).rejects.toMatchObject({ code: 'ACCESS_LOG_ARCHIVE_DIR', message: `the access log archive folder ${dir} is not a folder` });
       await checkArchiveDir(join(base, 'made'));
       expect(statSync(join(base, 'made')).isDirectory()).toBe(true);
+      // The gateway's start stops there, with a configuration error naming the setting and the folder.
+      const start = openGatewayResources(loadConfig({ ISTHMUS_DATA_DIR: ':memory:', ISTHMUS_LOG_ARCHIVE_DIR: dir, LOG_LEVEL: 'silent' }));
+      await expect(start).rejects.toBeInstanceOf(ConfigError);
+      await expect(start).rejects.toMatchObject({ problems: [`ISTHMUS_LOG_ARCHIVE_DIR: the access log archive folder ${dir} is not a folder`] });
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
