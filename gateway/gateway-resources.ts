@@ -31,6 +31,7 @@ import { startAgreementExpiry } from './agreements/agreement-expiry.ts';
 import { createAccessLogWriter, type AccessLogWriter } from './access-log/access-log-writer.ts';
 import { detachExpiredPartitions } from './access-log/retention.ts';
 import { createSecurityEventRetention } from './observability/security-event-retention.ts';
+import { openArchiveTarget } from './access-log/archive-target.ts';
 import { createEvidenceGate, type EvidenceGate } from './access-log/evidence-gate.ts';
 import type { LogKeysDocument } from './access-log/log-tree-keys.ts';
 import { createGatewayKeys, type GatewayKeys } from './gateway-keys.ts';
@@ -241,9 +242,14 @@ export async function openGatewayResources(config: GatewayConfig, options: OpenG
       log.warn({ witnesses: witnessPublisher.status() }, `no quorum of witnesses cosigned the access log's first checkpoint; serving anyway, and no data is released after ${config.witnessGraceSeconds} s without one`);
     }
     const securityEventRetention = createSecurityEventRetention(store.db, metrics.registry, config.securityEventRetentionDays);
+    const archive = await openArchiveTarget(config, noteKey);
     const retention = setInterval(() => {
-      detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays }).catch((error: unknown) =>
-        log.warn({ err: error }, 'access log retention failed; will try again'),
+      detachExpiredPartitions(store.db, new Date(), { retentionDays: config.logRetentionDays, ...(archive && { archive }) }).then(
+        (detached) => {
+          const months = detached.flatMap((partition) => (partition.archived ? [`${partition.archived.month}${partition.archived.reused ? ' (archive reused)' : ''}`] : []));
+          if (months.length > 0) log.info({ months, dir: archive?.dir }, 'access log months archived and detached');
+        },
+        (error: unknown) => log.warn({ err: error, code: (error as { code?: string }).code }, 'access log retention failed; the months stay attached, will try again'),
       );
       securityEventRetention(new Date()).then(
         (removed) => removed > 0 && log.info({ removed }, 'security events past retention removed'),

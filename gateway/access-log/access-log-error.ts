@@ -5,7 +5,9 @@ export type AccessLogErrorCode =
   | 'ACCESS_LOG_CLOSED'
   | 'ACCESS_LOG_FORBIDDEN'
   | 'ACCESS_LOG_BAD_QUERY'
-  | 'ACCESS_LOG_RETENTION_TOO_SHORT';
+  | 'ACCESS_LOG_RETENTION_TOO_SHORT'
+  | 'ACCESS_LOG_ARCHIVE_DIR'
+  | 'ACCESS_LOG_ARCHIVE_CONFLICT';
 
 /**
  * Base of the access log's errors. The message is safe to show (no SQL, no
@@ -77,5 +79,29 @@ export class AccessLogRetentionTooShortError extends AccessLogError {
   constructor(days: number, minimum: number) {
     super('ACCESS_LOG_RETENTION_TOO_SHORT', `access log retention of ${days} days is below the required ${minimum} days`);
     this.name = 'AccessLogRetentionTooShortError';
+  }
+}
+
+/** The archive folder (`ISTHMUS_LOG_ARCHIVE_DIR`, `log verify --archive`) cannot be used; the message names it and why. */
+export class AccessLogArchiveDirError extends AccessLogError {
+  readonly dir: string;
+  constructor(dir: string, problem: string, options?: { cause?: unknown }) {
+    super('ACCESS_LOG_ARCHIVE_DIR', `the access log archive folder ${dir} ${problem}`, options);
+    this.name = 'AccessLogArchiveDirError';
+    this.dir = dir;
+  }
+}
+
+/**
+ * A month's archive cannot be trusted to hold the month: one already there
+ * differs from the database, or the one just written did not read back
+ * intact. The month is not detached; nothing is overwritten.
+ */
+export class AccessLogArchiveConflictError extends AccessLogError {
+  readonly month: string;
+  constructor(month: string, problem: string) {
+    super('ACCESS_LOG_ARCHIVE_CONFLICT', `the access log archive of ${month} ${problem}; the month stays in the database`);
+    this.name = 'AccessLogArchiveConflictError';
+    this.month = month;
   }
 }

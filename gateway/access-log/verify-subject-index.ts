@@ -40,6 +40,7 @@ export function sameSubjects(record: AccessLogRecord, indexed: ReadonlySet<strin
   return expected.size === actual.size && [...expected].every((key) => actual.has(key));
 }
 
-function subjectKey(kind: unknown, id: unknown): string {
+/** The key `sameSubjects` compares an index row by: its kind and id. */
+export function subjectKey(kind: unknown, id: unknown): string {
   return `${String(kind)}\u0000${String(id)}`;
 }

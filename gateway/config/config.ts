@@ -146,6 +146,11 @@ export interface GatewayConfig {
   readonly logRetentionDays: number;
   /** `ISTHMUS_SECURITY_EVENT_RETENTION_DAYS`: security events older than this are removed (by the owner's `security_events_prune`); at least 180. */
   readonly securityEventRetentionDays: number;
+  /**
+   * `ISTHMUS_LOG_ARCHIVE_DIR`: before retention detaches a month, it writes it here as a signed, hash-linked archive
+   * (`<dir>/<yyyy-mm>/`, see `access-log/archive-format.ts`); checked writable at start-up. Unset → months are detached unarchived.
+   */
+  readonly logArchiveDir: string | undefined;
   /** `ISTHMUS_ISSUERS` (a JSON array) or `ISTHMUS_ISSUERS_FILE` (a path to one): the trusted token issuers (see `gateway/auth/issuer-config.ts`); none by default. */
   readonly issuers: readonly IssuerConfig[];
   /** `ISTHMUS_DEV_ISSUER`: trust the built-in dev issuer (`isthmus token`) and serve its keys at `/.well-known/jwks.json`. */
@@ -314,6 +319,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     calendarDir: resolve(env.ISTHMUS_CALENDAR_DIR || resolve(PROJECT_ROOT, 'gateway/calendar')),
     logRetentionDays: retentionDays(),
     securityEventRetentionDays: securityEventRetentionDays(),
+    logArchiveDir: env.ISTHMUS_LOG_ARCHIVE_DIR ? resolve(env.ISTHMUS_LOG_ARCHIVE_DIR) : undefined,
     issuers: issuers.issuers,
     devIssuer,
     keysDir,

@@ -129,6 +129,8 @@ const ANSWERS = {
   ACCESS_LOG_FORBIDDEN: { code: 'FORBIDDEN', status: 403 },
   ACCESS_LOG_BAD_QUERY: BAD_USER_INPUT,
   ACCESS_LOG_RETENTION_TOO_SHORT: INTERNAL,
+  ACCESS_LOG_ARCHIVE_DIR: INTERNAL,
+  ACCESS_LOG_ARCHIVE_CONFLICT: INTERNAL,
   // gateway/access-log/evidence-gate: no witnessed checkpoint for longer than the grace period — no data, and it passes.
   EVIDENCE_UNWITNESSED: { code: 'INTERNAL', status: 503, retryAfterSeconds: EVIDENCE_RETRY_SECONDS },
 

@@ -12,9 +12,13 @@ import { verifyAccessLog, type AccessLogVerification, type ChainReport } from '.
 import { readTrustedCertificates } from '../../access-log/timestamp-settings.ts';
 import { verifyStoredTimestamps, type TimestampReport } from '../../access-log/timestamp-store.ts';
 import type { Store } from '../../store/store.ts';
+import { AccessLogArchiveDirError } from '../../access-log/access-log-error.ts';
+import { verifyArchives, type ArchiveVerification } from '../../access-log/verify-archives.ts';
+import { compareArchivesWithDatabase } from '../../access-log/verify-archives-database.ts';
+import { ARCHIVE_HELP, archiveWithDatabase, printArchiveReport } from './log-command-archive.ts';
 
 /** The synopsis line of `log verify`. */
-export const VERIFY_SYNOPSIS = 'isthmus log verify [--witness <vkey>@<url>]… [--quorum <n>] [--log-keys <url or file>] [--require-witnesses] [--tsa-ca <file>] [--json]';
+export const VERIFY_SYNOPSIS = 'isthmus log verify [--witness <vkey>@<url>]… [--quorum <n>] [--log-keys <url or file>] [--require-witnesses] [--tsa-ca <file>] [--archive <dir> [--database <url>]] [--json]';
 
 /** What `log verify` does and its flags, for the usage text. */
 export const VERIFY_HELP = `verify   proves every chain of the access log against the checkpoints its
@@ -40,14 +44,14 @@ export const VERIFY_HELP = `verify   proves every chain of the access log agains
          --tsa-ca    the CA certificates (PEM) of the RFC 3161 timestamp
                      authority: every stored timestamp of a checkpoint is
                      verified against its note; default ISTHMUS_TSA_CA_FILE.
-         --json      the whole report as JSON on stdout.
+${ARCHIVE_HELP}         --json      the whole report as JSON on stdout.
 `;
 
 /** `isthmus log verify`: runs with the store `withStore` opens; returns the exit code. */
 export async function verifyCommand(
   args: Record<string, string | boolean | readonly string[] | undefined>,
   io: CliIo,
-  withStore: (run: (store: Store) => Promise<number>) => Promise<number>,
+  withStore: (run: (store: Store) => Promise<number>, env?: Readonly<Record<string, string | undefined>>) => Promise<number>,
 ): Promise<number> {
   const fail = (message: string, code = 1) => {
     io.stderr.write(`isthmus log verify: ${message}\n`);
@@ -99,18 +103,41 @@ export async function verifyCommand(
     }
   }
 
+  let archives: ArchiveVerification | undefined;
+  if (typeof args.archive === 'string') {
+    if (typeof args.database === 'string' && !/^postgres(ql)?:\/\//u.test(args.database)) return fail('--database must be a postgres:// connection string', 2);
+    try {
+      archives = await verifyArchives(args.archive, { logKeys: pinned?.keys ?? [], signal: AbortSignal.timeout(30 * 60_000) });
+    } catch (error) {
+      if (!(error instanceof AccessLogArchiveDirError)) throw error;
+      return fail(`${error.message} (${error.code})`);
+    }
+    if (!archiveWithDatabase(args, io.env)) {
+      if (args.json === true) io.stdout.write(`${JSON.stringify({ archives }, null, 2)}\n`);
+      else printArchiveReport(archives, io, { offline: true });
+      return archives.problems.length > 0 ? 1 : 0;
+    }
+  } else if (args.database !== undefined) {
+    return fail('--database goes with --archive (without it, set DATABASE_URL)', 2);
+  }
+
+  const env = typeof args.database === 'string' ? { ...io.env, DATABASE_URL: args.database } : undefined;
   return withStore(async (store) => {
     const result = await verifyAccessLog(store.db, { witnesses, quorum, logKeys: pinned?.keys ?? [], logName, signal: AbortSignal.timeout(30 * 60_000) });
     const stamps = tsaCas && (await verifyStoredTimestamps(store.db, tsaCas));
-    if (args.json === true) io.stdout.write(`${JSON.stringify(stamps ? { ...result, timestamps: { ...stamps, latest: Object.fromEntries(stamps.latest) } } : result, null, 2)}\n`);
-    else {
+    const joined = archives && (await compareArchivesWithDatabase(store.db, archives));
+    if (args.json === true) {
+      const report = { ...result, ...(stamps && { timestamps: { ...stamps, latest: Object.fromEntries(stamps.latest) } }), ...(joined && { archives: joined }) };
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
       printReport(result, io);
       if (stamps) printTimestamps(stamps, io);
+      if (joined) printArchiveReport(joined, io, { offline: false });
     }
-    if (result.problems.length > 0 || (stamps && stamps.problems.length > 0)) return 1;
+    if (result.problems.length > 0 || (stamps && stamps.problems.length > 0) || (joined && joined.problems.length > 0)) return 1;
     if (args['require-witnesses'] === true && !result.proven) return 1;
     return 0;
-  });
+  }, env);
 }
 
 /** The report in plain words: one line per chain, one per problem, then the verdict and what was not proven. */

@@ -44,13 +44,15 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
       'log-keys': { type: 'string' },
       'require-witnesses': { type: 'boolean' },
       'tsa-ca': { type: 'string' },
+      archive: { type: 'string' },
+      database: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     io,
   );
   if (typeof args === 'number') return args;
-  return verifyCommand(args, io, (run) => withStore(io, 'verify', run));
+  return verifyCommand(args, io, (run, env) => withStore(env ? { ...io, env } : io, 'verify', run));
 }
 
 async function exportLog(argv: readonly string[], io: CliIo): Promise<number> {
