@@ -45,7 +45,7 @@ describe('ISTHMUS_PRODUCTION and ISTHMUS_MIGRATION_DATABASE_URL', () => {
   });
 
   it('refuse a migration URL that is not PostgreSQL, or without DATABASE_URL', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://gateway@db/isthmus', ISTHMUS_MIGRATION_DATABASE_URL: 'mysql://owner@db' })).toThrow(/ISTHMUS_MIGRATION_DATABASE_URL must be a postgres:\/\//);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://gateway@db/isthmus', ISTHMUS_MIGRATION_DATABASE_URL: 'mysql://owner@db' })).toThrow(/ISTHMUS_MIGRATION_DATABASE_URL: must be a postgres:\/\//);
     expect(() => loadConfig({ ISTHMUS_MIGRATION_DATABASE_URL: 'postgres://owner@db/isthmus' })).toThrow(/ISTHMUS_MIGRATION_DATABASE_URL needs DATABASE_URL/);
     expect(() => loadConfig({ ISTHMUS_PRODUCTION: 'yes' })).toThrow(/ISTHMUS_PRODUCTION must be true or false/);
   });
