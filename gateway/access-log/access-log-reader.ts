@@ -161,31 +161,31 @@ export async function readAccessLog(
 
   const select = (range: { readonly from?: Date; readonly until?: Date }, rowLimit: number) =>
     db
-    .selectFrom('access_log')
-    .selectAll()
-    .$if(view === 'data_officer', (query) =>
-      query.where(({ eb, or }) => or([eb('consumer_bureau', '=', viewer.bureau), sql<boolean>`provider_bureaus @> ${JSON.stringify([viewer.bureau])}::jsonb`])),
-    )
-    .$if(view === 'citizen', (query) =>
-      query
-        .where(({ eb, or }) => or([eb('hidden_until', 'is', null), eb('hidden_until', '<=', now)]))
-        // A citizen's own reads of the log would otherwise fill their own feed.
-        .where(({ eb, or }) => or([eb('action', '!=', 'LOG_READ'), eb('citizen', 'is', null), eb('citizen', '!=', viewer.citizen!)])),
-    )
-    .$if(subject !== undefined, (query) => query.where(aboutSubject(subject!, filters, after)))
-    .$if(range.from !== undefined, (query) => query.where('occurred_at', '>=', range.from!))
-    .$if(range.until !== undefined, (query) => query.where('occurred_at', '<', range.until!))
-    .$if(filters.consumer !== undefined, (query) => query.where('consumer_bureau', '=', filters.consumer!))
-    .$if(filters.provider !== undefined, (query) => query.where(sql<boolean>`provider_bureaus @> ${JSON.stringify([filters.provider])}::jsonb`))
-    .$if(filters.purpose !== undefined, (query) => query.where('purpose', '=', filters.purpose!))
-    .$if(filters.outcome !== undefined, (query) => query.where('outcome', '=', filters.outcome!))
-    .$if(filters.agreement !== undefined, (query) => query.where(sql<boolean>`agreement_ids @> ${JSON.stringify([filters.agreement])}::jsonb`))
-    .$if(filters.entryId !== undefined, (query) => query.where('id', '=', filters.entryId!))
-    .$if(after !== undefined, (query) => query.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))
-    .orderBy('occurred_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(rowLimit)
-    .execute();
+      .selectFrom('access_log')
+      .selectAll()
+      .$if(view === 'data_officer', (query) =>
+        query.where(({ eb, or }) => or([eb('consumer_bureau', '=', viewer.bureau), sql<boolean>`provider_bureaus @> ${JSON.stringify([viewer.bureau])}::jsonb`])),
+      )
+      .$if(view === 'citizen', (query) =>
+        query
+          .where(({ eb, or }) => or([eb('hidden_until', 'is', null), eb('hidden_until', '<=', now)]))
+          // A citizen's own reads of the log would otherwise fill their own feed.
+          .where(({ eb, or }) => or([eb('action', '!=', 'LOG_READ'), eb('citizen', 'is', null), eb('citizen', '!=', viewer.citizen!)])),
+      )
+      .$if(subject !== undefined, (query) => query.where(aboutSubject(subject!, filters, after)))
+      .$if(range.from !== undefined, (query) => query.where('occurred_at', '>=', range.from!))
+      .$if(range.until !== undefined, (query) => query.where('occurred_at', '<', range.until!))
+      .$if(filters.consumer !== undefined, (query) => query.where('consumer_bureau', '=', filters.consumer!))
+      .$if(filters.provider !== undefined, (query) => query.where(sql<boolean>`provider_bureaus @> ${JSON.stringify([filters.provider])}::jsonb`))
+      .$if(filters.purpose !== undefined, (query) => query.where('purpose', '=', filters.purpose!))
+      .$if(filters.outcome !== undefined, (query) => query.where('outcome', '=', filters.outcome!))
+      .$if(filters.agreement !== undefined, (query) => query.where(sql<boolean>`agreement_ids @> ${JSON.stringify([filters.agreement])}::jsonb`))
+      .$if(filters.entryId !== undefined, (query) => query.where('id', '=', filters.entryId!))
+      .$if(after !== undefined, (query) => query.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))
+      .orderBy('occurred_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(rowLimit)
+      .execute();
   // With a subject, the subject index bounds the read; one entry is one probe. Otherwise the
   // filters (a bureau, a provider, a purpose) may match only old entries, or none: read month by month.
   const rows =
