@@ -121,8 +121,12 @@ export function measureDayExports(context: MeasureContext, count: number, from: 
 }
 
 /** `log verify`'s walk of one chain (hashes, links, subject index), as `verifyAccessLog` does it per chain. */
-export async function measureChainWalk(context: MeasureContext, chainId: string): Promise<{ entries: number; ms: number; msPerMillion: number; dbCpuMsPerMillion: number; problems: number }> {
+export async function measureChainWalk(
+  context: MeasureContext,
+  chainId: string,
+): Promise<{ entries: number; ms: number; msPerMillion: number; nodeCpuMsPerMillion: number; dbCpuMsPerMillion: number; problems: number }> {
   const before = await readDatabaseCpu(context.pool, context.database);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const walk = await context.db
     .transaction()
@@ -130,15 +134,17 @@ export async function measureChainWalk(context: MeasureContext, chainId: string)
     .setAccessMode('read only')
     .execute(async (trx) => walkChainEntries(trx, { chainId, start: await readWalkStart(trx, chainId), anchors: [], finalAnchor: undefined, coveredSize: 0, pageSize: 1_000, signal: undefined }));
   const ms = performance.now() - started;
+  const node = process.cpuUsage(nodeBefore);
   const cpu = cpuSince(before, await readDatabaseCpu(context.pool, context.database));
-  return { entries: walk.entries, ms, msPerMillion: (ms * 1e6) / Math.max(1, walk.entries), dbCpuMsPerMillion: (cpu * 1e6) / Math.max(1, walk.entries), problems: walk.problems.length };
+  const perMillion = (value: number) => (value * 1e6) / Math.max(1, walk.entries);
+  return { entries: walk.entries, ms, msPerMillion: perMillion(ms), nodeCpuMsPerMillion: perMillion((node.user + node.system) / 1_000), dbCpuMsPerMillion: (cpu * 1e6) / Math.max(1, walk.entries), problems: walk.problems.length };
 }
 
-/** Appends through the real writer (group commit, tree nodes, checkpoints) at `concurrency` for `seconds`, on a chain of its own. */
+/** Appends city-mix single lookups through the real writer (group commit, tree nodes, checkpoints) at `concurrency` for `seconds`, on a chain of its own. */
 export async function measureAppend(context: MeasureContext, concurrency: number, seconds: number): Promise<{ entriesPerSecond: number; dbCpuMsPerEntry: number; p50Ms: number; p99Ms: number }> {
   const writer = createAccessLogWriter({ db: context.db, chainId: `append-${randomUUID().slice(0, 8)}` });
   await writer.ready();
-  await Promise.all(Array.from({ length: 500 }, () => writer.append(sampleEntry())));
+  await Promise.all(Array.from({ length: 500 }, () => writer.append(cityEntry())));
   const latencies: number[] = [];
   const before = await readDatabaseCpu(context.pool, context.database);
   const started = performance.now();
@@ -147,7 +153,7 @@ export async function measureAppend(context: MeasureContext, concurrency: number
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const begun = performance.now();
-        await writer.append(sampleEntry());
+        await writer.append(cityEntry());
         latencies.push(performance.now() - begun);
       }
     }),
@@ -157,6 +163,22 @@ export async function measureAppend(context: MeasureContext, concurrency: number
   await writer.close();
   const sorted = [...latencies].sort((a, b) => a - b);
   return { entriesPerSecond: latencies.length / elapsed, dbCpuMsPerEntry: cpu / latencies.length, p50Ms: quantiles(sorted).median, p99Ms: sorted[Math.floor(0.99 * sorted.length)] ?? Number.NaN };
+}
+
+/** A single lookup of the generated city's mix: one bureau reading a citizen's record from another. */
+function cityEntry(): ReturnType<typeof sampleEntry> {
+  const bureau = (n: number) => `bureau-${String(n).padStart(2, '0')}`;
+  const consumer = 1 + Math.floor(CITY_BUREAUS * Math.random() ** 1.6);
+  const provider = bureau(1 + ((consumer + Math.floor(Math.random() * (CITY_BUREAUS - 1))) % CITY_BUREAUS));
+  return sampleEntry({
+    consumerBureau: bureau(consumer),
+    clientApp: `app-${bureau(consumer)}-0`,
+    user: `officer-${consumer}-${Math.floor(Math.random() * 40)}`,
+    agreementIds: [`agr-${bureau(consumer)}-${provider}`],
+    providerBureaus: [provider],
+    subjects: [{ kind: 'person', id: `P${String(Math.floor(Math.random() * CITY_PERSONS)).padStart(9, '0')}` }],
+    rowCounts: { [provider]: 1 },
+  });
 }
 
 /** Bytes on disk of a partitioned table's partitions: heap (with TOAST) and indexes, summed; rows as the last ANALYZE counted them. */
