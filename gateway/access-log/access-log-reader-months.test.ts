@@ -19,8 +19,8 @@ function principal(overrides: Partial<Principal>): Principal {
 const officerOf = (bureau: string) => principal({ roles: ['data_officer'], bureau, user: `officer-${bureau}` });
 const auditor = principal({ roles: ['auditor'], user: 'audit-zhao' });
 
-// The reader asks for pages without a subject one month at a time (issue 14: a bureau with few
-// entries must not make a page read the whole log); these pages cross months and empty months.
+// Pages of a bureau's entries that cross monthly partitions and empty months, newest first (issue 14:
+// the partitioned plans of the officer's and the auditor's pages, measured in bench/access-log-scale.ts).
 describeEachStore('access log pages across months on $name', (target) => {
   let store: Store;
   let writer: AccessLogWriter;

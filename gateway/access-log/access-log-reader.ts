@@ -159,39 +159,32 @@ export async function readAccessLog(
   }
   options.signal?.throwIfAborted();
 
-  const select = (range: { readonly from?: Date; readonly until?: Date }, rowLimit: number) =>
-    db
-      .selectFrom('access_log')
-      .selectAll()
-      .$if(view === 'data_officer', (query) =>
-        query.where(({ eb, or }) => or([eb('consumer_bureau', '=', viewer.bureau), sql<boolean>`provider_bureaus @> ${JSON.stringify([viewer.bureau])}::jsonb`])),
-      )
-      .$if(view === 'citizen', (query) =>
-        query
-          .where(({ eb, or }) => or([eb('hidden_until', 'is', null), eb('hidden_until', '<=', now)]))
-          // A citizen's own reads of the log would otherwise fill their own feed.
-          .where(({ eb, or }) => or([eb('action', '!=', 'LOG_READ'), eb('citizen', 'is', null), eb('citizen', '!=', viewer.citizen!)])),
-      )
-      .$if(subject !== undefined, (query) => query.where(aboutSubject(subject!, filters, after)))
-      .$if(range.from !== undefined, (query) => query.where('occurred_at', '>=', range.from!))
-      .$if(range.until !== undefined, (query) => query.where('occurred_at', '<', range.until!))
-      .$if(filters.consumer !== undefined, (query) => query.where('consumer_bureau', '=', filters.consumer!))
-      .$if(filters.provider !== undefined, (query) => query.where(sql<boolean>`provider_bureaus @> ${JSON.stringify([filters.provider])}::jsonb`))
-      .$if(filters.purpose !== undefined, (query) => query.where('purpose', '=', filters.purpose!))
-      .$if(filters.outcome !== undefined, (query) => query.where('outcome', '=', filters.outcome!))
-      .$if(filters.agreement !== undefined, (query) => query.where(sql<boolean>`agreement_ids @> ${JSON.stringify([filters.agreement])}::jsonb`))
-      .$if(filters.entryId !== undefined, (query) => query.where('id', '=', filters.entryId!))
-      .$if(after !== undefined, (query) => query.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))
-      .orderBy('occurred_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(rowLimit)
-      .execute();
-  // With a subject, the subject index bounds the read; one entry is one probe. Otherwise the
-  // filters (a bureau, a provider, a purpose) may match only old entries, or none: read month by month.
-  const rows =
-    subject !== undefined || filters.entryId !== undefined
-      ? await select(filters, limit + 1)
-      : await selectByMonth(db, { from: filters.from, until: filters.until, before: after?.occurredAt }, limit + 1, select, options.signal);
+  const rows = await db
+    .selectFrom('access_log')
+    .selectAll()
+    .$if(view === 'data_officer', (query) =>
+      query.where(({ eb, or }) => or([eb('consumer_bureau', '=', viewer.bureau), sql<boolean>`provider_bureaus @> ${JSON.stringify([viewer.bureau])}::jsonb`])),
+    )
+    .$if(view === 'citizen', (query) =>
+      query
+        .where(({ eb, or }) => or([eb('hidden_until', 'is', null), eb('hidden_until', '<=', now)]))
+        // A citizen's own reads of the log would otherwise fill their own feed.
+        .where(({ eb, or }) => or([eb('action', '!=', 'LOG_READ'), eb('citizen', 'is', null), eb('citizen', '!=', viewer.citizen!)])),
+    )
+    .$if(subject !== undefined, (query) => query.where(aboutSubject(subject!, filters, after)))
+    .$if(filters.from !== undefined, (query) => query.where('occurred_at', '>=', filters.from!))
+    .$if(filters.until !== undefined, (query) => query.where('occurred_at', '<', filters.until!))
+    .$if(filters.consumer !== undefined, (query) => query.where('consumer_bureau', '=', filters.consumer!))
+    .$if(filters.provider !== undefined, (query) => query.where(sql<boolean>`provider_bureaus @> ${JSON.stringify([filters.provider])}::jsonb`))
+    .$if(filters.purpose !== undefined, (query) => query.where('purpose', '=', filters.purpose!))
+    .$if(filters.outcome !== undefined, (query) => query.where('outcome', '=', filters.outcome!))
+    .$if(filters.agreement !== undefined, (query) => query.where(sql<boolean>`agreement_ids @> ${JSON.stringify([filters.agreement])}::jsonb`))
+    .$if(filters.entryId !== undefined, (query) => query.where('id', '=', filters.entryId!))
+    .$if(after !== undefined, (query) => query.where(({ eb, refTuple, tuple }) => eb(refTuple('occurred_at', 'id'), '<', tuple(after!.occurredAt, after!.id))))
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
 
   const more = rows.length > limit;
   const records = rows.slice(0, limit).map(recordFromRow);
@@ -238,51 +231,6 @@ export async function readAccessLog(
     providersShown,
     placements,
   };
-}
-
-/**
- * The newest `rowLimit` rows of `select`, asked one UTC month (one
- * partition) at a time from the newest month that may hold some down to the
- * log's oldest entry, until enough are found. One query over every month
- * would be ordered by the time index of each partition in turn, newest
- * first, and filtered row by row: fine for a busy bureau, whose page is in
- * the last hours, but a bureau with few entries (or none: one that has just
- * joined) would read the whole log for one page, at ten million entries a
- * second of database CPU. Within one partition the planner has the month's
- * statistics and takes the consumer and providers indexes for such a
- * bureau; a page costs at most one query per month the log holds.
- */
-async function selectByMonth<Row>(
-  db: Kysely<StoreSchema>,
-  bounds: { readonly from: Date | undefined; readonly until: Date | undefined; readonly before: Date | undefined },
-  rowLimit: number,
-  select: (range: { readonly from?: Date; readonly until?: Date }, rowLimit: number) => Promise<Row[]>,
-  signal: AbortSignal | undefined,
-): Promise<Row[]> {
-  const span = await db
-    .selectFrom('access_log')
-    .select(({ fn }) => [fn.min('occurred_at').as('first'), fn.max('occurred_at').as('last')])
-    .executeTakeFirst();
-  if (!span?.first || !span.last) return [];
-  const first = new Date(span.first);
-  const lower = bounds.from && bounds.from > first ? bounds.from : first;
-  // The cursor's instant itself may still hold rows (ties on occurred_at are broken by id).
-  const newest = [new Date(new Date(span.last).getTime() + 1), bounds.until, bounds.before && new Date(bounds.before.getTime() + 1)]
-    .filter((at): at is Date => at !== undefined)
-    .reduce((a, b) => (a < b ? a : b));
-  const rows: Row[] = [];
-  let upper = bounds.until;
-  let monthStart = new Date(Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth(), 1));
-  for (;;) {
-    signal?.throwIfAborted();
-    // The oldest month to read is read down to the caller's own lower bound (or without one).
-    const from = monthStart > lower ? monthStart : bounds.from;
-    rows.push(...(await select({ ...(from && { from }), ...(upper && { until: upper }) }, rowLimit - rows.length)));
-    if (rows.length >= rowLimit || monthStart <= lower) break;
-    upper = monthStart;
-    monthStart = new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() - 1, 1));
-  }
-  return rows;
 }
 
 /**
