@@ -35,9 +35,11 @@ const WALKED_CHAIN = 'fill-0001';
  * generated citizens, valid hash chains made in SQL (`fill-access-log.ts`)
  * — and at each size measures, medians of several calls, the database's CPU
  * counted from its backends' `/proc` times: append throughput through the
- * real writer (concurrency 64, three runs), a citizen's who-read-me, an
- * officer's first page, an auditor's one-day export, `log verify`'s walk of
- * one chain per million entries, and the tables' bytes per entry. Prints a
+ * real writer (concurrency 64, three runs), then — after a VACUUM (ANALYZE),
+ * as autovacuum would have — a citizen's who-read-me, an officer's first
+ * page (and that of a bureau with no entries yet), an auditor's one-day
+ * export, `log verify`'s walk of one chain per million entries (the
+ * verifier's and the database's CPU), and the tables' bytes per entry. Prints a
  * table, writes `bench/results/access-log-scale.json` with every
  * EXPLAIN (ANALYZE, BUFFERS). The database is dropped unless `--keep`;
  * `--reuse` fills on from a kept one.
@@ -124,10 +126,11 @@ function row(r: {
   append: { entriesPerSecond: number; dbCpuMsPerEntry: number } | undefined; citizen: { medianMs: number; dbCpuMsPerCall: number }; officer: { medianMs: number; dbCpuMsPerCall: number }; newBureau: { medianMs: number; dbCpuMsPerCall: number };
   day: { medianMs: number; rows: number }; walk: { msPerMillion: number; nodeCpuMsPerMillion: number; dbCpuMsPerMillion: number };
 }): string {
-  const perEntry = (bytes: number) => (bytes / r.size).toFixed(0);
+  // Per entry of the table (the appends' entries too), as the last ANALYZE counted them.
+  const perEntry = (bytes: number) => (bytes / r.log.rows).toFixed(0);
   return [
     `size ${r.size} (filled in ${r.fillSeconds.toFixed(0)} s, load ${r.load?.toFixed(1)})`,
-    `  bytes/entry: log heap ${perEntry(r.log.heapBytes)} + indexes ${perEntry(r.log.indexBytes)}; subjects heap ${perEntry(r.subjects.heapBytes)} + indexes ${perEntry(r.subjects.indexBytes)} (${(r.subjects.rows / r.size).toFixed(2)} subject rows/entry)`,
+    `  bytes/entry: log heap ${perEntry(r.log.heapBytes)} + indexes ${perEntry(r.log.indexBytes)}; subjects heap ${perEntry(r.subjects.heapBytes)} + indexes ${perEntry(r.subjects.indexBytes)} (${(r.subjects.rows / r.log.rows).toFixed(2)} subject rows/entry)`,
     `  append c=64: ${r.append?.entriesPerSecond.toFixed(0)} entries/s, ${r.append?.dbCpuMsPerEntry.toFixed(3)} ms DB CPU/entry`,
     `  citizen who-read-me: ${r.citizen.medianMs.toFixed(1)} ms median, ${r.citizen.dbCpuMsPerCall.toFixed(2)} ms DB CPU`,
     `  officer first page: ${r.officer.medianMs.toFixed(1)} ms median, ${r.officer.dbCpuMsPerCall.toFixed(2)} ms DB CPU`,
