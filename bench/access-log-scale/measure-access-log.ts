@@ -10,7 +10,8 @@ import { exportAccessLog } from '../../gateway/access-log/export-access-log.ts';
 import { readWalkStart } from '../../gateway/access-log/verify-walk-start.ts';
 import { walkChainEntries } from '../../gateway/access-log/verify-chain-entries.ts';
 import { sampleEntry } from '../../test/support/access-log-fixtures.ts';
-import { readCpuMs } from '../measure/read-cpu-time.ts';
+import { cpuMsSince, readCpuMs } from '../measure/read-cpu-time.ts';
+import { percentile } from '../measure/run-load.ts';
 import { CITY_BUREAUS, CITY_PERSONS } from './fill-access-log.ts';
 
 /** What one kind of read cost at one size: wall time per call (median, p90) and the database's CPU per call. */
@@ -46,18 +47,6 @@ export async function readDatabaseCpu(pool: pg.Pool, database: string): Promise<
   return byPid;
 }
 
-function cpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
-  let total = 0;
-  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-  return total;
-}
-
-/** Median and p90 of a sample. */
-export function quantiles(values: readonly number[]): { median: number; p90: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { median: at(0.5), p90: at(0.9) };
-}
 
 /**
  * Runs `call` for each input, timing each and counting the database's CPU
@@ -74,11 +63,11 @@ async function measureReads<T>(context: MeasureContext, inputs: readonly T[], ca
     rows += await call(input);
     times.push(performance.now() - started);
   }
-  const cpu = cpuSince(before, await readDatabaseCpu(context.pool, context.database));
+  const cpu = cpuMsSince(before, await readDatabaseCpu(context.pool, context.database));
   const query = context.takeQueries().find((q) => /^\s*select/i.test(q.sql));
   const plan = query ? (await context.pool.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${query.sql}`, [...query.parameters])).rows.map((r) => r['QUERY PLAN']).join('\n') : '';
-  const { median, p90 } = quantiles(times);
-  return { calls: inputs.length, medianMs: median, p90Ms: p90, dbCpuMsPerCall: cpu / inputs.length, rows: rows / inputs.length, plan };
+  const sorted = [...times].sort((a, b) => a - b);
+  return { calls: inputs.length, medianMs: percentile(sorted, 0.5), p90Ms: percentile(sorted, 0.9), dbCpuMsPerCall: cpu / inputs.length, rows: rows / inputs.length, plan };
 }
 
 function principal(overrides: Partial<Principal>): Principal {
@@ -135,7 +124,7 @@ export async function measureChainWalk(
     .execute(async (trx) => walkChainEntries(trx, { chainId, start: await readWalkStart(trx, chainId), anchors: [], finalAnchor: undefined, coveredSize: 0, pageSize: 1_000, signal: undefined }));
   const ms = performance.now() - started;
   const node = process.cpuUsage(nodeBefore);
-  const cpu = cpuSince(before, await readDatabaseCpu(context.pool, context.database));
+  const cpu = cpuMsSince(before, await readDatabaseCpu(context.pool, context.database));
   const perMillion = (value: number) => (value * 1e6) / Math.max(1, walk.entries);
   return { entries: walk.entries, ms, msPerMillion: perMillion(ms), nodeCpuMsPerMillion: perMillion((node.user + node.system) / 1_000), dbCpuMsPerMillion: (cpu * 1e6) / Math.max(1, walk.entries), problems: walk.problems.length };
 }
@@ -159,10 +148,10 @@ export async function measureAppend(context: MeasureContext, concurrency: number
     }),
   );
   const elapsed = (performance.now() - started) / 1_000;
-  const cpu = cpuSince(before, await readDatabaseCpu(context.pool, context.database));
+  const cpu = cpuMsSince(before, await readDatabaseCpu(context.pool, context.database));
   await writer.close();
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { entriesPerSecond: latencies.length / elapsed, dbCpuMsPerEntry: cpu / latencies.length, p50Ms: quantiles(sorted).median, p99Ms: sorted[Math.floor(0.99 * sorted.length)] ?? Number.NaN };
+  return { entriesPerSecond: latencies.length / elapsed, dbCpuMsPerEntry: cpu / latencies.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
 }
 
 /** A single lookup of the generated city's mix: one bureau reading a citizen's record from another. */
