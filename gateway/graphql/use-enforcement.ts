@@ -7,7 +7,7 @@ import { CASE_ID_HEADER, PURPOSE_HEADER } from '../../policies/request-purpose.t
 import type { GatewayContext } from './gateway-context.ts';
 import { documentError, requestError } from './error-codes.ts';
 import { httpStatusOf } from '../errors/error-table.ts';
-import type { QuotaMeter } from '../quotas/quota-meter.ts';
+import type { QuotaMeter, QuotaRefusal } from '../quotas/quota-meter.ts';
 import { quotaExceededError } from '../quotas/quota-error.ts';
 import { agreementsUsed, recordsByAgreement } from '../quotas/agreements-used.ts';
 import { decisionSpanEnd } from '../observability/decision-span.ts';
@@ -81,7 +81,7 @@ export function useEnforcement(options: EnforcementOptions): Plugin<GatewayConte
           extendContext({ enforcement: enforced.decided });
           setExecuteFn(async (executionArgs: ExecutionArgs) => {
             const used = agreementsUsed(enforced.decided, agreements);
-            let overQuota;
+            let overQuota: QuotaRefusal | undefined;
             try {
               overQuota = options.quotas && used.length > 0 ? await options.quotas.admit(used, now()) : undefined;
             } catch (error) {

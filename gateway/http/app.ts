@@ -25,11 +25,11 @@ export interface AppDeps {
   /** The dev issuer's public keys, served at `/.well-known/jwks.json`; absent (404) unless `ISTHMUS_DEV_ISSUER` is on. */
   readonly devIssuerJwks?: JSONWebKeySet;
   /** The gateway's consumer-assertion keys, served at `/.well-known/isthmus-gateway-jwks.json` for bureaus to verify `x-isthmus-consumer`; a function is asked on every request (the keys rotate). */
-  readonly gatewayJwks?: JSONWebKeySet | (() => JSONWebKeySet);
+  readonly gatewayJwks?: () => JSONWebKeySet;
   /** Every key that has signed access log checkpoints, current first, served at `/.well-known/isthmus-log-jwks.json` for `isthmus log verify --jwks`. */
   readonly accessLogJwks?: JSONWebKeySet;
   /** The log's note keys and witnesses, served at `/.well-known/isthmus-log-keys`; a function is asked on every request (the keys rotate). */
-  readonly logKeys?: LogKeysDocument | (() => LogKeysDocument);
+  readonly logKeys?: () => LogKeysDocument;
   /** The evidence gate and the witnesses, for `/readyz`: a closed gate makes the gateway not ready. */
   readonly evidence?: () => { readonly gate: EvidenceGateState; readonly witnesses: readonly WitnessStatus[] };
 }
@@ -90,10 +90,10 @@ export function createApp(deps: AppDeps): Hono {
   // Public keys only; a short max-age because verifiers refetch on an unknown kid anyway.
   const { devIssuerJwks, gatewayJwks, accessLogJwks } = deps;
   if (devIssuerJwks) app.get('/.well-known/jwks.json', (c) => c.json(devIssuerJwks, 200, { 'cache-control': 'public, max-age=300' }));
-  if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(typeof gatewayJwks === 'function' ? gatewayJwks() : gatewayJwks, 200, { 'cache-control': 'public, max-age=300' }));
+  if (gatewayJwks) app.get(GATEWAY_JWKS_PATH, (c) => c.json(gatewayJwks(), 200, { 'cache-control': 'public, max-age=300' }));
   if (accessLogJwks) app.get(ACCESS_LOG_JWKS_PATH, (c) => c.json(accessLogJwks, 200, { 'cache-control': 'public, max-age=300' }));
   const { logKeys } = deps;
-  if (logKeys) app.get(LOG_KEYS_PATH, (c) => c.json(typeof logKeys === 'function' ? logKeys() : logKeys, 200, { 'cache-control': 'public, max-age=300' }));
+  if (logKeys) app.get(LOG_KEYS_PATH, (c) => c.json(logKeys(), 200, { 'cache-control': 'public, max-age=300' }));
 
   // The same shape as every JSON API's errors: the sub-apps mounted here answer their own; these catch the rest.
   app.notFound(apiNotFound);
